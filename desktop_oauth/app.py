@@ -1,0 +1,62 @@
+"""Starting the window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from . import APP_ID, APP_NAME, __version__
+
+
+def missing_display(environ: Mapping[str, str], platform: str = sys.platform) -> str | None:
+    """Why Qt could not open a window here, or None when it can.
+
+    Qt aborts the whole process when it finds no display; saying so in one line
+    is kinder.
+    """
+    if not platform.startswith("linux"):
+        return None
+    qpa = environ.get("QT_QPA_PLATFORM", "")
+    if qpa.startswith(("offscreen", "minimal", "vnc", "eglfs", "linuxfb")):
+        return None
+    has_x = bool(environ.get("DISPLAY"))
+    has_wayland = bool(environ.get("WAYLAND_DISPLAY"))
+    if qpa.startswith("xcb") and not has_x:
+        return "QT_QPA_PLATFORM is xcb but DISPLAY is not set"
+    if qpa.startswith("wayland") and not has_wayland:
+        return "QT_QPA_PLATFORM is wayland but WAYLAND_DISPLAY is not set"
+    if not qpa and not has_x and not has_wayland:
+        return "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+    return None
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    """Open the window and run until it closes. Returns the exit status."""
+    reason = missing_display(os.environ)
+    if reason is not None:
+        print(
+            f"{APP_NAME}: cannot open a window: {reason}. Run it in a desktop session, "
+            "or set QT_QPA_PLATFORM=offscreen to run without one.",
+            file=sys.stderr,
+        )
+        return 1
+
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from .core.accounts import AccountService
+    from .core.profile import Profile
+    from .qt.controller import Controller
+    from .ui.main_window import MainWindow
+
+    app = QApplication([sys.argv[0], *argv])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
+    profile = Profile.from_environment()
+    controller = Controller(lambda: AccountService(profile))
+    window = MainWindow(controller)
+    window.show()
+    controller.start()
+    return app.exec()

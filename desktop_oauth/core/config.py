@@ -1,0 +1,196 @@
+"""Non-secret metadata: providers and accounts, in one JSON file per profile.
+
+The file holds no token and no client secret. It is written atomically (a
+temporary file in the same folder, fsync, rename), so a crash mid-write leaves
+either the old or the new file. A file that cannot be read is moved aside and
+the app starts from defaults, telling the person where the old file went.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+from .provider import Endpoints, ProviderConfig
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """What the app remembers about a connected account, apart from its tokens."""
+
+    id: str
+    provider: str
+    issuer: str
+    subject: str
+    display_name: str
+    requested_scopes: tuple[str, ...] = ()
+    granted_scopes: tuple[str, ...] = ()
+    expires_at: float | None = None
+    has_refresh_token: bool = False
+    connected_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything in ``config.json``."""
+
+    providers: tuple[ProviderConfig, ...] = ()
+    accounts: tuple[AccountRecord, ...] = ()
+    #: Set when the file on disk was unreadable and moved aside.
+    recovered_from: Path | None = field(default=None, compare=False)
+
+    def provider(self, name: str) -> ProviderConfig:
+        """The provider called ``name``."""
+        for provider in self.providers:
+            if provider.name == name:
+                return provider
+        raise ConfigurationError(f"There is no provider called {name!r}.")
+
+    def with_account(self, record: AccountRecord) -> Config:
+        """A copy where ``record`` replaces the account with the same id, or is added."""
+        others = tuple(a for a in self.accounts if a.id != record.id)
+        return replace(self, accounts=(*others, record))
+
+    def without_account(self, account_id: str) -> Config:
+        """A copy without the account ``account_id``."""
+        return replace(self, accounts=tuple(a for a in self.accounts if a.id != account_id))
+
+    def with_provider(self, provider: ProviderConfig) -> Config:
+        """A copy where ``provider`` replaces the one with the same name, or is added."""
+        others = tuple(p for p in self.providers if p.name != provider.name)
+        return replace(self, providers=(*others, provider))
+
+
+def load(path: Path) -> Config:
+    """Read the config file; a missing file gives an empty config.
+
+    An unreadable file (not UTF-8, not JSON, wrong types, a newer schema) is
+    renamed to ``config.json.unreadable-<time>`` and an empty config returned
+    with ``recovered_from`` set, so nothing is silently overwritten.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The settings file {path} could not be read ({exc.strerror})."
+        ) from None
+    try:
+        return _parse(json.loads(raw.decode("utf-8")))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        backup = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        with contextlib.suppress(OSError):
+            path.replace(backup)
+        return Config(recovered_from=backup)
+
+
+def save(path: Path, config: Config) -> None:
+    """Write ``config`` atomically (temporary file, fsync, rename)."""
+    data = {
+        "schema": SCHEMA_VERSION,
+        "providers": [_provider_to_json(p) for p in config.providers],
+        "accounts": [asdict(a) for a in config.accounts],
+    }
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The settings could not be saved to {path.parent} ({exc.strerror}). "
+            "Your previous settings are unchanged."
+        ) from None
+
+
+def _parse(data: Any) -> Config:
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+        raise ValueError("unknown schema")
+    providers = tuple(_provider_from_json(p) for p in data.get("providers", []))
+    accounts = tuple(_account_from_json(a) for a in data.get("accounts", []))
+    return Config(providers=providers, accounts=accounts)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return tuple(value)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _provider_to_json(provider: ProviderConfig) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": provider.name,
+        "issuer": provider.issuer,
+        "client_id": provider.client_id,
+        "scopes": list(provider.scopes),
+        "redirect_port": provider.redirect_port,
+        "has_client_secret": provider.has_client_secret,
+    }
+    if provider.endpoints is not None:
+        endpoints = asdict(provider.endpoints)
+        endpoints["code_challenge_methods"] = list(provider.endpoints.code_challenge_methods)
+        data["endpoints"] = endpoints
+    return data
+
+
+def _provider_from_json(data: dict[str, Any]) -> ProviderConfig:
+    endpoints = None
+    if data.get("endpoints") is not None:
+        raw = dict(data["endpoints"])
+        raw["code_challenge_methods"] = _strings(raw.get("code_challenge_methods", []))
+        endpoints = Endpoints(**raw)
+    port = data.get("redirect_port", 0)
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise TypeError("bad port")
+    return ProviderConfig(
+        name=_text(data["name"]),
+        issuer=_text(data["issuer"]),
+        client_id=_text(data["client_id"]),
+        scopes=_strings(data.get("scopes", ["openid"])),
+        endpoints=endpoints,
+        redirect_port=port,
+        has_client_secret=bool(data.get("has_client_secret", False)),
+    )
+
+
+def _account_from_json(data: dict[str, Any]) -> AccountRecord:
+    expires_at = data.get("expires_at")
+    if expires_at is not None and not isinstance(expires_at, int | float):
+        raise TypeError("bad expiry")
+    return AccountRecord(
+        id=_text(data["id"]),
+        provider=_text(data["provider"]),
+        issuer=_text(data["issuer"]),
+        subject=_text(data["subject"]),
+        display_name=_text(data["display_name"]),
+        requested_scopes=_strings(data.get("requested_scopes", [])),
+        granted_scopes=_strings(data.get("granted_scopes", [])),
+        expires_at=expires_at,
+        has_refresh_token=bool(data.get("has_refresh_token", False)),
+        connected_at=float(data.get("connected_at", 0.0)),
+    )

@@ -1,0 +1,135 @@
+"""One connection attempt: the loopback receiver, the browser, the redirect, the tokens.
+
+Blocking by design; the window runs it on a worker thread and calls
+:meth:`ConnectAttempt.cancel` from the GUI thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from . import flow
+from .api import ApiResult, call_api
+from .errors import TokenError
+from .loopback import LoopbackReceiver
+from .provider import ProviderConfig
+from .tokens import TokenSet
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    """What a successful connection produced."""
+
+    provider: ProviderConfig
+    tokens: TokenSet = field(repr=False)
+    claims: dict[str, Any] = field(repr=False)
+    userinfo: ApiResult | None = field(repr=False)
+    requested_scopes: tuple[str, ...]
+
+
+class ConnectAttempt:
+    """Holds the receiver's port from before the browser opens until the end.
+
+    Args:
+        provider: A provider with resolved endpoints.
+        session: The HTTP session for the token and userinfo calls.
+        deadline_seconds: How long to wait for the person in the browser.
+        client_secret: For confidential clients only.
+
+    Raises:
+        PortUnavailableError: the redirect port is taken (before any browser opens).
+    """
+
+    def __init__(
+        self,
+        provider: ProviderConfig,
+        session: requests.Session,
+        *,
+        deadline_seconds: float = 300.0,
+        client_secret: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._session = session
+        self._client_secret = client_secret
+        self._clock = clock
+        # RFC 8252 §7.3: bind first, so the redirect URI carries a port we hold.
+        self._receiver = LoopbackReceiver(
+            port=provider.redirect_port, deadline_seconds=deadline_seconds
+        )
+        try:
+            self.pending = flow.start(provider, self._receiver.redirect_uri)
+        except BaseException:
+            self._receiver.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        """The authorization URL to open in the person's browser."""
+        return self.pending.url
+
+    @property
+    def redirect_uri(self) -> str:
+        """The loopback redirect URI of this attempt."""
+        return self.pending.redirect_uri
+
+    def cancel(self) -> None:
+        """Stop waiting; safe from any thread."""
+        self._receiver.cancel()
+
+    def close(self) -> None:
+        """Free the port (idempotent)."""
+        self._receiver.close()
+
+    def wait_for_redirect(self) -> dict[str, str]:
+        """Block until the browser comes back (or timeout/cancel); the port is closed after."""
+        provider = self.pending.provider
+        assert provider.endpoints is not None
+        try:
+            return self._receiver.wait(
+                state=self.pending.state,
+                issuer=provider.issuer,
+                require_iss=provider.endpoints.iss_parameter_supported,
+            )
+        finally:
+            self._receiver.close()
+
+    def complete(self, params: dict[str, str]) -> ConnectResult:
+        """Redeem the code and fetch the user's data.
+
+        Raises:
+            AuthorizationDeniedError, IssuerMismatchError, TokenError, IdTokenError.
+        """
+        provider = self.pending.provider
+        assert provider.endpoints is not None
+        tokens = flow.finish(
+            self.pending, params, self._session, client_secret=self._client_secret,
+            clock=self._clock,
+        )
+        claims = flow.id_token_claims(tokens)
+        userinfo = None
+        if provider.endpoints.userinfo:
+            userinfo = call_api(
+                self._session, provider.endpoints.userinfo, tokens.access_token,
+                "userinfo endpoint",
+            )
+            # OIDC Core §5.3.2: the userinfo sub must be the id_token's sub.
+            if claims and userinfo.data.get("sub") != claims.get("sub"):
+                raise TokenError(
+                    "The provider's userinfo answer is about a different user than the "
+                    "id_token; nothing was saved."
+                )
+        if not claims and (userinfo is None or not isinstance(userinfo.data.get("sub"), str)):
+            raise TokenError("The provider did not say which user signed in.")
+        return ConnectResult(
+            provider=provider,
+            tokens=tokens,
+            claims=claims,
+            userinfo=userinfo,
+            requested_scopes=self.pending.requested_scopes,
+        )
+

@@ -1,0 +1,184 @@
+"""The authorization code flow as data (RFC 6749 §4.1 with PKCE, RFC 7636).
+
+:func:`start` returns a :class:`PendingFlow` holding everything the response
+will be checked against; :func:`finish` checks the redirect's parameters and
+redeems the code. Neither keeps hidden state.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import requests
+from oauthlib.oauth2 import WebApplicationClient
+
+from .errors import (
+    AuthorizationDeniedError,
+    ConfigurationError,
+    IssuerMismatchError,
+    TokenError,
+)
+from .exchange import post_token_request
+from .provider import ProviderConfig
+from .tokens import TokenSet, check_id_token_claims, decode_jwt_claims, mask
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code challenge of ``verifier`` (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class PendingFlow:
+    """One authorization request in flight; everything its response is checked against."""
+
+    provider: ProviderConfig
+    url: str
+    redirect_uri: str
+    state: str = field(repr=False)
+    nonce: str = field(repr=False)
+    code_verifier: str = field(repr=False)
+    requested_scopes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (
+            f"PendingFlow(provider={self.provider.name!r}, redirect_uri={self.redirect_uri!r}, "
+            f"state={mask(self.state)}, nonce={mask(self.nonce)}, "
+            f"code_verifier={mask(self.code_verifier)}, scopes={self.requested_scopes!r})"
+        )
+
+
+def start(provider: ProviderConfig, redirect_uri: str) -> PendingFlow:
+    """Build the authorization request for ``provider``.
+
+    Args:
+        provider: A provider whose endpoints are resolved.
+        redirect_uri: The loopback URI whose port the receiver already holds.
+
+    State and nonce carry 256 bits from :mod:`secrets` (RFC 6749 §10.10,
+    OIDC Core §3.1.2.1); the PKCE verifier is 64 CSPRNG bytes, 86 characters
+    (RFC 7636 §4.1), always with S256 (§7.2: never ``plain``).
+    """
+    if provider.endpoints is None:
+        raise ConfigurationError("The provider's endpoints are not known yet.")
+    state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(64)
+    params: dict[str, str] = {
+        "response_type": "code",
+        "client_id": provider.client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(provider.scopes),
+        "state": state,
+        "code_challenge": pkce_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    if provider.is_openid:
+        params["nonce"] = nonce
+    if "offline_access" in provider.scopes:
+        # OIDC Core §11: offline_access is only honoured with prompt=consent.
+        params["prompt"] = "consent"
+    params.update(dict(provider.extra_authorize_params))
+    parts = urlsplit(provider.endpoints.authorization)
+    query = (parts.query + "&" if parts.query else "") + urlencode(params)
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    return PendingFlow(
+        provider=provider,
+        url=url,
+        redirect_uri=redirect_uri,
+        state=state,
+        nonce=nonce,
+        code_verifier=verifier,
+        requested_scopes=provider.scopes,
+    )
+
+
+def check_response(pending: PendingFlow, params: Mapping[str, str]) -> str:
+    """Check the redirect's parameters and return the authorization code.
+
+    Raises:
+        TokenError: the state does not belong to this flow or no code came back.
+        AuthorizationDeniedError: the provider answered with ``error``.
+        IssuerMismatchError: ``iss`` is wrong, or missing where promised.
+    """
+    # requests-oauthlib checks state only when given the whole redirect URL,
+    # so it is checked here, in constant time (RFC 6749 §10.12; SECURITY (a)21).
+    state = params.get("state", "")
+    if not hmac.compare_digest(state.encode(), pending.state.encode()):
+        raise TokenError("The response does not belong to the sign-in in progress.")
+    endpoints = pending.provider.endpoints
+    assert endpoints is not None
+    iss = params.get("iss")
+    # RFC 9207 §2.4: compare iss by exact string; a missing iss is refused when
+    # the provider promised it.
+    if iss is not None and iss != pending.provider.issuer:
+        raise IssuerMismatchError(
+            "The response came from a different provider than the one you chose "
+            "(iss mismatch); it was refused."
+        )
+    if iss is None and endpoints.iss_parameter_supported:
+        raise IssuerMismatchError(
+            "The provider promised to name itself in its response (iss) but did not; "
+            "the response was refused."
+        )
+    if "error" in params:
+        raise AuthorizationDeniedError(params["error"], params.get("error_description", ""))
+    code = params.get("code", "")
+    if not code:
+        raise TokenError("The provider's response carried no authorization code.")
+    return code
+
+
+def finish(
+    pending: PendingFlow,
+    params: Mapping[str, str],
+    session: requests.Session,
+    *,
+    client_secret: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> TokenSet:
+    """Check the redirect and redeem its code, exactly once.
+
+    Returns:
+        The tokens, with the id_token's claims checked (OIDC Core §3.1.3.7).
+    """
+    code = check_response(pending, params)
+    endpoints = pending.provider.endpoints
+    assert endpoints is not None
+    # oauthlib formats the body; the same redirect_uri as in the request
+    # (RFC 6749 §4.1.3), the verifier, and client_id for a public client.
+    body = WebApplicationClient(pending.provider.client_id).prepare_request_body(
+        code=code,
+        redirect_uri=pending.redirect_uri,
+        code_verifier=pending.code_verifier,
+        include_client_id=True,
+    )
+    data = post_token_request(
+        session, endpoints.token, body, pending.provider.client_id, client_secret
+    )
+    tokens = TokenSet.from_response(data, pending.requested_scopes, clock())
+    if pending.provider.is_openid:
+        if not tokens.id_token:
+            raise TokenError("The provider returned no id_token although openid was requested.")
+        check_id_token_claims(
+            decode_jwt_claims(tokens.id_token),
+            issuer=pending.provider.issuer,
+            client_id=pending.provider.client_id,
+            nonce=pending.nonce,
+            now=clock(),
+        )
+    return tokens
+
+
+def id_token_claims(tokens: TokenSet) -> dict[str, Any]:
+    """The decoded claims of ``tokens.id_token`` (empty without one)."""
+    return decode_jwt_claims(tokens.id_token) if tokens.id_token else {}

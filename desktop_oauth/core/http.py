@@ -1,0 +1,138 @@
+"""HTTP plumbing shared by every call to a provider.
+
+Every request verifies TLS and carries (connect, read) timeouts: requests has no
+default timeout, and a provider that never answers must not hang a worker
+(SECURITY (a)20). Plain http is allowed only for loopback hosts, decided per URL
+(RFC 8252 §8.3), never through oauthlib's process-wide OAUTHLIB_INSECURE_TRANSPORT.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import InsecureURLError, ProviderHTTPError
+
+#: (connect, read) seconds for every provider call.
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
+#: Answers larger than this are refused rather than parsed (a captive portal or a
+#: misconfigured proxy can send megabytes).
+MAX_BODY_BYTES = 1_000_000
+
+_LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and literal loopback addresses (127.0.0.0/8, ::1)."""
+    host = host.strip("[]").lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure_url(url: str, what: str) -> str:
+    """Return ``url`` if it is https, or http on a loopback host; raise otherwise.
+
+    Args:
+        url: The URL to check.
+        what: What the URL is for, used in the message ("token endpoint").
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
+        return url
+    if parts.scheme == "http":
+        raise InsecureURLError(
+            f"The {what} uses plain http on {parts.hostname}; "
+            "only https is allowed, except on this computer (127.0.0.1)."
+        )
+    raise InsecureURLError(f"The {what} is not a valid https URL: {url!r}.")
+
+
+def new_session() -> requests.Session:
+    """A requests session that identifies the app and never follows a redirect
+    to a different scheme silently (requests keeps TLS verification on)."""
+    session = requests.Session()
+    session.headers["User-Agent"] = "desktop-oauth"
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def host_of(url: str) -> str:
+    """The host part of a URL, for messages."""
+    return urlsplit(url).hostname or url
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    what: str,
+    *,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request and turn transport failures into a readable error.
+
+    The body is read up to :data:`MAX_BODY_BYTES`; a larger answer is refused.
+    Redirects are not followed: OAuth endpoints answer directly.
+    """
+    require_secure_url(url, what)
+    try:
+        response = session.request(
+            method, url, timeout=timeout, allow_redirects=False, stream=True, **kwargs
+        )
+        body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
+    except requests.exceptions.SSLError:
+        raise ProviderHTTPError(
+            f"The {what} at {host_of(url)} presented a certificate that could not be verified."
+        ) from None
+    except requests.exceptions.Timeout:
+        raise ProviderHTTPError(
+            f"The {what} at {host_of(url)} did not answer in time. Try again later."
+        ) from None
+    except requests.exceptions.ConnectionError:
+        raise ProviderHTTPError(
+            f"Could not reach the {what} at {host_of(url)}. Check the network and the URL."
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        raise ProviderHTTPError(
+            f"The request to the {what} at {host_of(url)} failed ({type(exc).__name__})."
+        ) from None
+    if len(body) > MAX_BODY_BYTES:
+        response.close()
+        raise ProviderHTTPError(f"The {what} at {host_of(url)} sent an answer far too large.")
+    response._content = body
+    return response
+
+
+def json_object(response: requests.Response, what: str) -> dict[str, Any]:
+    """Parse a JSON object from ``response`` or explain why it is not one."""
+    content_type = response.headers.get("Content-Type", "")
+    try:
+        data = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        kind = "a web page" if "html" in content_type else "something that is not JSON"
+        raise ProviderHTTPError(
+            f"The {what} at {host_of(response.url)} answered with {kind} "
+            f"(HTTP {response.status_code}). A network sign-in page or a wrong URL can cause this."
+        ) from None
+    if not isinstance(data, dict):
+        raise ProviderHTTPError(f"The {what} at {host_of(response.url)} answered with JSON "
+                                "that is not an object.")
+    return data
+
+
+# requests-oauthlib and oauthlib log token requests and answers at DEBUG
+# (requests-oauthlib #536): keep them quiet whatever the root level is.
+for _name in ("requests_oauthlib", "oauthlib"):
+    logging.getLogger(_name).setLevel(logging.WARNING)

@@ -1,0 +1,51 @@
+"""Taking access back at the provider (RFC 7009)."""
+
+from __future__ import annotations
+
+import requests
+
+from .errors import ProviderHTTPError, RevocationError
+from .http import host_of, send
+from .tokens import TokenSet
+
+
+def revoke_tokens(
+    session: requests.Session,
+    revocation_url: str,
+    client_id: str,
+    tokens: TokenSet,
+    client_secret: str | None = None,
+) -> None:
+    """Revoke the refresh token, then the access token (RFC 7009 §2.1).
+
+    Revoking the refresh token ends the whole grant at most providers (§2.1:
+    "SHOULD also invalidate all access tokens"); the access token is revoked
+    too for providers that do not.
+
+    Raises:
+        RevocationError: the provider did not confirm (HTTP error or unreachable).
+    """
+    pairs = []
+    if tokens.refresh_token:
+        pairs.append((tokens.refresh_token, "refresh_token"))
+    pairs.append((tokens.access_token, "access_token"))
+    auth = (client_id, client_secret) if client_secret else None
+    failures = []
+    for token, hint in pairs:
+        data = {"token": token, "token_type_hint": hint}
+        if auth is None:
+            data["client_id"] = client_id
+        try:
+            response = send(session, "POST", revocation_url, "revocation endpoint",
+                            data=data, auth=auth)
+        except ProviderHTTPError as exc:
+            raise RevocationError(str(exc)) from None
+        # §2.2: 200 means revoked, also for a token that was already invalid.
+        # §2.2.1: unsupported_token_type (400) is not a failure of the other token.
+        if response.status_code != 200:
+            failures.append(response.status_code)
+    if len(failures) == len(pairs):
+        raise RevocationError(
+            f"The provider at {host_of(revocation_url)} did not confirm the revocation "
+            f"(HTTP {failures[0]})."
+        )

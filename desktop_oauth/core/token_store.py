@@ -1,0 +1,184 @@
+"""Tokens in the OS keyring, and nowhere else (SECURITY (a)25-26).
+
+Entries are namespaced per profile folder, so two profiles never see each
+other's tokens. A token set larger than one keyring entry comfortably holds
+(Windows Credential Manager keeps about 1,280 characters) is split into parts.
+Parts are written under a new generation before the head entry points at them,
+so a failed write leaves the previous tokens readable.
+
+With no usable keyring (keyring's ``fail`` backend, an empty chainer, or a
+plaintext backend from keyrings.alt) the store keeps tokens in memory for this
+session only and says so; it never writes a token to disk itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+import threading
+from typing import Any
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+from .errors import TokenError, TokenStoreError
+from .tokens import TokenSet
+
+log = logging.getLogger(__name__)
+
+#: Characters per keyring entry; below Windows' limit of about 1,280 UTF-16 characters.
+PART_SIZE = 1000
+
+
+def is_usable(backend: Any) -> bool:
+    """Whether ``backend`` keeps secrets encrypted by the operating system."""
+    module = type(backend).__module__
+    if module.startswith("keyrings.alt") or module == "keyring.backends.fail":
+        return False
+    if module == "keyring.backends.null":
+        return False
+    if module == "keyring.backends.chainer":
+        return any(is_usable(b) for b in getattr(backend, "backends", []))
+    return True
+
+
+class TokenStore:
+    """Reads and writes :class:`TokenSet` objects by account id.
+
+    Args:
+        namespace: The keyring service name for this profile.
+        backend: A keyring backend; by default the one keyring selects.
+    """
+
+    def __init__(self, namespace: str, backend: keyring.backend.KeyringBackend | None = None):
+        self._namespace = namespace
+        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._lock = threading.Lock()
+        #: Tokens that could not be written to the keyring, held for this session.
+        self._unsaved: dict[str, TokenSet] = {}
+        self.persistent = is_usable(self._backend)
+        if not self.persistent:
+            log.warning("No secure keyring (%s); tokens kept for this session only.",
+                        type(self._backend).__module__)
+
+    @property
+    def backend_name(self) -> str:
+        """A human name for the keyring in use."""
+        return str(getattr(self._backend, "name", type(self._backend).__name__))
+
+    def save(self, account_id: str, tokens: TokenSet) -> None:
+        """Store ``tokens`` for ``account_id``, replacing earlier ones.
+
+        Raises:
+            TokenStoreError: the keyring refused (locked, full, gone); the
+                previously stored tokens are still there.
+        """
+        with self._lock:
+            if not self.persistent:
+                self._unsaved[account_id] = tokens
+                return
+            text = tokens.to_json()
+            generation = secrets.token_hex(4)
+            parts = [text[i : i + PART_SIZE] for i in range(0, len(text), PART_SIZE)]
+            old_head = self._read_head(account_id)
+            try:
+                for index, part in enumerate(parts):
+                    self._backend.set_password(
+                        self._namespace, _part_name(account_id, generation, index), part
+                    )
+                head = json.dumps({"v": 1, "gen": generation, "parts": len(parts)})
+                self._backend.set_password(self._namespace, account_id, head)
+            except keyring.errors.KeyringError as exc:
+                # Keep the new tokens usable for this session (a rotated refresh
+                # token must not be lost, SECURITY (a)23) and leave the old ones.
+                self._unsaved[account_id] = tokens
+                with contextlib.suppress(keyring.errors.KeyringError):
+                    self._delete_parts(account_id, generation, len(parts))
+                raise TokenStoreError(_explain(exc, "save the tokens")) from None
+            self._unsaved.pop(account_id, None)
+            if old_head is not None:
+                self._delete_parts(account_id, old_head[0], old_head[1])
+
+    def load(self, account_id: str) -> TokenSet | None:
+        """The stored tokens of ``account_id``, or None when there are none.
+
+        Raises:
+            TokenStoreError: the keyring could not be read, or holds a damaged entry.
+        """
+        with self._lock:
+            if account_id in self._unsaved:
+                return self._unsaved[account_id]
+            if not self.persistent:
+                return None
+            try:
+                head = self._read_head(account_id)
+                if head is None:
+                    return None
+                generation, count = head
+                chunks = []
+                for index in range(count):
+                    part = self._backend.get_password(
+                        self._namespace, _part_name(account_id, generation, index)
+                    )
+                    if part is None:
+                        raise TokenStoreError(
+                            "The stored tokens are incomplete in the keyring; sign in again."
+                        )
+                    chunks.append(part)
+            except keyring.errors.KeyringError as exc:
+                raise TokenStoreError(_explain(exc, "read the tokens")) from None
+            try:
+                tokens = TokenSet.from_json("".join(chunks))
+            except TokenError as exc:
+                raise TokenStoreError(str(exc)) from None
+            return tokens
+
+    def delete(self, account_id: str) -> None:
+        """Forget the tokens of ``account_id`` (memory and keyring)."""
+        with self._lock:
+            self._unsaved.pop(account_id, None)
+            if not self.persistent:
+                return
+            try:
+                head = self._read_head(account_id)
+                if head is not None:
+                    self._delete_parts(account_id, head[0], head[1])
+                self._delete(account_id)
+            except keyring.errors.KeyringError as exc:
+                raise TokenStoreError(_explain(exc, "delete the tokens")) from None
+
+    def _read_head(self, account_id: str) -> tuple[str, int] | None:
+        raw = self._backend.get_password(self._namespace, account_id)
+        if raw is None:
+            return None
+        try:
+            head = json.loads(raw)
+            generation, count = str(head["gen"]), int(head["parts"])
+        except (ValueError, KeyError, TypeError):
+            raise TokenStoreError(
+                "The keyring holds a damaged entry for this account; sign in again."
+            ) from None
+        return generation, count
+
+    def _delete_parts(self, account_id: str, generation: str, count: int) -> None:
+        for index in range(count):
+            self._delete(_part_name(account_id, generation, index))
+
+    def _delete(self, username: str) -> None:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):  # already gone
+            self._backend.delete_password(self._namespace, username)
+
+
+def _part_name(account_id: str, generation: str, index: int) -> str:
+    return f"{account_id}/{generation}/{index}"
+
+
+def _explain(exc: keyring.errors.KeyringError, action: str) -> str:
+    if isinstance(exc, keyring.errors.KeyringLocked | keyring.errors.InitError):
+        return f"The keyring is locked, so the app could not {action}. Unlock it and try again."
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return f"No keyring is available, so the app could not {action}."
+    return f"The keyring refused to {action} ({type(exc).__name__})."

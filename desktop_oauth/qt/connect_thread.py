@@ -1,0 +1,110 @@
+"""The QThread that hosts one connection attempt and its loopback receiver."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from ..core.accounts import AccountService
+from ..core.connect import ConnectAttempt
+from ..core.errors import (
+    AuthorizationDeniedError,
+    FlowCancelledError,
+    FlowTimeoutError,
+)
+from .tasks import describe
+
+log = logging.getLogger(__name__)
+
+Opener = Callable[[str], bool]
+
+
+class ConnectThread(QThread):
+    """Discovery, port, browser, redirect, code exchange and storage, off the GUI thread.
+
+    Signals (queued to the GUI thread; SECURITY (a)30):
+        waiting(str): the port is held and the browser is being opened; carries
+            the authorization URL (shown only if the browser does not open).
+        browserFailed(str): no browser opened; the URL to copy by hand.
+        redirected(): the browser came back; the code is being exchanged.
+        succeeded(object): an :class:`~desktop_oauth.core.accounts.AccountView`.
+        failed(str, str): a readable message and a kind: ``cancelled``,
+            ``declined``, ``timeout`` or ``error``.
+    """
+
+    waiting = Signal(str)
+    browserFailed = Signal(str)
+    redirected = Signal()
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(
+        self,
+        service: AccountService,
+        provider_name: str,
+        opener: Opener,
+        deadline_seconds: float,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._provider_name = provider_name
+        self._opener = opener
+        self._deadline = deadline_seconds
+        self._lock = threading.Lock()
+        self._attempt: ConnectAttempt | None = None
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop the attempt from any thread; the port closes within a moment."""
+        with self._lock:
+            self._cancelled = True
+            if self._attempt is not None:
+                self._attempt.cancel()
+
+    def run(self) -> None:
+        attempt: ConnectAttempt | None = None
+        try:
+            attempt = self._service.begin_connect(
+                self._provider_name, deadline_seconds=self._deadline
+            )
+            with self._lock:
+                self._attempt = attempt
+                if self._cancelled:
+                    attempt.cancel()
+            self.waiting.emit(attempt.url)
+            self._open_browser(attempt.url)
+            params = attempt.wait_for_redirect()
+            self.redirected.emit()
+            view = self._service.save_connection(attempt.complete(params))
+        except FlowCancelledError:
+            self.failed.emit("Connection cancelled.", "cancelled")
+        except FlowTimeoutError as exc:
+            self.failed.emit(str(exc), "timeout")
+        except AuthorizationDeniedError as exc:
+            kind = "declined" if exc.error == "access_denied" else "error"
+            self.failed.emit(str(exc), kind)
+        except Exception as exc:  # the thread boundary
+            self.failed.emit(describe(exc), "error")
+        else:
+            self.succeeded.emit(view)
+        finally:
+            if attempt is not None:
+                attempt.close()
+
+    def _open_browser(self, url: str) -> None:
+        # webbrowser.open waits for a BROWSER command to exit, and some browsers
+        # stay open: open it on its own thread so the receiver listens meanwhile.
+        def open_it() -> None:
+            try:
+                opened = self._opener(url)
+            except Exception as exc:  # a broken browser setup must not end the flow
+                log.warning("Opening the browser failed: %s", type(exc).__name__)
+                opened = False
+            if not opened:
+                self.browserFailed.emit(url)
+
+        threading.Thread(target=open_it, name="desktop-oauth-browser", daemon=True).start()

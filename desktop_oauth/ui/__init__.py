@@ -1,0 +1,1 @@
+"""Widgets. They talk to the controller only: never to the network, the keyring or files."""

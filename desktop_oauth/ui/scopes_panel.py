@@ -1,0 +1,72 @@
+"""The permissions panel: requested and granted scopes side by side."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+_MISSING = QColor("#fde2e1")
+_EXTRA = QColor("#fff4ce")
+
+
+class ScopesPanel(QGroupBox):
+    """One row per scope: whether it was requested, and whether it was granted."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Permissions", parent)
+        self.setObjectName("scopesPanel")
+        self.setAccessibleName("Permissions: requested and granted scopes")
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("scopesTable")
+        self.table.setHorizontalHeaderLabels(["Scope", "Requested", "Granted"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.summary = QLabel("")
+        self.summary.setObjectName("scopesSummary")
+        self.summary.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(self.summary)
+
+    def show_scopes(self, requested: tuple[str, ...], granted: tuple[str, ...]) -> None:
+        """Fill the table; rows that differ are highlighted and summarised."""
+        scopes = list(dict.fromkeys((*requested, *granted)))
+        self.table.setRowCount(len(scopes))
+        for row, scope in enumerate(scopes):
+            asked, got = scope in requested, scope in granted
+            cells = [scope, "yes" if asked else "no", "yes" if got else "no"]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if asked and not got:
+                    item.setBackground(QBrush(_MISSING))
+                    item.setToolTip("Requested but not granted")
+                elif got and not asked:
+                    item.setBackground(QBrush(_EXTRA))
+                    item.setToolTip("Granted without being requested")
+                self.table.setItem(row, column, item)
+        missing = [s for s in requested if s not in granted]
+        extra = [s for s in granted if s not in requested]
+        notes = []
+        if missing:
+            notes.append("Requested but not granted: " + ", ".join(missing) + ".")
+        if extra:
+            notes.append("Granted without being requested: " + ", ".join(extra) + ".")
+        if not scopes:
+            notes.append("")
+        elif not notes:
+            notes.append("Everything requested was granted.")
+        self.summary.setText(" ".join(notes))
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.table.setRowCount(0)
+        self.summary.setText("")

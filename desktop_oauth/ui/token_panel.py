@@ -1,0 +1,122 @@
+"""The token panel: the access token (masked), its expiry, and the id_token's claims."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.tokens import TokenSet
+from .json_tree import fill_tree
+
+
+def format_countdown(seconds: float | None) -> str:
+    """``"expires in 59 min 12 s"``, ``"expired 3 min ago"`` or ``"no expiry given"``."""
+    if seconds is None:
+        return "no expiry given"
+    whole = int(abs(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        span = f"{hours} h {minutes} min"
+    elif minutes:
+        span = f"{minutes} min {secs} s"
+    else:
+        span = f"{secs} s"
+    return f"expires in {span}" if seconds > 0 else f"expired {span} ago"
+
+
+class TokenPanel(QGroupBox):
+    """Shows one account's tokens. The token text is masked; Copy copies it on request."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Token", parent)
+        self.setObjectName("tokenPanel")
+        self.setAccessibleName("Token")
+        self._tokens: TokenSet | None = None
+
+        self.access_token = QLabel("Not connected")
+        self.access_token.setObjectName("accessTokenLabel")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setObjectName("copyTokenButton")
+        self.copy_button.setAccessibleName("Copy access token")
+        self.copy_button.setToolTip("Copy the access token to the clipboard")
+        self.copy_button.setEnabled(False)
+        self.copy_button.clicked.connect(self._copy)
+        token_row = QHBoxLayout()
+        token_row.addWidget(self.access_token, 1)
+        token_row.addWidget(self.copy_button)
+
+        self.token_type = QLabel("–")
+        self.expiry = QLabel("–")
+        self.expiry.setObjectName("expiryLabel")
+        self.refresh_token = QLabel("–")
+        self.refresh_token.setObjectName("refreshTokenLabel")
+
+        form = QFormLayout()
+        form.addRow("Access token", token_row)
+        form.addRow("Type", self.token_type)
+        form.addRow("Expiry", self.expiry)
+        form.addRow("Refresh token", self.refresh_token)
+
+        self.claims = QTreeWidget()
+        self.claims.setObjectName("claimsTree")
+        self.claims.setAccessibleName("id_token claims")
+        self.claims.setHeaderLabels(["id_token claim", "value"])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.claims, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+
+    def show_tokens(self, tokens: TokenSet | None, claims: dict[str, Any]) -> None:
+        """Show ``tokens`` (None clears the panel)."""
+        self._tokens = tokens
+        self.copy_button.setEnabled(tokens is not None)
+        if tokens is None:
+            self.access_token.setText("Not connected")
+            self.token_type.setText("–")
+            self.expiry.setText("–")
+            self.refresh_token.setText("–")
+            self.claims.clear()
+            self._timer.stop()
+            return
+        self.access_token.setText(f"{'•' * 12}  ({len(tokens.access_token)} characters)")
+        self.token_type.setText(tokens.token_type)
+        self.refresh_token.setText("held in the keyring" if tokens.refresh_token else "none")
+        fill_tree(self.claims, {k: _claim_text(k, v) for k, v in claims.items()})
+        self._tick()
+        self._timer.start()
+
+    def _tick(self) -> None:
+        if self._tokens is None:
+            return
+        left = self._tokens.seconds_left(time.time())
+        self.expiry.setText(format_countdown(left))
+
+    def _copy(self) -> None:
+        # The only path by which a token reaches the clipboard: the person asked.
+        if self._tokens is not None:
+            QGuiApplication.clipboard().setText(self._tokens.access_token)
+
+
+def _claim_text(key: str, value: Any) -> Any:
+    if key in ("exp", "iat", "nbf", "auth_time") and isinstance(value, int | float):
+        return f"{value}  ({datetime.fromtimestamp(value).isoformat(sep=' ', timespec='seconds')})"
+    return value
