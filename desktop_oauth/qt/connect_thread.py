@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -17,18 +15,13 @@ from ..core.errors import (
 )
 from .tasks import describe
 
-log = logging.getLogger(__name__)
-
-Opener = Callable[[str], bool]
-
 
 class ConnectThread(QThread):
-    """Discovery, port, browser, redirect, code exchange and storage, off the GUI thread.
+    """Discovery, port, redirect, code exchange and storage, off the GUI thread.
 
     Signals (queued to the GUI thread; SECURITY (a)30):
-        waiting(str): the port is held and the browser is being opened; carries
-            the authorization URL (shown only if the browser does not open).
-        browserFailed(str): no browser opened; the URL to copy by hand.
+        waiting(str): the port is held; carries the authorization URL for the
+            browser. The receiver listens from now on until the deadline.
         redirected(): the browser came back; the code is being exchanged.
         succeeded(object): an :class:`~desktop_oauth.core.accounts.AccountView`.
         failed(str, str): a readable message and a kind: ``cancelled``,
@@ -36,7 +29,6 @@ class ConnectThread(QThread):
     """
 
     waiting = Signal(str)
-    browserFailed = Signal(str)
     redirected = Signal()
     succeeded = Signal(object)
     failed = Signal(str, str)
@@ -45,14 +37,12 @@ class ConnectThread(QThread):
         self,
         service: AccountService,
         provider_name: str,
-        opener: Opener,
         deadline_seconds: float,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
         self._provider_name = provider_name
-        self._opener = opener
         self._deadline = deadline_seconds
         self._lock = threading.Lock()
         self._attempt: ConnectAttempt | None = None
@@ -76,7 +66,6 @@ class ConnectThread(QThread):
                 if self._cancelled:
                     attempt.cancel()
             self.waiting.emit(attempt.url)
-            self._open_browser(attempt.url)
             params = attempt.wait_for_redirect()
             self.redirected.emit()
             view = self._service.save_connection(attempt.complete(params))
@@ -94,17 +83,3 @@ class ConnectThread(QThread):
         finally:
             if attempt is not None:
                 attempt.close()
-
-    def _open_browser(self, url: str) -> None:
-        # webbrowser.open waits for a BROWSER command to exit, and some browsers
-        # stay open: open it on its own thread so the receiver listens meanwhile.
-        def open_it() -> None:
-            try:
-                opened = self._opener(url)
-            except Exception as exc:  # a broken browser setup must not end the flow
-                log.warning("Opening the browser failed: %s", type(exc).__name__)
-                opened = False
-            if not opened:
-                self.browserFailed.emit(url)
-
-        threading.Thread(target=open_it, name="desktop-oauth-browser", daemon=True).start()

@@ -5,6 +5,7 @@ Every call into the core runs off the GUI thread; results come back as signals.
 
 from __future__ import annotations
 
+import logging
 import webbrowser
 from collections.abc import Callable
 from typing import Any
@@ -13,8 +14,13 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.accounts import AccountService, AccountView, RevokeOutcome
 from ..core.config import Config
-from .connect_thread import ConnectThread, Opener
-from .tasks import Task
+from .connect_thread import ConnectThread
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+#: Opens a URL in the person's browser; False when no browser opened.
+Opener = Callable[[str], bool]
 
 #: Seconds to wait for the person in the browser (SECURITY (a)5).
 DEFAULT_DEADLINE = 300.0
@@ -61,7 +67,7 @@ class Controller(QObject):
         self._opener = opener
         self._deadline = deadline_seconds
         self._connect: ConnectThread | None = None
-        self._tasks: set[Task] = set()
+        self._runner = TaskRunner(self)
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -81,13 +87,13 @@ class Controller(QObject):
                 "No secure keyring is available: tokens are kept only until the app "
                 "closes, and never written to disk."
             )
+        self.status.emit("Ready.")
         self.configLoaded.emit(config)
         if config.recovered_from is not None:
             self.errorShown.emit(
                 "Your settings file could not be read, so the app started with empty "
                 f"settings. The old file was kept as {config.recovered_from}."
             )
-        self.status.emit("Ready.")
         if config.accounts:
             self.select_account(config.accounts[-1].id)
 
@@ -109,9 +115,8 @@ class Controller(QObject):
         """Start connecting an account at ``provider_name``."""
         if self._service is None or self._connect is not None:
             return
-        thread = ConnectThread(self._service, provider_name, self._opener, self._deadline, self)
-        thread.waiting.connect(self._on_waiting)
-        thread.browserFailed.connect(self._on_browser_failed)
+        thread = ConnectThread(self._service, provider_name, self._deadline, self)
+        thread.waiting.connect(self._open_browser)
         thread.redirected.connect(lambda: self.status.emit("Signed in; exchanging the code…"))
         thread.succeeded.connect(self._on_connected)
         thread.failed.connect(self._on_connect_failed)
@@ -165,12 +170,24 @@ class Controller(QObject):
         self._run(lambda: service.revoke(account_id), self._on_revoked, busy=True)
 
     # -- results ------------------------------------------------------------------------
-    def _on_waiting(self, url: str) -> None:
+    def _open_browser(self, url: str) -> None:
         self.status.emit("Waiting for you in the browser… (sign in and approve there)")
+        # webbrowser.open waits for a BROWSER command to exit, and some browsers
+        # stay open: it runs on its own thread while the receiver listens.
+        thread = self._connect
 
-    def _on_browser_failed(self, url: str) -> None:
-        self.status.emit("No browser opened. Open the link below yourself; the app keeps waiting.")
-        self.urlToCopy.emit(url)
+        def opened(ok: Any) -> None:
+            if not ok and thread is not None and self._connect is thread:
+                self.status.emit(
+                    "No browser opened. Open the link below yourself; the app keeps waiting."
+                )
+                self.urlToCopy.emit(url)
+
+        def broken(message: str) -> None:
+            log.warning("Opening the browser failed.")
+            opened(False)
+
+        self._runner.run(lambda: self._opener(url), opened, broken)
 
     def _on_connected(self, view: AccountView) -> None:
         if view.notice:
@@ -220,21 +237,15 @@ class Controller(QObject):
 
     def _run(self, work: Callable[[], Any], done: Callable[[Any], None], *,
              busy: bool = False) -> None:
-        task = Task(work, self)
-        self._tasks.add(task)
-
-        def finish() -> None:
-            self._tasks.discard(task)
-            task.deleteLater()
+        def succeeded(result: Any) -> None:
             if busy:
                 self.busy.emit(False)
+            done(result)
 
-        def on_failed(message: str) -> None:
+        def failed(message: str) -> None:
+            if busy:
+                self.busy.emit(False)
             self.status.emit(message)
             self.errorShown.emit(message)
 
-        task.succeeded.connect(done)
-        task.failed.connect(on_failed)
-        task.succeeded.connect(finish)
-        task.failed.connect(finish)
-        task.start()
+        self._runner.run(work, succeeded, failed)

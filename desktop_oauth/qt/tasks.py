@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import DesktopOAuthError
 
@@ -22,35 +23,56 @@ def describe(exc: BaseException) -> str:
     return f"Something unexpected went wrong ({type(exc).__name__}). Please try again."
 
 
-class Task(QObject):
-    """One blocking call on a daemon thread.
+class TaskRunner(QObject):
+    """Runs blocking calls on daemon threads and delivers each result in the GUI thread.
 
-    Signals:
-        succeeded(object): the call's return value, delivered in the GUI thread.
-        failed(str): a readable message when the call raised.
-
-    Daemon threads never hold up quitting: a network call can take up to its
-    read timeout, and the window must close at once.
+    One long-lived relay object carries every result: worker threads never
+    emit on an object that the GUI thread might delete meanwhile. Daemon
+    threads never hold up quitting: a network call may take up to its read
+    timeout, and the window must close at once.
     """
 
-    succeeded = Signal(object)
-    failed = Signal(str)
+    #: (task id, succeeded, result or readable message), queued to the GUI thread.
+    _done = Signal(int, bool, object)
 
-    def __init__(self, work: Callable[[], Any], parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._work = work
-        self._thread = threading.Thread(target=self._run, name="desktop-oauth-task", daemon=True)
+        self._ids = itertools.count(1)
+        self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[str], None]]] = {}
+        self._done.connect(self._deliver)
 
-    def start(self) -> None:
-        """Start the call."""
-        self._thread.start()
+    def run(
+        self,
+        work: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[str], None],
+    ) -> None:
+        """Call ``work()`` on a new daemon thread; then one of the callbacks, in this thread."""
+        task_id = next(self._ids)
+        self._callbacks[task_id] = (on_success, on_failure)
+        threading.Thread(
+            target=self._call, args=(task_id, work), name="desktop-oauth-task", daemon=True
+        ).start()
 
-    def _run(self) -> None:
+    @property
+    def pending(self) -> int:
+        """How many calls have not reported back yet."""
+        return len(self._callbacks)
+
+    def _call(self, task_id: int, work: Callable[[], Any]) -> None:
         try:
-            result = self._work()
-        except Exception as exc:  # the thread boundary: every failure becomes a signal
+            result = work()
+        except Exception as exc:  # the thread boundary: every failure becomes a message
             if not isinstance(exc, DesktopOAuthError):
                 log.error("Background task failed: %s", type(exc).__name__)
-            self.failed.emit(describe(exc))
+            self._done.emit(task_id, False, describe(exc))
         else:
-            self.succeeded.emit(result)
+            self._done.emit(task_id, True, result)
+
+    @Slot(int, bool, object)
+    def _deliver(self, task_id: int, ok: bool, payload: Any) -> None:
+        on_success, on_failure = self._callbacks.pop(task_id)
+        if ok:
+            on_success(payload)
+        else:
+            on_failure(str(payload))

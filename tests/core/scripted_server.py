@@ -23,7 +23,8 @@ class Answer:
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **headers: str) -> Answer:
-        return cls(status, json.dumps(data).encode(), {"Content-Type": "application/json", **headers})
+        headers = {"Content-Type": "application/json", **headers}
+        return cls(status, json.dumps(data).encode(), headers)
 
 
 @dataclass
