@@ -1,0 +1,119 @@
+"""Driving the real window against a real provider: shared helpers for e2e tests."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from pytestqt.qtbot import QtBot
+
+from desktop_oauth.core import config as config_file
+from desktop_oauth.core.accounts import AccountService
+from desktop_oauth.core.profile import Profile
+from desktop_oauth.core.provider import ProviderConfig
+from desktop_oauth.qt.controller import Controller
+from desktop_oauth.ui.main_window import MainWindow
+
+from .conftest import BrowserPlan
+from .oidc_provider import OidcProvider
+
+PROVIDER_NAME = "Test OpenID provider"
+
+
+def isolated_profile(home: Path) -> Profile:
+    return Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
+
+
+def provider_config(op: OidcProvider, *, redirect_port: int = 0,
+                    scopes: tuple[str, ...] = ("openid", "profile", "email", "offline_access"),
+                    ) -> ProviderConfig:
+    return ProviderConfig(name=PROVIDER_NAME, issuer=op.issuer, client_id=op.client_id,
+                          scopes=scopes, redirect_port=redirect_port)
+
+
+@dataclass
+class Running:
+    window: MainWindow
+    controller: Controller
+    profile: Profile
+    service: AccountService | None = None
+
+
+def open_window(qtbot: QtBot, profile: Profile, provider: ProviderConfig, *,
+                deadline: float = 60.0) -> Running:
+    """The real window on ``profile`` with ``provider`` configured, loaded and ready."""
+    config_file.save(profile.config_path,
+                     config_file.Config(providers=(provider,)))
+    running = Running(window=None, controller=None, profile=profile)  # type: ignore[arg-type]
+
+    def factory() -> AccountService:
+        running.service = AccountService(profile)
+        return running.service
+
+    controller = Controller(factory, deadline_seconds=deadline)
+    window = MainWindow(controller, show_errors_in_dialogs=False)
+    qtbot.addWidget(window)
+    window.show()
+    controller.start()
+    qtbot.waitUntil(window.connectButton.isEnabled, timeout=10_000)
+    running.window, running.controller = window, controller
+    return running
+
+
+class Heartbeat(QObject):
+    """Measures the longest gap between ticks of a fast GUI-thread timer: how long
+    the GUI thread was ever busy (a stall) while it ran."""
+
+    def __init__(self, interval_ms: int = 2) -> None:
+        super().__init__()
+        self.longest = 0.0
+        self._last = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> float:
+        self._timer.stop()
+        return self.longest
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self._last)
+        self._last = now
+
+
+def files_containing(root: Path, *needles: str) -> list[Path]:
+    """Every file under ``root`` that contains any of ``needles``."""
+    hits = []
+    encoded = [n.encode() for n in needles if n]
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(dirpath) / name
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if any(n in data for n in encoded):
+                hits.append(path)
+    return hits
+
+
+def browser_results(qtbot: QtBot, plan: BrowserPlan, count: int = 1,
+                    timeout_ms: int = 20_000) -> list[dict[str, Any]]:
+    """Wait for the test browser's reports while the GUI thread keeps running
+    (the window opens the browser from its event loop)."""
+    try:
+        qtbot.waitUntil(lambda: len(plan.results(timeout=0, count=0)) >= count,
+                        timeout=timeout_ms)
+    except qtbot.TimeoutError:
+        raise AssertionError(f"the test browser did not report:\n{plan.log_tail()}") from None
+    return plan.results(timeout=0, count=count)
