@@ -1,0 +1,352 @@
+"""One-shot loopback HTTP receiver that catches the OAuth redirect.
+
+RFC 8252 §7.3: a native app listens on the loopback interface on a port of its
+choosing and puts that port in ``redirect_uri``; §8.3: it binds the literal
+``127.0.0.1`` (never ``localhost``), so nothing off the machine can reach it.
+The receiver serves until the first callback whose ``state`` matches, answers
+every other request with a small error page, then closes the port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hmac
+import logging
+import socket
+import socketserver
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, NamedTuple, cast
+from urllib.parse import parse_qsl
+
+from . import loopback_pages as pages
+from .errors import (
+    ConfigurationError,
+    FlowCancelledError,
+    FlowTimeoutError,
+    PortUnavailableError,
+    ReceiverError,
+)
+
+_log = logging.getLogger(__name__)
+
+_HOST = "127.0.0.1"  # RFC 8252 §8.3: the IP literal, never "localhost"
+_MAX_REQUEST_LINE = 8 * 1024  # a redirect never needs more; http.server allows 64 KiB
+_MAX_FIELDS = 32
+_POLL_SECONDS = 0.05  # how often wait() looks at cancel() and the deadline
+_DRAIN_SECONDS = 0.25
+
+_Answer = tuple[int, bytes, dict[str, str] | None]  # status, page, params if accepted
+_BAD_REQUEST: _Answer = (HTTPStatus.BAD_REQUEST, pages.status_page(HTTPStatus.BAD_REQUEST), None)
+
+
+class _Expected(NamedTuple):
+    state: str
+    issuer: str | None
+    require_iss: bool
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers one request per connection; all decisions are the receiver's."""
+
+    server_version = "desktop-oauth"
+    sys_version = ""
+    raw_requestline: bytes
+
+    @property
+    def _receiver(self) -> LoopbackReceiver:
+        return cast(_Server, self.server).receiver
+
+    def setup(self) -> None:
+        super().setup()
+        # Per-connection timeout: a stalled client only ties up its own thread.
+        self.connection.settimeout(self._receiver._socket_timeout)
+
+    def parse_request(self) -> bool:
+        if len(self.raw_requestline) > _MAX_REQUEST_LINE:
+            self.command, self.request_version, self.requestline = "", "HTTP/1.0", ""
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return False
+        if not super().parse_request():  # answers 400/414/431 itself, via send_error
+            return False
+        # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
+        if self.headers.get_all("Host") != [f"{_HOST}:{self._receiver.port}"]:
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST)
+            return False
+        if self.command != "GET":  # the redirect is always a GET (RFC 6749 §4.1.2)
+            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
+            return False
+        return True
+
+    def do_GET(self) -> None:
+        status, page, params = self._receiver._evaluate(self.path)
+        try:
+            self._send_page(status, page, drain=params is None)
+        finally:
+            if params is not None:
+                self._receiver._deliver(params)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Never reflect message/explain: http.server puts the request line (code, state) there.
+        self._send_page(code, pages.status_page(code), drain=True)
+
+    def _send_page(self, status: int, page: bytes, *, drain: bool) -> None:
+        self.close_connection = True
+        # http.server leaves "HTTP/0.9" on unparsable request lines, which would drop the
+        # status line and headers; every answer gets them (SECURITY (a)12).
+        self.request_version = "HTTP/1.0"
+        self.send_response(status)
+        for name, value in pages.HEADERS:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(page)))
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", "GET")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(page)
+        if drain:
+            # Read what the client still sends so closing sends FIN, not RST, and the
+            # client gets to read the answer.
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_WR)
+                self.connection.settimeout(_POLL_SECONDS)
+                end = time.monotonic() + _DRAIN_SECONDS
+                while time.monotonic() < end and self.connection.recv(65536):
+                    pass
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Method and path only: the query holds the code and state (SECURITY (a)27).
+        method = self.command if (self.command or "").isalpha() else "?"
+        path = getattr(self, "path", "").partition("?")[0][:64]
+        _log.debug("loopback %s %s -> %s", method, path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: http.server would write the request line to stderr."""
+
+
+class _Server(ThreadingHTTPServer):
+    allow_reuse_address = False  # HTTPServer sets True; SECURITY (a)3 wants an exclusive bind
+    allow_reuse_port = False
+    daemon_threads = True
+    request_queue_size = 64
+    timeout = _POLL_SECONDS
+
+    def __init__(self, port: int, receiver: LoopbackReceiver) -> None:
+        self.receiver = receiver
+        super().__init__((_HOST, port), _Handler)
+
+    def server_bind(self) -> None:
+        exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)  # Windows only
+        if exclusive is not None:
+            self.socket.setsockopt(socket.SOL_SOCKET, exclusive, 1)
+        # Skip HTTPServer.server_bind: its getfqdn() is a needless reverse DNS lookup.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = _HOST, int(self.socket.getsockname()[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that resets or times out: no traceback on stderr, nothing from the URL.
+        _log.debug("loopback connection dropped (%s)", type(sys.exc_info()[1]).__name__)
+
+
+class LoopbackReceiver:
+    """Listen on ``127.0.0.1`` for the one authorization response of a sign-in.
+
+    Args:
+        port: 0 for an ephemeral port (RFC 8252 §7.3), or a fixed registered port.
+        path: The exact callback path of ``redirect_uri``.
+        deadline_seconds: How long :meth:`wait` waits, counted from its start.
+        socket_timeout: Per-connection read/write timeout.
+        clock: Monotonic clock for the deadline.
+
+    Raises:
+        PortUnavailableError: The port is taken; raised before any browser opens.
+        ConfigurationError: ``path`` or a number is unusable.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        path: str = "/callback",
+        deadline_seconds: float = 300.0,
+        socket_timeout: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not (path.startswith("/") and path.isascii() and path.isprintable()) or any(
+            c in path for c in "?# "
+        ):
+            raise ConfigurationError(f"The callback path {path!r} is not a plain URL path.")
+        if not 0 <= port <= 65535 or deadline_seconds <= 0 or socket_timeout <= 0:
+            raise ConfigurationError("The loopback port, deadline or timeout is out of range.")
+        self._path = path
+        self._deadline_seconds = deadline_seconds
+        self._socket_timeout = socket_timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._done = threading.Event()
+        self._idle = threading.Event()  # set while no wait() is serving
+        self._idle.set()
+        self._waiting = self._used = self._closed = self._claimed = False
+        self._expected: _Expected | None = None
+        self._result: dict[str, str] | None = None
+        try:
+            self._server = _Server(port, self)
+        except OSError as exc:
+            reason = "is already in use by another program"
+            if exc.errno not in (errno.EADDRINUSE, 10013, 10048):  # 100xx: Windows WSA codes
+                reason = f"cannot be used ({exc.strerror or exc})"
+            raise PortUnavailableError(
+                f"Port {port} on 127.0.0.1 {reason}, so desktop-oauth cannot receive the "
+                "sign-in. Close that program or choose another port."
+            ) from exc
+        self._port = int(self._server.server_port)
+
+    @property
+    def port(self) -> int:
+        """The port actually bound."""
+        return self._port
+
+    @property
+    def redirect_uri(self) -> str:
+        """The redirect URI to register and send, with the real port."""
+        return f"http://{_HOST}:{self._port}{self._path}"
+
+    def wait(
+        self, *, state: str, issuer: str | None = None, require_iss: bool = False
+    ) -> dict[str, str]:
+        """Serve until the callback whose ``state`` matches, then close the port.
+
+        The matching callback is the only one used (RFC 6749 §10.12, RFC 9700 §4.2.4).
+        It is returned even when it carries ``error`` or a wrong ``iss``: the
+        browser then shows a failure page, and the caller raises
+        AuthorizationDeniedError or IssuerMismatchError from the parameters.
+        ``iss`` is compared only when ``issuer`` is given (RFC 9207 §2.4).
+
+        Args:
+            state: The state sent in the authorization request.
+            issuer: The expected ``iss``, compared by exact string.
+            require_iss: Treat a missing ``iss`` as a mismatch.
+
+        Returns:
+            The callback's query parameters, each single-valued.
+
+        Raises:
+            FlowTimeoutError: No matching callback before the deadline.
+            FlowCancelledError: :meth:`cancel` or :meth:`close` was called.
+            ReceiverError: This receiver was already used.
+        """
+        if not state:
+            raise ConfigurationError("The expected state is empty.")
+        with self._lock:
+            if self._used:
+                raise ReceiverError("This sign-in receiver was already used; start again.")
+            self._used = True
+            if not self._cancelled.is_set():
+                self._expected = _Expected(state, issuer, require_iss)
+                self._waiting = True
+                self._idle.clear()
+        try:
+            deadline = self._clock() + self._deadline_seconds
+            while not self._done.is_set():
+                if self._cancelled.is_set():
+                    raise FlowCancelledError("The sign-in was cancelled.")
+                if self._clock() >= deadline and not self._claimed:
+                    raise FlowTimeoutError(
+                        "No answer came back from the browser in time. Please try again."
+                    )
+                self._server.handle_request()  # returns within _POLL_SECONDS
+            assert self._result is not None
+            return dict(self._result)
+        finally:
+            with self._lock:
+                self._waiting = False
+                self._close_locked()
+                self._idle.set()
+
+    def cancel(self) -> None:
+        """Stop waiting; safe from any thread. :meth:`wait` raises within ~0.05 s."""
+        with self._lock:
+            self._cancelled.set()
+            if not self._waiting:
+                self._close_locked()
+
+    def close(self) -> None:
+        """Free the port; idempotent and safe from any thread.
+
+        During :meth:`wait` on another thread it cancels that wait and returns once
+        the port is closed (within ~0.1 s; SECURITY (a)30: quitting frees the port).
+        """
+        self.cancel()
+        self._idle.wait(timeout=2.0)
+
+    def __enter__(self) -> LoopbackReceiver:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _close_locked(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._server.server_close()
+
+    def _evaluate(self, target: str) -> _Answer:
+        """Decide the answer to ``GET target``; params are returned only for the one callback."""
+        path, _, query = target.partition("#")[0].partition("?")
+        if not target.isascii() or not target.isprintable():  # raw 0xFF and the like
+            return _BAD_REQUEST
+        if path != self._path:  # RFC 8252 §8.10: favicon and probes must not end the flow
+            return HTTPStatus.NOT_FOUND, pages.status_page(HTTPStatus.NOT_FOUND), None
+        try:
+            pairs = parse_qsl(
+                query,
+                keep_blank_values=True,
+                encoding="utf-8",
+                errors="strict",
+                max_num_fields=_MAX_FIELDS,
+            )
+        except ValueError:  # UnicodeDecodeError (%FF%FE) or too many fields
+            return _BAD_REQUEST
+        params = dict(pairs)
+        if len(params) != len(pairs):  # RFC 6749 §3.1: no parameter more than once
+            return _BAD_REQUEST
+        expected, got = self._expected, params.get("state")
+        # RFC 6749 §10.12: only the response carrying our state is ours.
+        if (
+            expected is None
+            or got is None
+            or not hmac.compare_digest(got.encode(), expected.state.encode())
+        ):
+            return HTTPStatus.BAD_REQUEST, pages.FOREIGN, None
+        if "error" not in params and not params.get("code"):
+            return _BAD_REQUEST
+        with self._lock:  # two racing callbacks: exactly one is used
+            if self._claimed or self._done.is_set():
+                return HTTPStatus.BAD_REQUEST, pages.SPENT, None
+            self._claimed = True
+        iss = params.get("iss")
+        # RFC 9207 §2.4: exact comparison; RFC 9700 §4.4.2 mix-up defence.
+        if (iss is None and expected.require_iss) or (
+            iss is not None and expected.issuer is not None and iss != expected.issuer
+        ):
+            return HTTPStatus.OK, pages.WRONG_ISSUER, params
+        if "error" in params:  # RFC 6749 §4.1.2.1, honoured only with our state
+            return HTTPStatus.OK, pages.denied_page(params), params
+        return HTTPStatus.OK, pages.SUCCESS, params
+
+    def _deliver(self, params: dict[str, str]) -> None:
+        with self._lock:
+            self._result = params
+            self._done.set()
