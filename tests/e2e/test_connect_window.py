@@ -3,6 +3,7 @@ browser (Chromium through the BROWSER hook), the real keyring (Secret Service)."
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -18,7 +19,15 @@ from desktop_oauth.core.accounts import AccountView
 
 from .conftest import BrowserPlan
 from .oidc_provider import OidcProvider
-from .window import Heartbeat, browser_results, files_containing, open_window, provider_config, isolated_profile
+from .window import (
+    Heartbeat,
+    browser_results,
+    files_containing,
+    isolated_profile,
+    open_window,
+    provider_config,
+    save_screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +43,14 @@ MAX_STALL = 0.050
 
 
 def test_connect_shows_token_scopes_and_userinfo_then_revoke(
-    qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path
+    qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # SECURITY (a)27: secrets stay out of logs at any level
     assert type(keyring.get_keyring()).__module__ == "keyring.backends.SecretService", (
         "the end-to-end tests need the real Secret Service: run the README's test command"
     )
-    running = open_window(qtbot, isolated_profile(tmp_path / "profile"), provider_config(oidc_provider))
+    running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider))
     window, controller = running.window, running.controller
     browser_plan.set(login="alice", action="consent")
 
@@ -72,6 +83,7 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     assert "alice@example.test" in window.accountsList.item(0).text()
     qtbot.waitUntil(lambda: not window.cancelButton.isEnabled(), timeout=5_000)
     assert window.windowTitle() == "desktop-oauth"
+    save_screenshot(window, "connected-oidc-provider")
 
     # The provider agrees the token is live; no token is in any file under HOME.
     assert oidc_provider.introspect(view.tokens.access_token)["active"] is True
@@ -79,6 +91,16 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     assert files_containing(Path(os.environ["HOME"]), *secrets) == []
     assert files_containing(tmp_path, *secrets) == []
     assert "alice@example.test" in running.profile.config_path.read_text()
+
+    # Nothing secret reached a log record, stdout, stderr or the window title.
+    redirect = parse_qs(urlsplit(result["final_url"]).query)
+    request = parse_qs(urlsplit(result["url_opened"]).query)
+    leaked = [*secrets, redirect["code"][0], request["state"][0], request["nonce"][0]]
+    out, err = capfd.readouterr()
+    for secret in leaked:
+        assert secret not in caplog.text and secret not in out and secret not in err
+        assert secret not in window.windowTitle()
+    assert len(caplog.records) > 0  # DEBUG logging was really on (urllib3 logs requests)
 
     with qtbot.waitSignal(controller.accountForgotten, timeout=15_000):
         qtbot.mouseClick(window.revokeButton, Qt.MouseButton.LeftButton)
@@ -93,7 +115,7 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
 def test_declining_at_the_provider_says_so_and_stores_nothing(
     qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path
 ) -> None:
-    running = open_window(qtbot, isolated_profile(tmp_path / "profile"), provider_config(oidc_provider))
+    running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider))
     browser_plan.set(login="bob", action="cancel")
     failures: list[tuple[str]] = []
     running.controller.status.connect(lambda m: failures.append((m,)))
@@ -110,7 +132,7 @@ def test_declining_at_the_provider_says_so_and_stores_nothing(
 def test_a_wrong_state_callback_is_refused_and_the_real_one_still_succeeds(
     qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path
 ) -> None:
-    running = open_window(qtbot, isolated_profile(tmp_path / "profile"), provider_config(oidc_provider))
+    running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider))
     browser_plan.set(login="carol", action="consent", wrong_state_first=True)
     with qtbot.waitSignal(running.controller.accountShown, timeout=30_000):
         qtbot.mouseClick(running.window.connectButton, Qt.MouseButton.LeftButton)
@@ -145,7 +167,7 @@ def test_a_held_port_is_reported_before_any_browser_opens(
 def test_no_callback_times_out_with_a_message_and_closes_the_port(
     qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path
 ) -> None:
-    running = open_window(qtbot, isolated_profile(tmp_path / "profile"), provider_config(oidc_provider),
+    running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider),
                           deadline=2.0)
     browser_plan.set(action="ignore")
     errors: list[str] = []
@@ -164,7 +186,7 @@ def test_no_callback_times_out_with_a_message_and_closes_the_port(
 def test_cancel_and_closing_the_window_free_the_port(
     qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path
 ) -> None:
-    running = open_window(qtbot, isolated_profile(tmp_path / "profile"), provider_config(oidc_provider))
+    running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider))
     browser_plan.set(action="ignore")
     qtbot.mouseClick(running.window.connectButton, Qt.MouseButton.LeftButton)
     [result] = browser_results(qtbot, browser_plan)

@@ -117,3 +117,11 @@ def browser_results(qtbot: QtBot, plan: BrowserPlan, count: int = 1,
     except qtbot.TimeoutError:
         raise AssertionError(f"the test browser did not report:\n{plan.log_tail()}") from None
     return plan.results(timeout=0, count=count)
+
+
+def save_screenshot(window: MainWindow, name: str) -> None:
+    """Save the window as ``$DESKTOP_OAUTH_SCREENSHOTS/<name>.png`` when that folder is
+    set (how the README's pictures are made); otherwise do nothing."""
+    folder = os.environ.get("DESKTOP_OAUTH_SCREENSHOTS")
+    if folder:
+        window.grab().save(str(Path(folder) / f"{name}.png"))

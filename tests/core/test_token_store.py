@@ -1,0 +1,156 @@
+"""Tokens live in the keyring only (SECURITY (a)25-26, (b)19)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import keyring.backends.null
+import keyring.errors
+import pytest
+
+from desktop_oauth.core.errors import TokenStoreError
+from desktop_oauth.core.token_store import PART_SIZE, TokenStore, is_usable
+from desktop_oauth.core.tokens import TokenSet
+
+
+class FlakyKeyring(keyring.backend.KeyringBackend):
+    """An in-memory keyring that can be told to refuse writes or reads.
+
+    priority = -1 so that defining it never displaces the system keyring.
+    """
+
+    priority = -1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+        self.writes_left: int | None = None
+        self.fail_with: type[keyring.errors.KeyringError] = keyring.errors.PasswordSetError
+        self.locked = False
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if self.writes_left is not None:
+            if self.writes_left == 0:
+                raise self.fail_with("refused")
+            self.writes_left -= 1
+        self.entries[(service, username)] = password
+
+    def get_password(self, service: str, username: str) -> str | None:
+        if self.locked:
+            raise keyring.errors.KeyringLocked("locked")
+        return self.entries.get((service, username))
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("missing")
+
+
+def big_tokens(size: int = 3000) -> TokenSet:
+    return TokenSet(access_token="A" * size, refresh_token="R-" + uuid.uuid4().hex,
+                    id_token="h.c.s", expires_at=1e9, granted_scopes=("openid",))
+
+
+@pytest.fixture
+def secret_service() -> Iterator[TokenStore]:
+    backend = keyring.get_keyring()
+    if type(backend).__module__ != "keyring.backends.SecretService":
+        pytest.fail("these tests need the real Secret Service: run the README's test command")
+    store = TokenStore(f"desktop-oauth-test:{uuid.uuid4().hex}", backend)
+    yield store
+    store.delete("acct")
+
+
+def test_a_3kb_token_set_round_trips_through_the_real_keyring_in_parts(
+    secret_service: TokenStore,
+) -> None:
+    tokens = big_tokens(3000)
+    secret_service.save("acct", tokens)
+    assert secret_service.load("acct") == tokens
+    fresh = TokenStore(secret_service._namespace, keyring.get_keyring())
+    assert fresh.load("acct") == tokens  # another process would see the same
+
+
+def test_every_keyring_entry_fits_a_windows_credential() -> None:
+    backend = FlakyKeyring()
+    TokenStore("ns", backend).save("acct", big_tokens(5000))
+    assert len(backend.entries) > 5
+    assert all(len(value) <= PART_SIZE <= 1280 for value in backend.entries.values())
+
+
+def test_a_failed_write_keeps_the_previous_tokens() -> None:
+    backend = FlakyKeyring()
+    store = TokenStore("ns", backend)
+    old = big_tokens(2500)
+    store.save("acct", old)
+    entries_before = dict(backend.entries)
+    backend.writes_left = 2  # the new parts start, then the keyring refuses
+    new = big_tokens(2600)
+    with pytest.raises(TokenStoreError, match="refused to save"):
+        store.save("acct", new)
+    assert backend.entries == entries_before  # no half-written generation left behind
+    # This process keeps the unsaved tokens; another one still reads the old ones.
+    assert store.load("acct") == new
+    assert TokenStore("ns", backend).load("acct") == old
+
+
+def test_replacing_tokens_leaves_no_stale_parts() -> None:
+    backend = FlakyKeyring()
+    store = TokenStore("ns", backend)
+    store.save("acct", big_tokens(4000))
+    store.save("acct", big_tokens(100))
+    assert len(backend.entries) == 2  # head + one part
+    store.delete("acct")
+    assert backend.entries == {}
+
+
+def test_a_locked_keyring_is_explained() -> None:
+    backend = FlakyKeyring()
+    store = TokenStore("ns", backend)
+    store.save("acct", big_tokens(10))
+    backend.locked = True
+    with pytest.raises(TokenStoreError, match="locked"):
+        TokenStore("ns", backend).load("acct")
+
+
+def test_a_garbage_entry_asks_to_sign_in_again() -> None:
+    backend = FlakyKeyring()
+    backend.entries[("ns", "acct")] = "not json"
+    with pytest.raises(TokenStoreError, match="sign in again"):
+        TokenStore("ns", backend).load("acct")
+    backend.entries[("ns", "acct")] = '{"v": 1, "gen": "g", "parts": 1}'
+    backend.entries[("ns", "acct/g/0")] = '{"no": "token"}'
+    with pytest.raises(TokenStoreError, match="sign in again"):
+        TokenStore("ns", backend).load("acct")
+
+
+def test_fail_and_null_backends_are_refused_and_nothing_reaches_disk(tmp_path: Path) -> None:
+    assert not is_usable(keyring.backends.fail.Keyring())
+    assert not is_usable(keyring.backends.null.Keyring())
+    assert is_usable(FlakyKeyring())
+    store = TokenStore("ns", keyring.backends.fail.Keyring())
+    assert store.persistent is False
+    tokens = big_tokens(50)
+    store.save("acct", tokens)
+    assert store.load("acct") == tokens  # this session only
+    store.delete("acct")
+    assert store.load("acct") is None
+    home = Path(os.environ.get("HOME", str(tmp_path)))
+    for root in {home, tmp_path}:
+        for dirpath, _dirs, files in os.walk(root):
+            for name in files:
+                path = Path(dirpath) / name
+                try:
+                    assert tokens.refresh_token.encode() not in path.read_bytes(), path
+                except OSError:
+                    continue
+
+
+def test_a_plaintext_backend_is_refused() -> None:
+    plaintext = type("PlaintextKeyring", (FlakyKeyring,), {"__module__": "keyrings.alt.file"})
+    assert not is_usable(plaintext())
