@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from . import APP_ID, APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from .core.accounts import AccountService
+    from .ui.main_window import MainWindow
 
 
 def missing_display(environ: Mapping[str, str], platform: str = sys.platform) -> str | None:
@@ -42,11 +49,16 @@ def run_gui(argv: Sequence[str]) -> int:
         )
         return 1
 
+    app, _window = build_window(argv)  # the window lives as long as this frame
+    return app.exec()
+
+
+def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
+    """Create the application and show the window; the accounts load in the background."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from .core.accounts import AccountService
-    from .core.profile import Profile
     from .qt.controller import Controller
     from .ui.main_window import MainWindow
 
@@ -54,9 +66,19 @@ def run_gui(argv: Sequence[str]) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(APP_ID)
-    profile = Profile.from_environment()
-    controller = Controller(lambda: AccountService(profile))
+    controller = Controller(_account_service)
     window = MainWindow(controller)
     window.show()
-    controller.start()
-    return app.exec()
+    # Load accounts once the event loop runs, so the worker thread's imports
+    # (HTTP, keyring) do not compete with the first paint.
+    QTimer.singleShot(0, controller.start)
+    return app, window
+
+
+def _account_service() -> AccountService:
+    # Runs on a worker thread: the HTTP and keyring libraries load there, after
+    # the window has painted.
+    from .core.accounts import AccountService
+    from .core.profile import Profile
+
+    return AccountService(Profile.from_environment())

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from ..core.accounts import AccountService
-from ..core.connect import ConnectAttempt
 from ..core.errors import (
     AuthorizationDeniedError,
     FlowCancelledError,
     FlowTimeoutError,
 )
 from .tasks import describe
+
+if TYPE_CHECKING:
+    from ..core.accounts import AccountService
+    from ..core.connect import ConnectAttempt
 
 
 class ConnectThread(QThread):

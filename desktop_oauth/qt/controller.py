@@ -8,14 +8,19 @@ from __future__ import annotations
 import logging
 import webbrowser
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.accounts import AccountService, AccountView, RevokeOutcome
-from ..core.config import Config
 from .connect_thread import ConnectThread
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    # Types only: the HTTP and keyring libraries load on a worker thread, after
+    # the window has painted.
+    from ..core.accounts import AccountService, AccountView, RevokeOutcome
+    from ..core.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +153,7 @@ class Controller(QObject):
 
         def work() -> AccountView:
             view = service.refresh(account_id)
-            return AccountView(view.record, view.tokens, view.claims,
-                               service.fetch_userinfo(account_id), view.notice)
+            return replace(view, userinfo=service.fetch_userinfo(account_id))
 
         self._run(work, self._on_refreshed, busy=True)
 

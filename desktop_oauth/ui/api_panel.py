@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -15,8 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.api import ApiResult
 from .json_tree import fill_tree
+
+if TYPE_CHECKING:
+    from ..core.api import ApiResult
 
 
 class ApiDataPanel(QGroupBox):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
@@ -20,12 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.accounts import AccountView
-from ..core.config import Config
 from ..qt.controller import Controller
 from .api_panel import ApiDataPanel
 from .scopes_panel import ScopesPanel
 from .token_panel import TokenPanel
+
+if TYPE_CHECKING:
+    from ..core.accounts import AccountView
+    from ..core.config import Config
 
 ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
 
