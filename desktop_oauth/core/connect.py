@@ -16,6 +16,7 @@ import requests
 from . import flow
 from .api import ApiResult, call_api
 from .errors import TokenError
+from .id_token import KeySet
 from .loopback import LoopbackReceiver
 from .provider import ProviderConfig
 from .tokens import TokenSet
@@ -106,9 +107,11 @@ class ConnectAttempt:
         """
         provider = self.pending.provider
         assert provider.endpoints is not None
+        keys = KeySet(self._session, provider.endpoints.jwks_uri) \
+            if provider.endpoints.jwks_uri else None
         tokens = flow.finish(
             self.pending, params, self._session, client_secret=self._client_secret,
-            clock=self._clock,
+            keys=keys, clock=self._clock,
         )
         claims = flow.id_token_claims(tokens)
         userinfo = None

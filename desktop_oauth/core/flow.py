@@ -27,6 +27,7 @@ from .errors import (
     TokenError,
 )
 from .exchange import post_token_request
+from .id_token import KeySet, verify_signature
 from .provider import ProviderConfig
 from .tokens import TokenSet, check_id_token_claims, decode_jwt_claims, mask
 
@@ -144,12 +145,18 @@ def finish(
     session: requests.Session,
     *,
     client_secret: str | None = None,
+    keys: KeySet | None = None,
     clock: Callable[[], float] = time.time,
 ) -> TokenSet:
     """Check the redirect and redeem its code, exactly once.
 
+    Args:
+        keys: The provider's signing keys; with them the id_token's signature is
+            verified. Without (no jwks_uri), the id_token is trusted because it
+            came straight from the token endpoint (OIDC Core §3.1.3.7 item 6).
+
     Returns:
-        The tokens, with the id_token's claims checked (OIDC Core §3.1.3.7).
+        The tokens, with the id_token's signature and claims checked (OIDC Core §3.1.3.7).
     """
     code = check_response(pending, params)
     endpoints = pending.provider.endpoints
@@ -169,8 +176,10 @@ def finish(
     if pending.provider.is_openid:
         if not tokens.id_token:
             raise TokenError("The provider returned no id_token although openid was requested.")
+        claims = (verify_signature(tokens.id_token, keys) if keys is not None
+                  else decode_jwt_claims(tokens.id_token))
         check_id_token_claims(
-            decode_jwt_claims(tokens.id_token),
+            claims,
             issuer=pending.provider.issuer,
             client_id=pending.provider.client_id,
             nonce=pending.nonce,

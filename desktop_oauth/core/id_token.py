@@ -1,0 +1,103 @@
+"""Checking an id_token's signature against the provider's published keys.
+
+The claims themselves are checked by :func:`desktop_oauth.core.tokens.check_id_token_claims`,
+which names the failed check in words; this module answers one question: did
+the provider sign this token (OIDC Core §3.1.3.7 item 6, RFC 8725 §2.1)?
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import jwt
+import requests
+
+from .errors import IdTokenError, ProviderHTTPError
+from .http import json_object, send
+
+#: Asymmetric algorithms only: a symmetric "HS256" token verified with a public
+#: key as the secret is the classic algorithm-confusion attack (RFC 8725 §2.1).
+ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                      "ES256", "ES384", "ES512", "EdDSA")
+
+
+class KeySet:
+    """The provider's signing keys, fetched from ``jwks_uri`` on first use.
+
+    An unknown ``kid`` triggers one refetch, so a provider that rotated its keys
+    is followed without a restart (OIDC Core §10.1.1).
+    """
+
+    def __init__(self, session: requests.Session, jwks_uri: str) -> None:
+        self._session = session
+        self._uri = jwks_uri
+        self._lock = threading.Lock()
+        self._keys: dict[str | None, jwt.PyJWK] | None = None
+
+    def key_for(self, kid: str | None) -> jwt.PyJWK:
+        """The key with ``kid`` (the only key when the token names none)."""
+        with self._lock:
+            if self._keys is None or kid not in self._keys:
+                self._keys = self._fetch()
+            if kid is None and len(self._keys) == 1:
+                return next(iter(self._keys.values()))
+            key = self._keys.get(kid)
+        if key is None:
+            raise IdTokenError(
+                "The id_token was signed with a key the provider does not publish "
+                "(signature check failed)."
+            )
+        return key
+
+    def _fetch(self) -> dict[str | None, jwt.PyJWK]:
+        try:
+            response = send(self._session, "GET", self._uri, "key set (jwks_uri)")
+            data = json_object(response, "key set (jwks_uri)")
+        except ProviderHTTPError as exc:
+            raise IdTokenError(f"The provider's signing keys could not be read: {exc}") from None
+        keys: dict[str | None, jwt.PyJWK] = {}
+        for entry in data.get("keys") or []:
+            if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+                continue
+            try:
+                key = jwt.PyJWK(entry)
+            except (jwt.PyJWKError, jwt.InvalidKeyError):
+                continue  # a key type this app cannot use; others may still do
+            keys[entry.get("kid")] = key
+        return keys
+
+
+def verify_signature(id_token: str, keys: KeySet) -> dict[str, Any]:
+    """Verify the id_token's signature and return its claims (not yet checked).
+
+    Raises:
+        IdTokenError: unsigned, unexpected algorithm, unknown key, or bad signature.
+    """
+    try:
+        header = jwt.get_unverified_header(id_token)
+    except jwt.DecodeError:
+        raise IdTokenError("The id_token is not valid base64url-encoded JSON.") from None
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg.lower() == "none":
+        raise IdTokenError("The id_token is unsigned (alg: none); it is refused.")
+    if alg not in ALLOWED_ALGORITHMS:
+        raise IdTokenError(f"The id_token uses the algorithm {alg}, which this app refuses.")
+    kid = header.get("kid")
+    key = keys.key_for(kid if isinstance(kid, str) else None)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            id_token,
+            key=key,
+            algorithms=[alg],
+            # The claims get their own checks, with messages a person understands.
+            options={"verify_signature": True, "verify_aud": False, "verify_iss": False,
+                     "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
+    except jwt.InvalidSignatureError:
+        raise IdTokenError(
+            "The id_token's signature does not match the provider's key (signature check failed)."
+        ) from None
+    except jwt.PyJWTError as exc:
+        raise IdTokenError(f"The id_token could not be verified ({type(exc).__name__}).") from None
+    return claims
