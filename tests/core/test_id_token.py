@@ -56,8 +56,13 @@ def test_a_token_signed_by_another_key_is_rejected() -> None:
 def test_a_rotated_key_is_found_by_refetching_once() -> None:
     old, new = new_key(), new_key()
     published = [[public_jwk(old, "old")], [public_jwk(old, "old"), public_jwk(new, "new")]]
-    with scripted_server(lambda r: Answer.json({"keys": published[min(len(server.received), 2) - 1]})
-                         ) as server:
+    calls: list[int] = []
+
+    def answer(request: object) -> Answer:
+        calls.append(1)
+        return Answer.json({"keys": published[min(len(calls), 2) - 1]})
+
+    with scripted_server(answer) as server:
         keys = KeySet(requests.Session(), server.url)
         verify_signature(sign(old, "old"), keys)
         assert len(server.received) == 1
