@@ -23,9 +23,25 @@ from .provider import Endpoints, ProviderConfig
 SCHEMA_VERSION = 1
 
 
+#: An account's status, as stored. "expired" is derived (see :meth:`AccountRecord.state`).
+CONNECTED, NEEDS_SIGNIN, REVOKED = "connected", "needs_signin", "revoked"
+
+
 @dataclass(frozen=True)
 class AccountRecord:
-    """What the app remembers about a connected account, apart from its tokens."""
+    """What the app remembers about a connected account, apart from its tokens.
+
+    Attributes:
+        status: ``connected``, ``needs_signin`` (the provider refused the refresh
+            token) or ``revoked``.
+        status_note: Words that go with the status ("revoked (verified)").
+        previous_granted_scopes: What the consent before the last one granted,
+            so the window can show what changed.
+        refreshed_at: When the current access token was obtained.
+        last_refresh: When the last refresh ran and how it went, in words.
+        last_data: The last answer of the provider's API, kept (marked stale)
+            when the account needs signing in again.
+    """
 
     id: str
     provider: str
@@ -37,6 +53,22 @@ class AccountRecord:
     expires_at: float | None = None
     has_refresh_token: bool = False
     connected_at: float = 0.0
+    status: str = CONNECTED
+    status_note: str = ""
+    previous_granted_scopes: tuple[str, ...] | None = None
+    refreshed_at: float = 0.0
+    last_refresh: str = ""
+    last_data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def state(self, now: float) -> str:
+        """The account's state in words: connected, expired, needs sign-in again, revoked."""
+        if self.status == REVOKED:
+            return self.status_note or "revoked"
+        if self.status == NEEDS_SIGNIN:
+            return "needs sign-in again"
+        if self.expires_at is not None and self.expires_at <= now and not self.has_refresh_token:
+            return "expired"
+        return "connected"
 
 
 @dataclass(frozen=True)
@@ -182,6 +214,13 @@ def _account_from_json(data: dict[str, Any]) -> AccountRecord:
     expires_at = data.get("expires_at")
     if expires_at is not None and not isinstance(expires_at, int | float):
         raise TypeError("bad expiry")
+    status = data.get("status", CONNECTED)
+    if status not in (CONNECTED, NEEDS_SIGNIN, REVOKED):
+        raise TypeError("bad status")
+    previous = data.get("previous_granted_scopes")
+    last_data = data.get("last_data")
+    if last_data is not None and not isinstance(last_data, dict):
+        raise TypeError("bad data")
     return AccountRecord(
         id=_text(data["id"]),
         provider=_text(data["provider"]),
@@ -193,4 +232,10 @@ def _account_from_json(data: dict[str, Any]) -> AccountRecord:
         expires_at=expires_at,
         has_refresh_token=bool(data.get("has_refresh_token", False)),
         connected_at=float(data.get("connected_at", 0.0)),
+        status=status,
+        status_note=_text(data.get("status_note", "")),
+        previous_granted_scopes=None if previous is None else _strings(previous),
+        refreshed_at=float(data.get("refreshed_at", 0.0)),
+        last_refresh=_text(data.get("last_refresh", "")),
+        last_data=last_data,
     )

@@ -61,7 +61,15 @@ class IssuerMismatchError(DesktopOAuthError):
 
 
 class TokenError(DesktopOAuthError):
-    """The token endpoint refused the request or answered something unusable."""
+    """The token endpoint refused the request or answered something unusable.
+
+    Attributes:
+        error: The OAuth error code the provider sent (RFC 6749 §5.2), if any.
+    """
+
+    def __init__(self, message: str, error: str | None = None) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 class InvalidGrantError(TokenError):

@@ -67,9 +67,11 @@ def post_token_request(
         code = error if isinstance(error, str) else f"HTTP {response.status_code}"
         if code == "invalid_grant":
             raise InvalidGrantError(
-                "The provider no longer accepts this sign-in (invalid_grant). Sign in again."
+                "The provider no longer accepts this sign-in (invalid_grant). Sign in again.",
+                error=code,
             )
-        raise TokenError(f"The provider refused to issue tokens ({code}).")
+        raise TokenError(f"The provider refused to issue tokens ({code}).",
+                         error=error if isinstance(error, str) else None)
     return data
 
 

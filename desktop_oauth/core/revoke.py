@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from .errors import ProviderHTTPError, RevocationError
-from .http import host_of, send
+from .http import host_of, json_object, send
 from .tokens import TokenSet
 
 
@@ -49,3 +49,26 @@ def revoke_tokens(
             f"The provider at {host_of(revocation_url)} did not confirm the revocation "
             f"(HTTP {failures[0]})."
         )
+
+
+def introspect(
+    session: requests.Session, introspection_url: str, client_id: str, token: str,
+    client_secret: str | None = None,
+) -> dict[str, object]:
+    """Ask the provider whether ``token`` is still active (RFC 7662 §2).
+
+    Raises:
+        ProviderHTTPError: unreachable, refused (e.g. this client may not
+            introspect), or not JSON.
+    """
+    auth = (client_id, client_secret) if client_secret else None
+    data = {"token": token}
+    if auth is None:
+        data["client_id"] = client_id
+    response = send(session, "POST", introspection_url, "introspection endpoint",
+                    data=data, auth=auth)
+    if response.status_code != 200:
+        raise ProviderHTTPError(
+            f"The introspection endpoint answered HTTP {response.status_code}."
+        )
+    return json_object(response, "introspection endpoint")
