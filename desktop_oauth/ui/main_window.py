@@ -185,8 +185,10 @@ class MainWindow(QMainWindow):
         """Show one account in the three panels."""
         self._current = view
         self.urlRow.hide()
-        self.tokenPanel.show_tokens(view.tokens, view.claims)
-        self.scopesPanel.show_scopes(view.record.requested_scopes, view.record.granted_scopes)
+        self.tokenPanel.show_tokens(view.tokens, view.claims,
+                                    last_refresh=view.record.last_refresh)
+        self.scopesPanel.show_scopes(view.record.requested_scopes, view.record.granted_scopes,
+                                     view.record.previous_granted_scopes)
         if view.userinfo is not None:
             self.apiDataPanel.show_result(view.userinfo)
         for row in range(self.accountsList.count()):

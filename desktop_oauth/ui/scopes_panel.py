@@ -37,8 +37,18 @@ class ScopesPanel(QGroupBox):
         layout.addWidget(self.table)
         layout.addWidget(self.summary)
 
-    def show_scopes(self, requested: tuple[str, ...], granted: tuple[str, ...]) -> None:
-        """Fill the table; rows that differ are highlighted and summarised."""
+    def show_scopes(
+        self,
+        requested: tuple[str, ...],
+        granted: tuple[str, ...],
+        previous: tuple[str, ...] | None = None,
+    ) -> None:
+        """Fill the table; rows that differ are highlighted and summarised.
+
+        Args:
+            previous: What the consent before the last one granted, if any, so
+                that what changed at the last consent can be named.
+        """
         scopes = list(dict.fromkeys((*requested, *granted)))
         self.table.setRowCount(len(scopes))
         for row, scope in enumerate(scopes):
@@ -64,6 +74,15 @@ class ScopesPanel(QGroupBox):
             notes.append("")
         elif not notes:
             notes.append("Everything requested was granted.")
+        if previous is not None and set(previous) != set(granted):
+            added = [s for s in granted if s not in previous]
+            removed = [s for s in previous if s not in granted]
+            change = []
+            if added:
+                change.append("now also granted: " + ", ".join(added))
+            if removed:
+                change.append("no longer granted: " + ", ".join(removed))
+            notes.append("At the last consent, " + "; ".join(change) + ".")
         self.summary.setText(" ".join(notes))
 
     def clear(self) -> None:

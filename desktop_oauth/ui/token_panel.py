@@ -39,6 +39,16 @@ def format_countdown(seconds: float | None) -> str:
     return f"expires in {span}" if seconds > 0 else f"expired {span} ago"
 
 
+def format_age(seconds: float) -> str:
+    """``"3 min"``, ``"2 h 5 min"`` or ``"4 days"``."""
+    whole = max(0, int(seconds))
+    if whole >= 2 * 86400:
+        return f"{whole // 86400} days"
+    hours, rest = divmod(whole, 3600)
+    minutes = rest // 60
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
 class TokenPanel(QGroupBox):
     """Shows one account's tokens. The token text is masked; Copy copies it on request."""
 
@@ -65,12 +75,16 @@ class TokenPanel(QGroupBox):
         self.expiry.setObjectName("expiryLabel")
         self.refresh_token = QLabel("–")
         self.refresh_token.setObjectName("refreshTokenLabel")
+        self.last_refresh = QLabel("–")
+        self.last_refresh.setObjectName("lastRefreshLabel")
+        self.last_refresh.setWordWrap(True)
 
         form = QFormLayout()
         form.addRow("Access token", token_row)
         form.addRow("Type", self.token_type)
         form.addRow("Expiry", self.expiry)
         form.addRow("Refresh token", self.refresh_token)
+        form.addRow("Last refresh", self.last_refresh)
 
         self.claims = QTreeWidget()
         self.claims.setObjectName("claimsTree")
@@ -85,9 +99,12 @@ class TokenPanel(QGroupBox):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
 
-    def show_tokens(self, tokens: TokenSet | None, claims: dict[str, Any]) -> None:
-        """Show ``tokens`` (None clears the panel)."""
+    def show_tokens(
+        self, tokens: TokenSet | None, claims: dict[str, Any], *, last_refresh: str = ""
+    ) -> None:
+        """Show ``tokens`` (None clears the panel) and how the last refresh went."""
         self._tokens = tokens
+        self.last_refresh.setText(last_refresh or "not yet")
         self.copy_button.setEnabled(tokens is not None)
         if tokens is None:
             self.access_token.setText("Not connected")
@@ -99,7 +116,11 @@ class TokenPanel(QGroupBox):
             return
         self.access_token.setText(f"{'•' * 12}  ({len(tokens.access_token)} characters)")
         self.token_type.setText(tokens.token_type)
-        self.refresh_token.setText("held in the keyring" if tokens.refresh_token else "none")
+        if tokens.refresh_token:
+            age = format_age(time.time() - tokens.obtained_at) if tokens.obtained_at else ""
+            self.refresh_token.setText("held in the keyring" + (f", {age} old" if age else ""))
+        else:
+            self.refresh_token.setText("none")
         fill_tree(self.claims, {k: _claim_text(k, v) for k, v in claims.items()})
         self._tick()
         self._timer.start()

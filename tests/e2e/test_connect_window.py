@@ -74,7 +74,7 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     assert f"({len(view.tokens.access_token)} characters)" in window.tokenPanel.access_token.text()
     assert view.tokens.access_token not in window.tokenPanel.access_token.text()
     assert "expires in" in window.tokenPanel.expiry.text()
-    assert window.tokenPanel.refresh_token.text() == "held in the keyring"
+    assert window.tokenPanel.refresh_token.text().startswith("held in the keyring")
     scopes = {window.scopesPanel.table.item(r, 0).text(): window.scopesPanel.table.item(r, 2).text()
               for r in range(window.scopesPanel.table.rowCount())}
     assert scopes == {"openid": "yes", "profile": "yes", "email": "yes", "offline_access": "yes"}
