@@ -183,6 +183,8 @@ def _provider_to_json(provider: ProviderConfig) -> dict[str, Any]:
         "redirect_port": provider.redirect_port,
         "has_client_secret": provider.has_client_secret,
     }
+    if provider.preset is not None:
+        data["preset"] = provider.preset
     if provider.endpoints is not None:
         endpoints = asdict(provider.endpoints)
         endpoints["code_challenge_methods"] = list(provider.endpoints.code_challenge_methods)
@@ -207,6 +209,7 @@ def _provider_from_json(data: dict[str, Any]) -> ProviderConfig:
         endpoints=endpoints,
         redirect_port=port,
         has_client_secret=bool(data.get("has_client_secret", False)),
+        preset=None if data.get("preset") is None else _text(data["preset"]),
     )
 
 

@@ -75,6 +75,8 @@ class ProviderConfig:
         redirect_port: 0 (recommended) lets the system pick a free port per
             connection; a fixed port is for providers that insist on one.
         has_client_secret: Whether a client secret is kept in the keyring.
+        preset: The key of the well-known provider this was made from
+            (``github``, ``google``, ``microsoft``, ``gitlab``), if any.
     """
 
     name: str
@@ -85,6 +87,7 @@ class ProviderConfig:
     redirect_port: int = 0
     has_client_secret: bool = False
     extra_authorize_params: tuple[tuple[str, str], ...] = field(default=())
+    preset: str | None = None
 
     def with_endpoints(self, endpoints: Endpoints) -> ProviderConfig:
         """A copy with ``endpoints`` filled in."""

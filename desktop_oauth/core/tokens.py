@@ -9,11 +9,16 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import IdTokenError, TokenError
+
+#: A tenant id as Microsoft writes it.
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 #: Allowed clock difference for exp/iat, in seconds (SECURITY (a)22).
 CLOCK_SKEW = 120
@@ -116,7 +121,8 @@ class TokenSet:
         if scope is None:
             granted = requested_scopes
         elif isinstance(scope, str):
-            granted = tuple(scope.split())
+            # RFC 6749 §3.3 separates scopes with spaces; GitHub uses commas.
+            granted = tuple(scope.split() if " " in scope else filter(None, scope.split(",")))
         else:
             raise TokenError("The provider's answer has a scope that is not text.")
         return cls(
@@ -189,7 +195,7 @@ def check_id_token_claims(
 
     Messages name the check, never the claim's value.
     """
-    if claims.get("iss") != issuer:
+    if not issuer_matches(issuer, claims):
         raise IdTokenError("The id_token was issued by a different issuer (iss check failed).")
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
@@ -216,3 +222,24 @@ def check_id_token_claims(
         raise IdTokenError("The id_token's nonce does not match this sign-in (nonce check failed).")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise IdTokenError("The id_token has no subject (sub).")
+
+
+def issuer_matches(expected: str, claims: Mapping[str, Any]) -> bool:
+    """Whether an id_token's ``iss`` is the expected issuer.
+
+    An exact string comparison (OIDC Core §3.1.3.7), except for Microsoft's
+    multi-tenant template ``https://login.microsoftonline.com/{tenantid}/v2.0``:
+    there ``{tenantid}`` is replaced by the token's own ``tid`` claim, which must
+    be a GUID, and the result compared exactly. That is how Microsoft's
+    documentation says multi-tenant apps validate the issuer, and it still
+    refuses a token from any other issuer.
+    """
+    iss = claims.get("iss")
+    if not isinstance(iss, str):
+        return False
+    if "{tenantid}" not in expected:
+        return iss == expected
+    tid = claims.get("tid")
+    if not isinstance(tid, str) or not GUID.match(tid):
+        return False
+    return iss == expected.replace("{tenantid}", tid)
