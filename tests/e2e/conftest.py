@@ -52,9 +52,13 @@ class BrowserPlan:
         self.plan_id = ""
 
     def set(
-        self, login: str = "alice", action: str = "consent", wrong_state_first: bool = False
+        self, login: str = "alice", action: str = "consent", wrong_state_first: bool = False,
+        **extra: Any,
     ) -> None:
-        if action not in ("consent", "cancel", "ignore"):
+        """Say what the browser does next. ``extra`` carries the sandbox's plan fields:
+        ``uncheck_scopes`` (scopes to untick on consent) and ``user_code`` (action
+        ``device``: enter this code on the verification page)."""
+        if action not in ("consent", "cancel", "ignore", "device"):
             raise ValueError(f"unknown browser action {action!r}")
         self.plan_id = uuid.uuid4().hex
         plan = {
@@ -62,6 +66,7 @@ class BrowserPlan:
             "action": action,
             "wrong_state_first": wrong_state_first,
             "plan_id": self.plan_id,
+            **extra,
         }
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps(plan), encoding="utf-8")

@@ -8,8 +8,9 @@ Python's ``webbrowser`` call through the ``BROWSER`` environment variable::
 It plays the person at the keyboard according to a JSON *plan* read from the
 file named by ``DESKTOP_OAUTH_TEST_BROWSER_PLAN``::
 
-    {"login": "alice", "action": "consent" | "cancel" | "ignore",
-     "wrong_state_first": false, "plan_id": "optional, echoed back"}
+    {"login": "alice", "action": "consent" | "cancel" | "ignore" | "device",
+     "wrong_state_first": false, "plan_id": "optional, echoed back",
+     "uncheck_scopes": ["email"], "user_code": "WDJB-MJHT"}
 
 - ``wrong_state_first``: before anything else, GET
   ``<redirect_uri>?code=x&state=WRONG`` (redirect_uri taken from URL's query)
@@ -18,6 +19,13 @@ file named by ``DESKTOP_OAUTH_TEST_BROWSER_PLAN``::
 - ``consent`` / ``cancel``: load the URL, sign in as ``login`` (any password),
   then press "Continue" or "Cancel" on the consent page, and wait until the
   browser lands on the redirect_uri (the app's loopback page).
+- On the built-in sandbox's pages (desktop_oauth/sandbox; recognised by
+  ``<body data-page="sandbox-...">``): ``login`` picks the demo user
+  (``ada``, ``grace``, ``linus``), ``uncheck_scopes`` are unticked on the
+  consent page before "Allow" (``consent``) or "Deny" (``cancel``).
+- ``device``: URL is the sandbox's RFC 8628 verification page: sign in, type
+  ``user_code`` (or keep the one the URL prefilled), consent like above (or
+  deny with ``cancel``), and stop on the "done" page.
 
 When done it appends ONE JSON line to ``<plan>.result.jsonl``::
 
@@ -26,7 +34,8 @@ When done it appends ONE JSON line to ``<plan>.result.jsonl``::
      "login": str, "action": str, "plan_id": str | null,
      "pages": [str, ...], "elapsed_s": float}
 
-(``pages`` lists the kinds of page it went through; ``wrong_state_error``
+(``pages`` lists the kinds of page it went through, ending in ``redirect``
+or, for the device flow, ``sandbox_device_done``; ``wrong_state_error``
 is added when the wrong-state request got no HTTP answer at all, and
 ``final_load_error`` when the browser was redirected to the redirect_uri but
 the page there did not load: then ``final_url`` is the redirect it followed
@@ -74,7 +83,7 @@ CHROMIUM_ARGS = [
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 
 PLAN_ENV = "DESKTOP_OAUTH_TEST_BROWSER_PLAN"
-ACTIONS = ("consent", "cancel", "ignore")
+ACTIONS = ("consent", "cancel", "ignore", "device")
 
 ACTION_TIMEOUT_MS = 5_000  # each click, fill, element wait
 NAVIGATION_TIMEOUT_MS = 8_000  # each page load / redirect wait
@@ -89,6 +98,8 @@ class Plan:
     action: str = "consent"
     wrong_state_first: bool = False
     plan_id: str | None = None  # echoed in the result, to tell runs apart
+    uncheck_scopes: list[str] = field(default_factory=list)  # sandbox consent page
+    user_code: str | None = None  # sandbox device page
 
     @classmethod
     def load(cls, path: Path) -> Plan:
@@ -98,6 +109,8 @@ class Plan:
             action=str(raw.get("action", "consent")),
             wrong_state_first=bool(raw.get("wrong_state_first", False)),
             plan_id=None if raw.get("plan_id") is None else str(raw["plan_id"]),
+            uncheck_scopes=[str(scope) for scope in raw.get("uncheck_scopes") or []],
+            user_code=None if raw.get("user_code") is None else str(raw["user_code"]),
         )
         if plan.action not in ACTIONS:
             raise ValueError(f"plan action must be one of {ACTIONS}, got {plan.action!r}")
@@ -231,14 +244,30 @@ def classify(page: Any, redirect_uri: str | None) -> str:
         return "oidc_provider_login"
     if page.locator("input[name=prompt][value=consent]").count():
         return "oidc_provider_consent"
-    # Any other provider (the app's own sandbox, later): recognised by shape.
-    if _visible(page, "input[type=password]") and (
-        _visible(page, "input[name=login]") or _visible(page, "input[name=username]")
-    ):
-        return "generic_login"
-    if _generic_consent_button(page) is not None:
-        return "generic_consent"
+    # The app's built-in sandbox names each page on its body element.
+    sandbox_page = SANDBOX_PAGES.get(_body_page(page))
+    if sandbox_page is not None:
+        return sandbox_page
     return "unknown"
+
+
+# The built-in sandbox's pages (element names: desktop_oauth/sandbox/__init__.py).
+SANDBOX_PAGES = {
+    "sandbox-login": "sandbox_login",
+    "sandbox-consent": "sandbox_consent",
+    "sandbox-device": "sandbox_device",
+    "sandbox-device-done": "sandbox_device_done",
+    "sandbox-error": "sandbox_error",
+}
+#: Pages a run ends on instead of the redirect_uri (the device flow has none).
+FINAL_KINDS = frozenset({"sandbox_device_done"})
+
+
+def _body_page(page: Any) -> str:
+    try:
+        return str(page.locator("body").get_attribute("data-page", timeout=1_000) or "")
+    except Exception:
+        return ""
 
 
 def handle_oidc_provider_login(page: Any, plan: Plan) -> None:
@@ -257,43 +286,51 @@ def handle_oidc_provider_consent(page: Any, plan: Plan) -> None:
         target.click()
 
 
-def handle_generic_login(page: Any, plan: Plan) -> None:
-    name = "input[name=login]" if _visible(page, "input[name=login]") else "input[name=username]"
-    page.fill(name, plan.login)
-    page.fill("input[type=password]", "any-password")
+def _submit(page: Any, selector: str) -> None:
     with page.expect_navigation(wait_until="commit", timeout=NAVIGATION_TIMEOUT_MS):
-        page.locator("form").filter(has=page.locator("input[type=password]")).locator(
-            "[type=submit]"
-        ).first.click()
+        page.click(selector)
 
 
-_CONSENT_WORDS = ("Allow", "Approve", "Authorize", "Continue", "Grant", "Accept")
-_CANCEL_WORDS = ("Cancel", "Deny", "Decline")
+def handle_sandbox_login(page: Any, plan: Plan) -> None:
+    """One button per demo user: ``button#login-<user>``."""
+    button = f"#login-{plan.login}"
+    if not page.locator(button).count():
+        raise RuntimeError(f"the sandbox has no demo user {plan.login!r} to sign in as")
+    _submit(page, button)
 
 
-def _generic_consent_button(page: Any, words: tuple[str, ...] = _CONSENT_WORDS) -> Any | None:
-    for word in words:
-        for role in ("button", "link"):
-            locator = page.get_by_role(role, name=word, exact=False)
-            if locator.count() and locator.first.is_visible():
-                return locator.first
-    return None
+def handle_sandbox_consent(page: Any, plan: Plan) -> None:
+    """Untick ``uncheck_scopes`` (``input#scope-<scope>``), then ``#allow`` or ``#deny``."""
+    for scope in plan.uncheck_scopes:
+        box = page.locator(f"#scope-{scope}")
+        if not box.count():
+            raise RuntimeError(f"the consent page does not ask for scope {scope!r}")
+        if box.is_disabled():
+            raise RuntimeError(f"scope {scope!r} cannot be unticked on the consent page")
+        box.uncheck()
+    _submit(page, "#deny" if plan.action == "cancel" else "#allow")
 
 
-def handle_generic_consent(page: Any, plan: Plan) -> None:
-    words = _CANCEL_WORDS if plan.action == "cancel" else _CONSENT_WORDS
-    target = _generic_consent_button(page, words)
-    if target is None:
-        raise RuntimeError(f"no {'/'.join(words)} control on the consent page {page.url}")
-    with page.expect_navigation(wait_until="commit", timeout=NAVIGATION_TIMEOUT_MS):
-        target.click()
+def handle_sandbox_device(page: Any, plan: Plan) -> None:
+    """Type the user code into ``#user-code`` (unless prefilled), then ``#device-continue``."""
+    if page.locator("#error-message, .error").count():
+        raise RuntimeError(f"the sandbox refused the user code: {page_text(page)}")
+    if plan.user_code is not None:
+        page.fill("#user-code", plan.user_code)
+    _submit(page, "#device-continue")
+
+
+def handle_sandbox_error(page: Any, plan: Plan) -> None:
+    raise RuntimeError(f"the sandbox showed an error page: {page_text(page)}")
 
 
 HANDLERS: dict[str, Callable[[Any, Plan], None]] = {
     "oidc_provider_login": handle_oidc_provider_login,
     "oidc_provider_consent": handle_oidc_provider_consent,
-    "generic_login": handle_generic_login,
-    "generic_consent": handle_generic_consent,
+    "sandbox_login": handle_sandbox_login,
+    "sandbox_consent": handle_sandbox_consent,
+    "sandbox_device": handle_sandbox_device,
+    "sandbox_error": handle_sandbox_error,
 }
 
 
@@ -370,6 +407,10 @@ def drive(url: str, plan: Plan, redirect_uri: str | None, result: Result) -> Non
                 if kind == "redirect":
                     break
                 result.pages.append(kind)
+                if kind in FINAL_KINDS:
+                    result.final_url = page.url
+                    result.final_text = page_text(page)
+                    return
                 handler = HANDLERS.get(kind)
                 if handler is None:
                     result.final_url = page.url
