@@ -1,23 +1,28 @@
-"""``desktop-oauth`` and ``python -m desktop_oauth``."""
+"""``desktop-oauth`` and ``python -m desktop_oauth``.
+
+No arguments, or ``gui``, opens the window; anything else is the command line
+(``desktop-oauth --help``). The command line never imports PySide6.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 
-from .app import run_gui
-
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``desktop-oauth`` command."""
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in ("-h", "--help"):
-        print("usage: desktop-oauth [gui]\n\nOpens the desktop-oauth window.")
-        return 0
-    if args and args[0] == "gui":
-        args = args[1:]
-    return run_gui(args)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        from .app import run_gui
+
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        return run_gui([])
+    from .cli import main as cli_main
+
+    if args[0] == "gui":
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    return cli_main(args)
 
 
 if __name__ == "__main__":

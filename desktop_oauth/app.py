@@ -38,8 +38,14 @@ def missing_display(environ: Mapping[str, str], platform: str = sys.platform) ->
     return None
 
 
-def run_gui(argv: Sequence[str]) -> int:
-    """Open the window and run until it closes. Returns the exit status."""
+def run_gui(argv: Sequence[str], connect_on_start: str | None = None) -> int:
+    """Open the window and run until it closes. Returns the exit status.
+
+    Args:
+        argv: Arguments for Qt.
+        connect_on_start: A provider to start connecting as soon as the
+            settings are loaded (``desktop-oauth gui --connect PROVIDER``).
+    """
     reason = missing_display(os.environ)
     if reason is not None:
         print(
@@ -49,8 +55,25 @@ def run_gui(argv: Sequence[str]) -> int:
         )
         return 1
 
-    app, _window = build_window(argv)  # the window lives as long as this frame
+    app, window = build_window(argv)  # the window lives as long as this frame
+    if connect_on_start:
+        connect_when_loaded(window, connect_on_start)
     return app.exec()
+
+
+def connect_when_loaded(window: MainWindow, provider: str) -> None:
+    """Start connecting at ``provider`` once the window's settings have loaded
+    (``desktop-oauth gui --connect PROVIDER``)."""
+    started = False
+
+    def connect_once(_config: object) -> None:
+        nonlocal started
+        if not started:
+            started = True
+            window.providerCombo.setCurrentText(provider)
+            window.controller.connect_provider(provider)
+
+    window.controller.configLoaded.connect(connect_once)
 
 
 def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:

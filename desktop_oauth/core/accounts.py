@@ -7,24 +7,29 @@ the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import keyring.errors
 import requests
 
 from . import config as config_file
-from .api import ApiResult, call_api
+from . import lookup
+from .api import ApiAuthError, ApiResult, call_api
 from .config import AccountRecord, Config
 from .connect import ConnectAttempt, ConnectResult
 from .discovery import resolve
 from .errors import (
     ConfigurationError,
     DesktopOAuthError,
+    InvalidGrantError,
     RevocationError,
     TokenError,
     TokenStoreError,
@@ -32,10 +37,12 @@ from .errors import (
 from .exchange import post_token_request, refresh_body
 from .flow import id_token_claims
 from .http import new_session
+from .lookup import AccountStatus, find_account, names_from_claims, state_of
 from .profile import Profile
 from .provider import ProviderConfig
 from .revoke import revoke_tokens
 from .token_store import TokenStore
+from .token_store import _explain as _keyring_failure
 from .tokens import TokenSet
 
 log = logging.getLogger(__name__)
@@ -267,6 +274,271 @@ class AccountService:
         if tokens is None:
             raise TokenError("No tokens are stored for this account; connect it again.")
         return tokens
+
+    # -- the command line (issue 4) ---------------------------------------------------
+    def remove_provider(self, name: str) -> tuple[AccountRecord, ...]:
+        """Remove the provider ``name``, its client secret, and its accounts here.
+
+        The accounts' tokens are deleted from the keyring, not revoked at the
+        provider: revoke first to take access back there. When the keyring
+        refuses, nothing is removed.
+
+        Returns:
+            The accounts that were forgotten.
+
+        Raises:
+            ConfigurationError: there is no provider called ``name``.
+            TokenStoreError: the keyring could not delete a secret.
+        """
+        with self._lock:
+            self._config.provider(name)
+            accounts = tuple(a for a in self._config.accounts if a.provider == name)
+        for record in accounts:
+            self.store.delete(record.id)
+        self.delete_client_secret(name)
+        with self._lock:
+            self._update(replace(
+                self._config,
+                providers=tuple(p for p in self._config.providers if p.name != name),
+                accounts=tuple(a for a in self._config.accounts if a.provider != name),
+            ))
+            self._resolved.pop(name, None)
+        return accounts
+
+    def set_client_secret(self, provider_name: str, secret: str) -> None:
+        """Keep the client secret of ``provider_name`` in the keyring, never in a file.
+
+        Raises:
+            ConfigurationError: the secret is empty.
+            TokenStoreError: no secure keyring, or it refused.
+        """
+        if not secret:
+            raise ConfigurationError("The client secret is empty.")
+        if not self.store.persistent:
+            raise TokenStoreError(
+                "No secure keyring is available, so the client secret cannot be kept. "
+                "Nothing was saved."
+            )
+        backend, namespace = self._secret_keyring()
+        try:
+            backend.set_password(namespace, _client_secret_entry(provider_name), secret)
+        except keyring.errors.KeyringError as exc:
+            raise TokenStoreError(_keyring_failure(exc, "store the client secret")) from None
+
+    def client_secret(self, provider_name: str) -> str | None:
+        """The client secret of ``provider_name`` from the keyring, or None.
+
+        Raises:
+            TokenStoreError: the keyring could not be read (locked, for example).
+        """
+        if not self.store.persistent:
+            return None
+        backend, namespace = self._secret_keyring()
+        try:
+            secret = backend.get_password(namespace, _client_secret_entry(provider_name))
+        except keyring.errors.KeyringError as exc:
+            raise TokenStoreError(_keyring_failure(exc, "read the client secret")) from None
+        return secret if isinstance(secret, str) and secret else None
+
+    def delete_client_secret(self, provider_name: str) -> None:
+        """Forget the client secret of ``provider_name`` (no error when there is none).
+
+        Raises:
+            TokenStoreError: the keyring refused.
+        """
+        if not self.store.persistent:
+            return
+        backend, namespace = self._secret_keyring()
+        try:
+            backend.delete_password(namespace, _client_secret_entry(provider_name))
+        except keyring.errors.PasswordDeleteError:
+            pass  # there was none
+        except keyring.errors.KeyringError as exc:
+            raise TokenStoreError(_keyring_failure(exc, "delete the client secret")) from None
+
+    def begin_connect_with(
+        self,
+        name: str,
+        *,
+        scopes: Sequence[str] | None = None,
+        deadline_seconds: float = 300.0,
+    ) -> ConnectAttempt:
+        """Like :meth:`begin_connect`, with other scopes for this attempt and the
+        provider's client secret (from the keyring) when it has one.
+
+        Raises:
+            ConfigurationError: unknown provider, or its client secret is missing.
+            PortUnavailableError: the redirect port is taken (before any browser opens).
+        """
+        provider = self.resolve_provider(name)
+        if scopes:
+            provider = replace(provider, scopes=tuple(scopes))
+        secret = None
+        if provider.has_client_secret:
+            secret = self.client_secret(name)
+            if secret is None:
+                raise ConfigurationError(
+                    f"The client secret of {name!r} is not in the keyring; add the provider "
+                    "again with its client secret."
+                )
+        return ConnectAttempt(
+            provider, self.session, deadline_seconds=deadline_seconds, client_secret=secret,
+            clock=self._clock,
+        )
+
+    def find_account(self, query: str) -> AccountRecord:
+        """The account a person names by display name, email, login or
+        ``provider:subject`` (see :func:`lookup.find_account`).
+
+        Raises:
+            UnknownAccountError, AmbiguousAccountError.
+        """
+        with self._lock:
+            records = self._config.accounts
+        return find_account(records, query, self._stored_claims)
+
+    def status(self, account_id: str, *, ask_provider: bool = False) -> AccountStatus:
+        """The account's state from its stored tokens (keyring read: off the GUI thread).
+
+        Args:
+            ask_provider: For a connected account, call the userinfo endpoint
+                once: an access token the provider refuses means access was
+                revoked there.
+        """
+        record = self._record(account_id)
+        try:
+            tokens = self.store.load(account_id)
+        except TokenStoreError as exc:
+            return AccountStatus(record, lookup.UNKNOWN, str(exc))
+        state, detail = state_of(record, tokens, self._clock())
+        email, login = names_from_claims(self._claims_of(tokens))
+        if ask_provider and state == lookup.CONNECTED:
+            try:
+                self.fetch_userinfo(account_id)
+            except ApiAuthError:
+                state, detail = lookup.REVOKED, "The provider no longer accepts its access token."
+            except DesktopOAuthError as exc:
+                detail = f"The provider could not be asked: {exc}"
+        return AccountStatus(record, state, detail, email, login)
+
+    def usable_tokens(self, account_id: str, *, min_seconds: float = 60.0) -> AccountView:
+        """Tokens whose access token stays valid for ``min_seconds`` more,
+        refreshing first when it would not.
+
+        Without a refresh token, or when the provider cannot be reached, an
+        access token that has not expired yet is still returned (with a notice
+        in the second case). The refresh holds a lock file in the profile
+        folder, so that two processes never spend the same refresh token: a
+        provider that rotates refresh tokens revokes the whole grant on reuse
+        (RFC 9700 §4.14.2). ``invalid_grant`` deletes the stored tokens
+        (SECURITY (a)23); the account stays, needing sign-in again.
+
+        Raises:
+            TokenError: expired and cannot be renewed (InvalidGrantError when
+                the provider refuses the refresh token: sign in again).
+            TokenStoreError: the keyring could not be read.
+        """
+        record = self._record(account_id)
+        tokens = self._tokens(account_id)
+        if not _expires_within(tokens, min_seconds, self._clock()):
+            return AccountView(record, tokens)
+        if not tokens.refresh_token:
+            if not _expires_within(tokens, 0.0, self._clock()):
+                return AccountView(record, tokens)
+            raise TokenError(
+                "The access token has expired and this account holds no refresh token; "
+                "connect it again."
+            )
+        with self._refresh_lock():
+            # Another process may have refreshed while this one waited for the lock.
+            self.load()
+            record = self._record(account_id)
+            tokens = self._tokens(account_id)
+            if not _expires_within(tokens, min_seconds, self._clock()):
+                return AccountView(record, tokens)
+            try:
+                return self.refresh(account_id)
+            except InvalidGrantError:
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete(account_id)
+                with self._lock, contextlib.suppress(ConfigurationError):
+                    current = next((a for a in self._config.accounts if a.id == account_id), None)
+                    if current is not None:
+                        self._update(self._config.with_account(
+                            replace(current, status=config_file.NEEDS_SIGNIN)))
+                raise
+            except TokenError as exc:
+                if _expires_within(tokens, 0.0, self._clock()):
+                    raise
+                return AccountView(record, tokens, notice=(
+                    f"{exc} The current access token is still valid for a short while."
+                ))
+
+    def _stored_claims(self, record: AccountRecord) -> dict[str, Any]:
+        try:
+            return self._claims_of(self.store.load(record.id))
+        except TokenStoreError:
+            return {}
+
+    @staticmethod
+    def _claims_of(tokens: TokenSet | None) -> dict[str, Any]:
+        try:
+            return id_token_claims(tokens) if tokens is not None else {}
+        except DesktopOAuthError:
+            return {}
+
+    def _secret_keyring(self) -> tuple[Any, str]:
+        # The client secret sits beside the tokens, in the same per-profile
+        # keyring namespace; TokenStore offers no call for other secrets yet.
+        return self.store._backend, self.store._namespace
+
+    @contextlib.contextmanager
+    def _refresh_lock(self, timeout: float = 45.0) -> Iterator[None]:
+        """Hold ``<home>/.refresh.lock`` (shared by every process of this profile)."""
+        path = self.profile.home / ".refresh.lock"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+b")  # noqa: SIM115 - closed in finally
+        except OSError as exc:
+            raise TokenError(
+                f"The lock file {path} could not be opened ({exc.strerror})."
+            ) from None
+        try:
+            deadline = time.monotonic() + timeout
+            while not _try_lock(handle.fileno()):
+                if time.monotonic() >= deadline:
+                    raise TokenError(
+                        "Another desktop-oauth process is still renewing tokens; try again."
+                    )
+                time.sleep(0.05)
+            yield
+        finally:
+            handle.close()  # closing the file releases the lock
+
+
+def _client_secret_entry(provider_name: str) -> str:
+    return f"client-secret:{provider_name}"
+
+
+def _expires_within(tokens: TokenSet, seconds: float, now: float) -> bool:
+    left = tokens.seconds_left(now)
+    return left is not None and left <= seconds
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; False when another holds it."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def _display_name(claims: dict[str, Any], userinfo: dict[str, Any], subject: str) -> str:

@@ -1,0 +1,116 @@
+"""``desktop-oauth accounts``, ``token ACCOUNT`` and ``revoke ACCOUNT``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from ..core.accounts import AccountService
+from ..core.config import AccountRecord
+from ..core.lookup import AccountStatus, AmbiguousAccountError, qualified_name
+from .console import CliError, Console
+from .service import open_service, require_keyring
+
+
+def find(service: AccountService, query: str) -> AccountRecord:
+    """The account ``query`` names; an ambiguous name lists the candidates (exit 1)."""
+    try:
+        return service.find_account(query)
+    except AmbiguousAccountError as exc:
+        names = ", ".join(
+            f"{qualified_name(r)} ({r.display_name})" for r in exc.candidates
+        )
+        raise CliError(
+            f"{query!r} matches {len(exc.candidates)} accounts: {names}. "
+            "Name one as PROVIDER:SUBJECT."
+        ) from None
+
+
+def _expiry(status: AccountStatus, now: float) -> str:
+    expires_at = status.record.expires_at
+    if expires_at is None:
+        return ""
+    left = expires_at - now
+    if left <= 0:
+        return "expired " + time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
+    if left < 3600:
+        return f"{int(left // 60)} min left"
+    return "until " + time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
+
+
+def _status_json(status: AccountStatus) -> dict[str, Any]:
+    r = status.record
+    return {
+        "id": r.id,
+        "name": r.display_name,
+        "email": status.email,
+        "login": status.login,
+        "provider": r.provider,
+        "issuer": r.issuer,
+        "subject": r.subject,
+        "account": qualified_name(r),
+        "state": status.state,
+        "detail": status.detail,
+        "scopes": list(r.granted_scopes),
+        "requested_scopes": list(r.requested_scopes),
+        "expires_at": r.expires_at,
+        "has_refresh_token": r.has_refresh_token,
+    }
+
+
+def accounts(args: argparse.Namespace, console: Console) -> int:
+    """List the accounts with their state (reads each one's tokens from the keyring)."""
+    service = open_service(console)
+    statuses = [service.status(r.id, ask_provider=args.check) for r in service.config.accounts]
+    if args.json:
+        console.json([_status_json(s) for s in statuses])
+        return 0
+    if not statuses:
+        console.print("No account is connected yet. Connect one with: "
+                      "desktop-oauth connect PROVIDER")
+        return 0
+    now = time.time()
+    console.table(
+        ("NAME", "PROVIDER", "STATE", "EXPIRES", "SCOPES"),
+        [(s.record.display_name, s.record.provider, s.state, _expiry(s, now),
+          " ".join(s.record.granted_scopes)) for s in statuses],
+    )
+    for status in statuses:
+        if status.detail and status.state != "connected":
+            console.info(f"{status.record.display_name}: {status.detail}")
+    return 0
+
+
+def token(args: argparse.Namespace, console: Console) -> int:
+    """Print a valid access token, and nothing else, on stdout."""
+    service = open_service(console)
+    require_keyring(service, "read tokens")
+    record = find(service, args.account)
+    view = service.usable_tokens(record.id, min_seconds=60.0)
+    if view.notice:
+        console.error(view.notice)
+    tokens = view.tokens
+    assert tokens is not None
+    if args.json:
+        console.json({
+            "access_token": tokens.access_token,
+            "token_type": tokens.token_type,
+            "expires_at": int(tokens.expires_at) if tokens.expires_at is not None else None,
+            "scope": " ".join(tokens.granted_scopes),
+        })
+    else:
+        console.print(tokens.access_token)
+    return 0
+
+
+def revoke(args: argparse.Namespace, console: Console) -> int:
+    """Revoke at the provider, forget here, and say whether the provider confirmed."""
+    service = open_service(console)
+    record = find(service, args.account)
+    outcome = service.revoke(record.id)
+    if outcome.provider_confirmed:
+        console.print(f"{record.display_name} ({record.provider}): {outcome.message}")
+        return 0
+    # Forgotten here, but the provider may still honour the grant: a failure for scripts.
+    raise CliError(f"{record.display_name} ({record.provider}): {outcome.message}")

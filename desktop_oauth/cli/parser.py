@@ -1,0 +1,239 @@
+"""The command line's grammar (argparse), and its help text."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from .. import APP_NAME, __version__
+from .console import one_line
+
+DESCRIPTION = """\
+Connect accounts at OAuth 2.0 / OpenID Connect providers, see what they grant,
+use them from scripts, and take them back.
+
+Without a command (or with `gui`) the window opens. Tokens live only in the
+system keyring; settings in config.json under the config folder, or in
+$DESKTOP_OAUTH_HOME when it is set."""
+
+EPILOG = """\
+examples:
+  desktop-oauth provider add work --issuer https://id.example.com --client-id my-app
+  desktop-oauth provider add gh --preset github --client-id Iv1.abc --client-secret-stdin
+  desktop-oauth connect work
+  desktop-oauth accounts
+  curl -H "Authorization: Bearer $(desktop-oauth token alice@example.com)" https://api.example.com/
+  desktop-oauth revoke alice@example.com
+
+ACCOUNT is an account's name, its email or login, or PROVIDER:SUBJECT (as
+`accounts` lists them). Exit status: 0 done, 1 failed, 2 the command line was
+wrong. Errors are one line on stderr."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {one_line(message)} (see `{self.prog} --help`)\n")
+
+
+def _scope(value: str) -> str:
+    if not value.split():
+        raise argparse.ArgumentTypeError("a scope cannot be empty")
+    return value
+
+
+def scopes_of(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """The scopes given with ``--scope`` (several per option, or space-separated), in
+    order and without repeats; None when the option was not used."""
+    given: list[str] | None = args.scopes
+    if not given:
+        return None
+    return tuple(dict.fromkeys(s for value in given for s in value.split()))
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < seconds <= 24 * 3600:
+        raise argparse.ArgumentTypeError("give between 1 second and 24 hours")
+    return seconds
+
+
+def _add_scopes(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--scope", dest="scopes", metavar="S", nargs="+", action="extend",
+        type=_scope, default=None, help=help_text,
+    )
+
+
+def build_parser() -> OneLineParser:
+    """The whole command line; each command's ``handler`` names its function."""
+    parser = OneLineParser(
+        prog=APP_NAME, description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    gui = commands.add_parser("gui", help="open the window (the default)",
+                              description="Open the desktop-oauth window.")
+    gui.add_argument("--connect", metavar="PROVIDER",
+                     help="start connecting an account at PROVIDER once the window is up")
+
+    _add_provider_commands(commands)
+
+    connect = commands.add_parser(
+        "connect", help="connect an account: sign in at the provider in your browser",
+        description=(
+            "Connect an account at PROVIDER. Your browser opens the provider's sign-in and "
+            "consent page; the answer comes back to http://127.0.0.1:<port>/callback on this "
+            "computer. Ctrl-C cancels."
+        ),
+    )
+    connect.add_argument("provider", metavar="PROVIDER")
+    _add_scopes(connect, "scopes to ask for this time (default: the provider's)")
+    connect.add_argument("--no-browser", action="store_true",
+                         help="do not open a browser: print the link to open, then wait")
+    connect.add_argument("--timeout", type=_seconds, default=300.0, metavar="SECONDS",
+                         help="how long to wait for you in the browser (default 300)")
+
+    accounts = commands.add_parser(
+        "accounts", help="list connected accounts and their state",
+        description=(
+            "List the connected accounts: name, provider, state (connected, expired, needs "
+            "sign-in again, revoked) and granted scopes."
+        ),
+    )
+    accounts.add_argument("--json", action="store_true", help="print JSON")
+    accounts.add_argument("--check", action="store_true",
+                          help="ask each provider whether it still accepts the access token")
+
+    token = commands.add_parser(
+        "token", help="print a valid access token (for scripts)",
+        description=(
+            "Print a currently valid access token of ACCOUNT on stdout, and nothing else. "
+            "A token that expires within 60 seconds is refreshed first."
+        ),
+    )
+    token.add_argument("account", metavar="ACCOUNT")
+    token.add_argument("--json", action="store_true",
+                       help="print {access_token, token_type, expires_at, scope}")
+
+    revoke = commands.add_parser(
+        "revoke", help="revoke an account's access at the provider and forget it here",
+        description=(
+            "Revoke ACCOUNT's tokens at the provider (RFC 7009) and forget the account here. "
+            "The local tokens are deleted even when the provider does not confirm; the exit "
+            "status is then 1."
+        ),
+    )
+    revoke.add_argument("account", metavar="ACCOUNT")
+    return parser
+
+
+def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) -> None:
+    provider = commands.add_parser(
+        "provider", help="add, list, show, remove or check providers",
+        description="Manage the providers accounts are connected at.",
+    )
+    sub = provider.add_subparsers(dest="provider_command", metavar="ACTION", title="actions",
+                                  required=True)
+
+    add = sub.add_parser(
+        "add", help="add a provider",
+        usage=(
+            f"{APP_NAME} provider add NAME (--issuer URL | --preset KEY | --authorize-url URL "
+            "--token-url URL [--userinfo-url URL] [--revocation-url URL]) --client-id ID "
+            "[--client-secret-stdin] [--scope S ...]"
+        ),
+        description=(
+            "Add a provider: an OpenID provider by its issuer (its discovery document is "
+            "fetched and checked now), a preset (github, google, microsoft, gitlab), or an "
+            "OAuth 2.0 provider by its endpoints. Register the client at the provider as a "
+            "native/desktop app with the redirect URI http://127.0.0.1/callback (any port)."
+        ),
+    )
+    add.add_argument("name", metavar="NAME", help="a short name for the provider")
+    source = add.add_mutually_exclusive_group(required=True)
+    source.add_argument("--issuer", metavar="URL", help="the OpenID provider's issuer URL")
+    source.add_argument("--preset", metavar="KEY",
+                        help="a well-known provider: github, google, microsoft, gitlab")
+    source.add_argument("--authorize-url", metavar="URL", help="the authorization endpoint")
+    add.add_argument("--token-url", metavar="URL", help="the token endpoint")
+    add.add_argument("--userinfo-url", metavar="URL", help="the userinfo endpoint")
+    add.add_argument("--revocation-url", metavar="URL", help="the RFC 7009 revocation endpoint")
+    add.add_argument("--client-id", required=True, metavar="ID",
+                     help="the client id registered at the provider")
+    add.add_argument(
+        "--client-secret-stdin", action="store_true",
+        help="read the client secret from stdin (it is kept in the keyring, never in a file)",
+    )
+    _add_scopes(add, "scopes to ask for (default: openid profile email, plus offline_access "
+                     "where the provider offers it; a preset's own)")
+    add.add_argument("--tenant", metavar="TENANT",
+                     help="microsoft preset: common, organizations, consumers or a tenant id")
+    add.add_argument("--server", metavar="URL",
+                     help="gitlab preset: the address of a self-managed GitLab")
+
+    listing = sub.add_parser("list", help="list the providers")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+
+    show = sub.add_parser(
+        "show", help="show a provider and the redirect URI to register there",
+    )
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--json", action="store_true", help="print JSON")
+
+    remove = sub.add_parser(
+        "remove", help="remove a provider and its client secret",
+        description=(
+            "Remove a provider and its client secret. Refused while accounts are connected "
+            "through it, unless --forget-accounts (which deletes their tokens here without "
+            "revoking them at the provider)."
+        ),
+    )
+    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("--forget-accounts", action="store_true",
+                        help="also forget its accounts here (without revoking them)")
+
+    check = sub.add_parser(
+        "check", help="check the provider's metadata and the client registration",
+        description=(
+            "Check that the provider works with this app: the redirect URI to register, "
+            "PKCE S256, iss in the authorization response, revocation and userinfo "
+            "endpoints, and the server's clock against this computer's."
+        ),
+    )
+    check.add_argument("name", metavar="NAME")
+    check.add_argument("--json", action="store_true", help="print JSON")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; usage errors exit with status 2 after one line on stderr."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "provider" and args.provider_command == "add":
+        _check_provider_add(parser, args)
+    return args
+
+
+def _check_provider_add(parser: OneLineParser, args: argparse.Namespace) -> None:
+    prog = f"{APP_NAME} provider add"
+    manual = ("token_url", "userinfo_url", "revocation_url")
+    if args.authorize_url and not args.token_url:
+        _usage(prog, "--authorize-url needs --token-url")
+    if not args.authorize_url and any(getattr(args, name) for name in manual):
+        _usage(prog, "--token-url, --userinfo-url and --revocation-url go with --authorize-url")
+    if args.tenant is not None and args.preset != "microsoft":
+        _usage(prog, "--tenant goes with --preset microsoft")
+    if args.server is not None and args.preset != "gitlab":
+        _usage(prog, "--server goes with --preset gitlab")
+
+
+def _usage(prog: str, message: str) -> NoReturn:
+    sys.stderr.write(f"{prog}: {message} (see `{prog} --help`)\n")
+    raise SystemExit(2)

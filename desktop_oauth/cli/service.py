@@ -1,0 +1,34 @@
+"""The AccountService a command works with, opened on the profile of this environment."""
+
+from __future__ import annotations
+
+from ..core.accounts import AccountService
+from ..core.profile import Profile
+from .console import CliError, Console
+
+
+def open_service(console: Console) -> AccountService:
+    """The profile's service with its settings loaded.
+
+    A settings file that could not be read was moved aside by the core; say
+    where, on stderr, and go on with what could be recovered.
+    """
+    service = AccountService(Profile.from_environment())
+    config = service.load()
+    if config.recovered_from is not None:
+        console.error(
+            f"The settings file could not be read; it was moved to {config.recovered_from} "
+            "and empty settings are used."
+        )
+    return service
+
+
+def require_keyring(service: AccountService, doing: str) -> None:
+    """Fail when no secure keyring is there: a command ends with its process, so
+    tokens kept "for this session only" would be lost at once."""
+    if not service.store.persistent:
+        raise CliError(
+            f"No secure keyring is available here ({service.store.backend_name}), so "
+            f"desktop-oauth cannot {doing}. Tokens are never written to a file; unlock or "
+            "install a keyring (Secret Service, macOS Keychain, Windows Credential Manager)."
+        )
