@@ -101,7 +101,6 @@ def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
 def _account_service() -> AccountService:
     # Runs on a worker thread: the HTTP and keyring libraries load there, after
     # the window has painted.
-    from .core.accounts import AccountService
-    from .core.profile import Profile
+    from .services import open_account_service
 
-    return AccountService(Profile.from_environment())
+    return open_account_service()

@@ -23,7 +23,7 @@ def connect(args: argparse.Namespace, console: Console) -> int:
     require_keyring(service, "keep the account's tokens")
     service.config.provider(args.provider)  # an unknown name fails before any network call
     # The port is held from here until the end (RFC 8252 §7.3), before any browser opens.
-    attempt = service.begin_connect_with(
+    attempt = service.begin_connect(
         args.provider, scopes=scopes_of(args), deadline_seconds=args.timeout
     )
     try:

@@ -59,14 +59,8 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
         )
     if secret is not None:
         require_keyring(service, "keep the client secret")
-        provider = replace(provider, has_client_secret=True)
-        service.set_client_secret(name, secret)
-    try:
-        service.add_provider(provider)
-    except BaseException:
-        if secret is not None:
-            service.delete_client_secret(name)
-        raise
+    # Discovery already ran above for --issuer; presets and endpoints are checked here.
+    provider = service.add_provider(provider, secret, check=False)
     console.print(f"Added the provider {name!r} ({provider.issuer}).")
     console.print(f"Scopes: {' '.join(provider.scopes) or '(none)'}")
     if secret is not None:
@@ -169,6 +163,7 @@ def _as_json(service: AccountService, provider: ProviderConfig) -> dict[str, Any
                      "userinfo": e.userinfo, "revocation": e.revocation}
     return {
         "name": provider.name,
+        "built_in": service.is_built_in(provider.name),
         "issuer": provider.issuer,
         "client_id": provider.client_id,
         "scopes": list(provider.scopes),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.accounts import AccountService
-from ..core.profile import Profile
+from ..services import open_account_service
 from .console import CliError, Console
 
 
@@ -13,7 +13,7 @@ def open_service(console: Console) -> AccountService:
     A settings file that could not be read was moved aside by the core; say
     where, on stderr, and go on with what could be recovered.
     """
-    service = AccountService(Profile.from_environment())
+    service = open_account_service()
     config = service.load()
     if config.recovered_from is not None:
         console.error(

@@ -9,49 +9,57 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import keyring.errors
 import requests
 
 from . import config as config_file
 from . import lookup
 from .api import ApiAuthError, ApiResult, call_api
-from .config import AccountRecord, Config
+from .config import NEEDS_SIGNIN, REVOKED, AccountRecord, Config
 from .connect import ConnectAttempt, ConnectResult
-from .discovery import resolve
+from .discovery import fetch_metadata, resolve
 from .errors import (
     ConfigurationError,
     DesktopOAuthError,
     InvalidGrantError,
-    RevocationError,
     TokenError,
     TokenStoreError,
 )
 from .exchange import post_token_request, refresh_body
 from .flow import id_token_claims
 from .http import new_session
+from .locks import profile_lock
 from .lookup import AccountStatus, find_account, names_from_claims, state_of
+from .presets import preset_for
 from .profile import Profile
-from .provider import ProviderConfig
-from .revoke import revoke_tokens
+from .provider import Endpoints, ProviderConfig
+from .provider_apis import fetch_api
+from .revoke import confirm_revoked, revoke_tokens
 from .token_store import TokenStore
-from .token_store import _explain as _keyring_failure
 from .tokens import TokenSet
-
-log = logging.getLogger(__name__)
 
 
 def account_id_for(issuer: str, subject: str) -> str:
     """A stable id for the account (issuer, subject) that reveals neither."""
     digest = hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()
     return f"acct-{digest[:20]}"
+
+
+@dataclass(frozen=True)
+class LocalProvider:
+    """A provider that runs inside the app (the built-in sandbox).
+
+    The core does not know what it is: ``start`` makes sure it serves and
+    returns its configuration, which is then used like any other provider's.
+    """
+
+    name: str
+    start: Callable[[], ProviderConfig]
 
 
 @dataclass(frozen=True)
@@ -68,11 +76,18 @@ class AccountView:
 
 @dataclass(frozen=True)
 class RevokeOutcome:
-    """How a revocation went. Local tokens are deleted in every case."""
+    """How a revocation went. Local tokens are deleted in every case.
+
+    Attributes:
+        provider_confirmed: The provider answered the revocation request with 200.
+        verified: The provider was asked afterwards and no longer honours the
+            tokens (True), still does (False), or could not be asked (None).
+    """
 
     account: AccountRecord
     provider_confirmed: bool
     message: str
+    verified: bool | None = None
 
 
 class AccountService:
@@ -83,6 +98,7 @@ class AccountService:
         store: The token store; by default the keyring of this profile.
         session: The HTTP session for every provider call.
         clock: Wall-clock seconds, for expiry.
+        local_providers: Providers the app runs itself, listed first.
     """
 
     def __init__(
@@ -92,6 +108,7 @@ class AccountService:
         store: TokenStore | None = None,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        local_providers: Sequence[LocalProvider] = (),
     ) -> None:
         self.profile = profile
         self.store = store if store is not None else TokenStore(profile.keyring_service)
@@ -100,63 +117,173 @@ class AccountService:
         self._lock = threading.RLock()
         self._config = Config()
         self._resolved: dict[str, ProviderConfig] = {}
+        self._local: Mapping[str, LocalProvider] = {p.name: p for p in local_providers}
 
-    # -- configuration ---------------------------------------------------------------
+    # -- configuration ------------------------------------------------------------------
     def load(self) -> Config:
         """Read ``config.json`` (file I/O: call off the GUI thread)."""
         with self._lock:
-            self._config = config_file.load(self.profile.config_path)
-            if self._config.recovered_from is not None:
+            loaded = config_file.load(self.profile.config_path)
+            if loaded.recovered_from is not None:
                 # Keep the new empty file so the damaged one is not read again.
-                config_file.save(self.profile.config_path, self._config)
-            return self._config
+                config_file.save(self.profile.config_path, loaded)
+            self._config = loaded
+            return self.config
 
     @property
     def config(self) -> Config:
-        """The configuration as last loaded or saved."""
+        """The configuration as last loaded or saved, built-in providers first."""
         with self._lock:
-            return self._config
+            saved = {p.name for p in self._config.providers}
+            local = tuple(ProviderConfig(name=name, issuer="(built in)", client_id="")
+                          for name in self._local if name not in saved)
+            return replace(self._config, providers=(*local, *self._config.providers))
 
-    def add_provider(self, provider: ProviderConfig) -> None:
-        """Add or replace a provider and save."""
+    def is_built_in(self, name: str) -> bool:
+        """Whether ``name`` is a provider the app runs itself."""
+        return name in self._local
+
+    def _modify(self, change: Callable[[Config], Config]) -> Config:
+        """Apply ``change`` to the file as it is now on disk, under the profile's lock,
+        so that a change another process saved meanwhile is not lost."""
+        with self._lock, profile_lock(self.profile.home, "config"):
+            current = config_file.load(self.profile.config_path)
+            if current.recovered_from is not None:
+                current = self._config
+            new = change(current)
+            config_file.save(self.profile.config_path, new)
+            self._config = new
+            return new
+
+    # -- providers ----------------------------------------------------------------------
+    def add_provider(self, provider: ProviderConfig, client_secret: str | None = None, *,
+                     check: bool = True) -> ProviderConfig:
+        """Add (or replace) a provider; its client secret goes to the keyring only.
+
+        Args:
+            check: Fetch an issuer's discovery document first, so that a wrong URL,
+                a web page instead of JSON or another issuer is refused now.
+
+        Raises:
+            DiscoveryError, IssuerMismatchError, InsecureURLError: the check failed.
+            TokenStoreError: the secret could not be kept; nothing was saved.
+        """
+        if provider.endpoints is not None:
+            provider.endpoints.validate()
+        elif check:
+            Endpoints.from_metadata(fetch_metadata(self.session, provider.issuer)).validate()
+        if client_secret:
+            self.store.save_client_secret(provider.name, client_secret)
+            provider = replace(provider, has_client_secret=True)
+        try:
+            self._modify(lambda c: c.with_provider(provider))
+        except BaseException:
+            if client_secret:
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete_client_secret(provider.name)
+            raise
         with self._lock:
-            self._update(self._config.with_provider(provider))
             self._resolved.pop(provider.name, None)
+        return provider
 
-    def _update(self, new: Config) -> None:
-        config_file.save(self.profile.config_path, new)
-        self._config = new
+    def remove_provider(self, name: str) -> tuple[AccountRecord, ...]:
+        """Remove the provider ``name``, its client secret, and its accounts here.
 
-    # -- connecting ------------------------------------------------------------------
+        The accounts' tokens are deleted from the keyring, not revoked at the
+        provider: revoke first to take access back there.
+
+        Returns:
+            The accounts that were forgotten.
+        """
+        with self._lock:
+            self._config.provider(name)
+            accounts = tuple(a for a in self._config.accounts if a.provider == name)
+        for record in accounts:
+            self.store.delete(record.id)
+        self.store.delete_client_secret(name)
+        self._modify(lambda c: replace(
+            c, providers=tuple(p for p in c.providers if p.name != name),
+            accounts=tuple(a for a in c.accounts if a.provider != name)))
+        with self._lock:
+            self._resolved.pop(name, None)
+        return accounts
+
+    def set_client_secret(self, provider_name: str, secret: str) -> None:
+        """Keep the client secret of ``provider_name`` in the keyring, never in a file."""
+        if not secret:
+            raise ConfigurationError("The client secret is empty.")
+        self.store.save_client_secret(provider_name, secret)
+
+    def client_secret(self, provider_name: str) -> str | None:
+        """The client secret of ``provider_name`` from the keyring, or None."""
+        return self.store.load_client_secret(provider_name)
+
+    def delete_client_secret(self, provider_name: str) -> None:
+        """Forget the client secret of ``provider_name``."""
+        self.store.delete_client_secret(provider_name)
+
     def resolve_provider(self, name: str) -> ProviderConfig:
-        """The provider ``name`` with its endpoints (discovery on first use)."""
+        """The provider ``name`` with its endpoints (discovery on first use).
+
+        A built-in provider is started here if no process serves it yet.
+        """
         with self._lock:
             cached = self._resolved.get(name)
-            provider = self._config.provider(name)
         if cached is not None:
             return cached
+        local = self._local.get(name)
+        provider = local.start() if local is not None else self.config.provider(name)
         resolved = resolve(self.session, provider)
         with self._lock:
             self._resolved[name] = resolved
         return resolved
 
-    def begin_connect(self, name: str, *, deadline_seconds: float = 300.0) -> ConnectAttempt:
-        """Resolve the provider and hold a loopback port for a new connection."""
-        return ConnectAttempt(
-            self.resolve_provider(name), self.session, deadline_seconds=deadline_seconds,
-            clock=self._clock,
-        )
+    def _secret_for(self, provider: ProviderConfig) -> str | None:
+        if not provider.has_client_secret:
+            return None
+        secret = self.client_secret(provider.name)
+        if secret is None:
+            raise ConfigurationError(
+                f"The client secret of {provider.name!r} is not in the keyring; add the "
+                "provider again with its client secret."
+            )
+        return secret
+
+    # -- connecting ---------------------------------------------------------------------
+    def begin_connect(
+        self, name: str, *, scopes: Sequence[str] | None = None,
+        deadline_seconds: float = 300.0,
+    ) -> ConnectAttempt:
+        """Resolve the provider and hold a loopback port for a new connection.
+
+        Args:
+            scopes: Other scopes for this attempt (more, for incremental consent,
+                or fewer).
+
+        Raises:
+            PortUnavailableError: the redirect port is taken (before any browser opens).
+        """
+        provider = self.resolve_provider(name)
+        if scopes:
+            provider = replace(provider, scopes=tuple(scopes))
+        return ConnectAttempt(provider, self.session, deadline_seconds=deadline_seconds,
+                              client_secret=self._secret_for(provider), clock=self._clock)
 
     def save_connection(self, result: ConnectResult) -> AccountView:
         """Store the tokens (keyring) and the account's metadata (config file).
 
-        Connecting the same identity again updates its account.
+        Connecting the same identity again updates its account, remembering what
+        the previous consent granted.
         """
         provider = result.provider
         userinfo = result.userinfo.data if result.userinfo else {}
         subject = str(result.claims.get("sub") or userinfo.get("sub"))
+        account_id = account_id_for(provider.issuer, subject)
+        with self._lock:
+            before = next((a for a in self._config.accounts if a.id == account_id), None)
+        now = self._clock()
         record = AccountRecord(
-            id=account_id_for(provider.issuer, subject),
+            id=account_id,
             provider=provider.name,
             issuer=provider.issuer,
             subject=subject,
@@ -165,7 +292,11 @@ class AccountService:
             granted_scopes=result.tokens.granted_scopes,
             expires_at=result.tokens.expires_at,
             has_refresh_token=result.tokens.refresh_token is not None,
-            connected_at=self._clock(),
+            connected_at=now,
+            previous_granted_scopes=before.granted_scopes if before else None,
+            refreshed_at=now,
+            last_data=userinfo or None,
+            api_urls=provider.api_urls,
         )
         notice = ""
         try:
@@ -173,68 +304,188 @@ class AccountService:
         except TokenStoreError as exc:
             notice = f"{exc} The tokens are kept until the app closes."
         if not self.store.persistent:
-            notice = (
-                "No secure keyring is available, so tokens are kept only until the app "
-                "closes. Nothing was written to disk."
-            )
-        with self._lock:
-            self._update(self._config.with_account(record))
+            notice = ("No secure keyring is available, so tokens are kept only until the "
+                      "app closes. Nothing was written to disk.")
+        self._modify(lambda c: c.with_account(record))
         return AccountView(record, result.tokens, result.claims, result.userinfo, notice)
 
-    # -- using ------------------------------------------------------------------------
+    # -- looking ------------------------------------------------------------------------
+    def find_account(self, query: str) -> AccountRecord:
+        """The account a person names by display name, email, login or
+        ``provider:subject`` (see :func:`lookup.find_account`)."""
+        with self._lock:
+            records = self._config.accounts
+        return find_account(records, query, self._stored_claims)
+
     def view(self, account_id: str) -> AccountView:
         """The account with its stored tokens (keyring read: off the GUI thread)."""
         record = self._record(account_id)
         tokens = self.store.load(account_id)
-        claims = id_token_claims(tokens) if tokens else {}
-        return AccountView(record, tokens, claims)
+        return AccountView(record, tokens, _claims_of(tokens))
 
-    def fetch_userinfo(self, account_id: str) -> ApiResult:
-        """Call the provider's userinfo endpoint with the account's token."""
+    def status(self, account_id: str, *, ask_provider: bool = False) -> AccountStatus:
+        """The account's state from its stored tokens.
+
+        Args:
+            ask_provider: For a connected account, call the userinfo endpoint
+                once: a token the provider refuses means access was revoked there.
+        """
         record = self._record(account_id)
+        try:
+            tokens = self.store.load(account_id)
+        except TokenStoreError as exc:
+            return AccountStatus(record, lookup.UNKNOWN, str(exc))
+        state, detail = state_of(record, tokens, self._clock())
+        email, login = names_from_claims(_claims_of(tokens))
+        if ask_provider and state == lookup.CONNECTED:
+            try:
+                self._call_userinfo(record, self._tokens(account_id))
+            except ApiAuthError:
+                state, detail = lookup.REVOKED, "The provider no longer accepts its access token."
+            except DesktopOAuthError as exc:
+                detail = f"The provider could not be asked: {exc}"
+        return AccountStatus(record, state, detail, email, login)
+
+    # -- using --------------------------------------------------------------------------
+    def fetch_data(self, account_id: str, url: str | None = None) -> ApiResult:
+        """Call the provider's API (``url``, by default the preset's call or userinfo).
+
+        A 401 leads to one refresh and one retry; a second 401 means the person
+        must sign in again (no loop).
+
+        Raises:
+            ApiAuthError: refused twice; the account is marked "needs sign-in again".
+        """
+        record = self._record(account_id)
+        tokens = self.usable_tokens(account_id, min_seconds=5.0).tokens
+        assert tokens is not None
+        try:
+            result = self._call(record, tokens, url)
+        except ApiAuthError:
+            if not tokens.refresh_token:
+                self._mark(account_id, NEEDS_SIGNIN, "The provider refused the access token.")
+                raise
+            tokens = self.refresh(account_id).tokens
+            assert tokens is not None
+            try:
+                result = self._call(record, tokens, url)
+            except ApiAuthError:
+                self._mark(account_id, NEEDS_SIGNIN, "The provider refused a fresh token too.")
+                raise ApiAuthError("The provider refused the token even after a refresh; "
+                                   "sign in again.") from None
+        if url is None:
+            self._modify(lambda c: c.with_account(replace(self._record_in(c, account_id),
+                                                          last_data=result.data)))
+        return result
+
+    def _call(self, record: AccountRecord, tokens: TokenSet, url: str | None) -> ApiResult:
         provider = self.resolve_provider(record.provider)
-        tokens = self._tokens(account_id)
+        if url is not None:
+            return call_api(self.session, url, tokens.access_token, f"{provider.name} API")
+        preset = preset_for(provider)
+        if preset is not None:
+            return fetch_api(self.session, preset, tokens.access_token)
+        return self._call_userinfo(record, tokens)
+
+    def _call_userinfo(self, record: AccountRecord, tokens: TokenSet) -> ApiResult:
+        provider = self.resolve_provider(record.provider)
         if provider.endpoints is None or not provider.endpoints.userinfo:
             raise ConfigurationError(f"{provider.name} has no userinfo endpoint.")
         return call_api(self.session, provider.endpoints.userinfo, tokens.access_token,
                         "userinfo endpoint")
 
-    def refresh(self, account_id: str) -> AccountView:
-        """Use the refresh token for a new access token (RFC 6749 §6).
+    def usable_tokens(self, account_id: str, *, min_seconds: float = 60.0) -> AccountView:
+        """Tokens whose access token stays valid ``min_seconds`` more, refreshing first
+        when it would not.
 
-        A rotated refresh token is written to the keyring before it is used;
-        when the answer carries none, the old one is kept (SECURITY (a)23).
+        Without a refresh token, or when the provider cannot be reached, an
+        access token that has not expired yet is still returned (with a notice
+        in the second case).
+
+        Raises:
+            TokenError: expired and cannot be renewed (InvalidGrantError: sign in again).
+            TokenStoreError: the keyring could not be read.
         """
         record = self._record(account_id)
-        provider = self.resolve_provider(record.provider)
-        old = self._tokens(account_id)
-        if not old.refresh_token:
-            raise TokenError("This account holds no refresh token; connect it again.")
-        assert provider.endpoints is not None
-        data = post_token_request(
-            self.session, provider.endpoints.token,
-            refresh_body(provider.client_id, old.refresh_token), provider.client_id,
-        )
-        new = old.merged_after_refresh(
-            TokenSet.from_response(data, record.granted_scopes, self._clock())
-        )
-        notice = ""
+        tokens = self._tokens(account_id)
+        now = self._clock()
+        if not _expires_within(tokens, min_seconds, now):
+            return AccountView(record, tokens, _claims_of(tokens))
+        if not tokens.refresh_token:
+            if not _expires_within(tokens, 0.0, now):
+                return AccountView(record, tokens, _claims_of(tokens))
+            raise TokenError("The access token has expired and this account holds no refresh "
+                             "token; connect it again.")
         try:
-            self.store.save(account_id, new)
-        except TokenStoreError as exc:
-            notice = f"{exc} The new tokens are kept until the app closes."
-        updated = replace(
-            record, granted_scopes=new.granted_scopes, expires_at=new.expires_at,
-            has_refresh_token=new.refresh_token is not None,
-        )
-        with self._lock:
-            self._update(self._config.with_account(updated))
-        return AccountView(updated, new, id_token_claims(new), None, notice)
+            return self.refresh(account_id, unless_valid_for=min_seconds)
+        except InvalidGrantError:
+            raise
+        except TokenError as exc:
+            if _expires_within(tokens, 0.0, self._clock()):
+                raise
+            return AccountView(record, tokens, _claims_of(tokens), notice=(
+                f"{exc} The current access token is still valid for a short while."))
 
+    def refresh(self, account_id: str, *, unless_valid_for: float | None = None) -> AccountView:
+        """Use the refresh token for a new access token (RFC 6749 §6).
+
+        Holds the account's lock across processes and rereads the keyring inside
+        it, so a refresh another process just made is used instead of spending a
+        rotated-out token (RFC 9700 §4.14.2). The rotated refresh token is saved
+        before it is used; when the answer carries none, the old one is kept
+        (SECURITY (a)23). ``invalid_grant`` deletes the tokens and marks the
+        account "needs sign-in again", keeping its metadata and last data.
+
+        Args:
+            unless_valid_for: Skip the refresh when, once the lock is held, the
+                stored access token is valid this many seconds more.
+        """
+        with profile_lock(self.profile.home, f"refresh-{account_id}"):
+            record = self._record(account_id)
+            provider = self.resolve_provider(record.provider)
+            old = self._tokens(account_id)
+            if unless_valid_for is not None and not _expires_within(
+                    old, unless_valid_for, self._clock()):
+                return AccountView(record, old, _claims_of(old))
+            if not old.refresh_token:
+                raise TokenError("This account holds no refresh token; connect it again.")
+            assert provider.endpoints is not None
+            try:
+                data = post_token_request(
+                    self.session, provider.endpoints.token,
+                    refresh_body(provider.client_id, old.refresh_token), provider.client_id,
+                    self._secret_for(provider),
+                )
+            except InvalidGrantError:
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete(account_id)
+                self._mark(account_id, NEEDS_SIGNIN,
+                           "The provider no longer accepts the refresh token.",
+                           last_refresh=self._when("refused: sign in again"))
+                raise
+            except TokenError as exc:
+                self._mark(account_id, None, last_refresh=self._when(f"failed: {exc}"))
+                raise
+            new = old.merged_after_refresh(
+                TokenSet.from_response(data, record.granted_scopes, self._clock()))
+            notice = ""
+            try:
+                self.store.save(account_id, new)
+            except TokenStoreError as exc:
+                notice = f"{exc} The new tokens are kept until the app closes."
+            updated = self._modify(lambda c: c.with_account(replace(
+                self._record_in(c, account_id), granted_scopes=new.granted_scopes,
+                expires_at=new.expires_at, has_refresh_token=new.refresh_token is not None,
+                refreshed_at=new.obtained_at, last_refresh=self._when("ok"))))
+            return AccountView(self._record_in(updated, account_id), new, _claims_of(new),
+                               None, notice)
+
+    # -- taking access back --------------------------------------------------------------
     def revoke(self, account_id: str) -> RevokeOutcome:
-        """Revoke at the provider (RFC 7009), then always forget the tokens locally."""
+        """Revoke at the provider (RFC 7009), check that it took, and always forget
+        the tokens here. The account stays listed as revoked until removed."""
         record = self._record(account_id)
-        confirmed, message = False, ""
+        confirmed, verified, message = False, None, ""
         try:
             tokens = self.store.load(account_id)
         except TokenStoreError as exc:
@@ -242,31 +493,67 @@ class AccountService:
         if tokens is not None:
             try:
                 provider = self.resolve_provider(record.provider)
-                assert provider.endpoints is not None
-                if provider.endpoints.revocation:
-                    revoke_tokens(self.session, provider.endpoints.revocation,
-                                  provider.client_id, tokens)
-                    confirmed, message = True, "Access revoked at the provider and forgotten here."
-                else:
-                    message = ("This provider offers no revocation endpoint; the tokens were "
-                               "forgotten here. Remove the app in your account settings there.")
-            except (RevocationError, DesktopOAuthError) as exc:
-                message = f"{exc} The tokens were forgotten here anyway."
-        elif not message:
-            message = "No tokens were stored for this account; it was forgotten here."
+                endpoints = provider.endpoints
+                assert endpoints is not None
+                secret = self._secret_for(provider)
+                if endpoints.revocation:
+                    revoke_tokens(self.session, endpoints.revocation, provider.client_id,
+                                  tokens, secret)
+                    confirmed = True
+                verified = confirm_revoked(self.session, endpoints, provider.client_id,
+                                           tokens, secret)
+            except DesktopOAuthError as exc:
+                message = f"{exc} "
         try:
             self.store.delete(account_id)
         except TokenStoreError as exc:
-            message += f" {exc}"
-        with self._lock:
-            self._update(self._config.without_account(account_id))
-        return RevokeOutcome(record, confirmed, message)
+            message += f"{exc} "
+        note = "revoked (verified)" if verified else \
+            "revoked locally; the provider did not confirm"
+        if verified:
+            message += "Access revoked; the provider confirms the tokens no longer work."
+        elif tokens is None and not message:
+            message = "No tokens were stored for this account."
+        else:
+            message += ("The tokens were forgotten here, but the provider did not confirm "
+                        "that access ended. Remove the app in your account settings there.")
+        updated = self._mark(account_id, REVOKED, note)
+        return RevokeOutcome(updated, confirmed, message.strip(), verified)
+
+    def remove(self, account_id: str) -> RevokeOutcome | None:
+        """Revoke (if tokens are still held), then forget the account entirely."""
+        outcome = None
+        with contextlib.suppress(TokenStoreError):
+            if self.store.load(account_id) is not None:
+                outcome = self.revoke(account_id)
+        self._modify(lambda c: c.without_account(account_id))
+        return outcome
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _mark(self, account_id: str, status: str | None, note: str = "", *,
+              last_refresh: str | None = None) -> AccountRecord:
+        def change(config: Config) -> Config:
+            record = self._record_in(config, account_id)
+            if status is not None:
+                record = replace(record, status=status, status_note=note)
+            if last_refresh is not None:
+                record = replace(record, last_refresh=last_refresh)
+            return config.with_account(record)
+
+        return self._record_in(self._modify(change), account_id)
+
+    def _when(self, what: str) -> str:
+        return f"{time.strftime('%H:%M:%S', time.localtime(self._clock()))}, {what}"
 
     def _record(self, account_id: str) -> AccountRecord:
         with self._lock:
-            for record in self._config.accounts:
-                if record.id == account_id:
-                    return record
+            return self._record_in(self._config, account_id)
+
+    @staticmethod
+    def _record_in(config: Config, account_id: str) -> AccountRecord:
+        for record in config.accounts:
+            if record.id == account_id:
+                return record
         raise ConfigurationError("That account is not connected any more.")
 
     def _tokens(self, account_id: str) -> TokenSet:
@@ -275,270 +562,23 @@ class AccountService:
             raise TokenError("No tokens are stored for this account; connect it again.")
         return tokens
 
-    # -- the command line (issue 4) ---------------------------------------------------
-    def remove_provider(self, name: str) -> tuple[AccountRecord, ...]:
-        """Remove the provider ``name``, its client secret, and its accounts here.
-
-        The accounts' tokens are deleted from the keyring, not revoked at the
-        provider: revoke first to take access back there. When the keyring
-        refuses, nothing is removed.
-
-        Returns:
-            The accounts that were forgotten.
-
-        Raises:
-            ConfigurationError: there is no provider called ``name``.
-            TokenStoreError: the keyring could not delete a secret.
-        """
-        with self._lock:
-            self._config.provider(name)
-            accounts = tuple(a for a in self._config.accounts if a.provider == name)
-        for record in accounts:
-            self.store.delete(record.id)
-        self.delete_client_secret(name)
-        with self._lock:
-            self._update(replace(
-                self._config,
-                providers=tuple(p for p in self._config.providers if p.name != name),
-                accounts=tuple(a for a in self._config.accounts if a.provider != name),
-            ))
-            self._resolved.pop(name, None)
-        return accounts
-
-    def set_client_secret(self, provider_name: str, secret: str) -> None:
-        """Keep the client secret of ``provider_name`` in the keyring, never in a file.
-
-        Raises:
-            ConfigurationError: the secret is empty.
-            TokenStoreError: no secure keyring, or it refused.
-        """
-        if not secret:
-            raise ConfigurationError("The client secret is empty.")
-        if not self.store.persistent:
-            raise TokenStoreError(
-                "No secure keyring is available, so the client secret cannot be kept. "
-                "Nothing was saved."
-            )
-        backend, namespace = self._secret_keyring()
-        try:
-            backend.set_password(namespace, _client_secret_entry(provider_name), secret)
-        except keyring.errors.KeyringError as exc:
-            raise TokenStoreError(_keyring_failure(exc, "store the client secret")) from None
-
-    def client_secret(self, provider_name: str) -> str | None:
-        """The client secret of ``provider_name`` from the keyring, or None.
-
-        Raises:
-            TokenStoreError: the keyring could not be read (locked, for example).
-        """
-        if not self.store.persistent:
-            return None
-        backend, namespace = self._secret_keyring()
-        try:
-            secret = backend.get_password(namespace, _client_secret_entry(provider_name))
-        except keyring.errors.KeyringError as exc:
-            raise TokenStoreError(_keyring_failure(exc, "read the client secret")) from None
-        return secret if isinstance(secret, str) and secret else None
-
-    def delete_client_secret(self, provider_name: str) -> None:
-        """Forget the client secret of ``provider_name`` (no error when there is none).
-
-        Raises:
-            TokenStoreError: the keyring refused.
-        """
-        if not self.store.persistent:
-            return
-        backend, namespace = self._secret_keyring()
-        try:
-            backend.delete_password(namespace, _client_secret_entry(provider_name))
-        except keyring.errors.PasswordDeleteError:
-            pass  # there was none
-        except keyring.errors.KeyringError as exc:
-            raise TokenStoreError(_keyring_failure(exc, "delete the client secret")) from None
-
-    def begin_connect_with(
-        self,
-        name: str,
-        *,
-        scopes: Sequence[str] | None = None,
-        deadline_seconds: float = 300.0,
-    ) -> ConnectAttempt:
-        """Like :meth:`begin_connect`, with other scopes for this attempt and the
-        provider's client secret (from the keyring) when it has one.
-
-        Raises:
-            ConfigurationError: unknown provider, or its client secret is missing.
-            PortUnavailableError: the redirect port is taken (before any browser opens).
-        """
-        provider = self.resolve_provider(name)
-        if scopes:
-            provider = replace(provider, scopes=tuple(scopes))
-        secret = None
-        if provider.has_client_secret:
-            secret = self.client_secret(name)
-            if secret is None:
-                raise ConfigurationError(
-                    f"The client secret of {name!r} is not in the keyring; add the provider "
-                    "again with its client secret."
-                )
-        return ConnectAttempt(
-            provider, self.session, deadline_seconds=deadline_seconds, client_secret=secret,
-            clock=self._clock,
-        )
-
-    def find_account(self, query: str) -> AccountRecord:
-        """The account a person names by display name, email, login or
-        ``provider:subject`` (see :func:`lookup.find_account`).
-
-        Raises:
-            UnknownAccountError, AmbiguousAccountError.
-        """
-        with self._lock:
-            records = self._config.accounts
-        return find_account(records, query, self._stored_claims)
-
-    def status(self, account_id: str, *, ask_provider: bool = False) -> AccountStatus:
-        """The account's state from its stored tokens (keyring read: off the GUI thread).
-
-        Args:
-            ask_provider: For a connected account, call the userinfo endpoint
-                once: an access token the provider refuses means access was
-                revoked there.
-        """
-        record = self._record(account_id)
-        try:
-            tokens = self.store.load(account_id)
-        except TokenStoreError as exc:
-            return AccountStatus(record, lookup.UNKNOWN, str(exc))
-        state, detail = state_of(record, tokens, self._clock())
-        email, login = names_from_claims(self._claims_of(tokens))
-        if ask_provider and state == lookup.CONNECTED:
-            try:
-                self.fetch_userinfo(account_id)
-            except ApiAuthError:
-                state, detail = lookup.REVOKED, "The provider no longer accepts its access token."
-            except DesktopOAuthError as exc:
-                detail = f"The provider could not be asked: {exc}"
-        return AccountStatus(record, state, detail, email, login)
-
-    def usable_tokens(self, account_id: str, *, min_seconds: float = 60.0) -> AccountView:
-        """Tokens whose access token stays valid for ``min_seconds`` more,
-        refreshing first when it would not.
-
-        Without a refresh token, or when the provider cannot be reached, an
-        access token that has not expired yet is still returned (with a notice
-        in the second case). The refresh holds a lock file in the profile
-        folder, so that two processes never spend the same refresh token: a
-        provider that rotates refresh tokens revokes the whole grant on reuse
-        (RFC 9700 §4.14.2). ``invalid_grant`` deletes the stored tokens
-        (SECURITY (a)23); the account stays, needing sign-in again.
-
-        Raises:
-            TokenError: expired and cannot be renewed (InvalidGrantError when
-                the provider refuses the refresh token: sign in again).
-            TokenStoreError: the keyring could not be read.
-        """
-        record = self._record(account_id)
-        tokens = self._tokens(account_id)
-        if not _expires_within(tokens, min_seconds, self._clock()):
-            return AccountView(record, tokens)
-        if not tokens.refresh_token:
-            if not _expires_within(tokens, 0.0, self._clock()):
-                return AccountView(record, tokens)
-            raise TokenError(
-                "The access token has expired and this account holds no refresh token; "
-                "connect it again."
-            )
-        with self._refresh_lock():
-            # Another process may have refreshed while this one waited for the lock.
-            self.load()
-            record = self._record(account_id)
-            tokens = self._tokens(account_id)
-            if not _expires_within(tokens, min_seconds, self._clock()):
-                return AccountView(record, tokens)
-            try:
-                return self.refresh(account_id)
-            except InvalidGrantError:
-                with contextlib.suppress(TokenStoreError):
-                    self.store.delete(account_id)
-                with self._lock, contextlib.suppress(ConfigurationError):
-                    current = next((a for a in self._config.accounts if a.id == account_id), None)
-                    if current is not None:
-                        self._update(self._config.with_account(
-                            replace(current, status=config_file.NEEDS_SIGNIN)))
-                raise
-            except TokenError as exc:
-                if _expires_within(tokens, 0.0, self._clock()):
-                    raise
-                return AccountView(record, tokens, notice=(
-                    f"{exc} The current access token is still valid for a short while."
-                ))
-
     def _stored_claims(self, record: AccountRecord) -> dict[str, Any]:
         try:
-            return self._claims_of(self.store.load(record.id))
+            return _claims_of(self.store.load(record.id))
         except TokenStoreError:
             return {}
 
-    @staticmethod
-    def _claims_of(tokens: TokenSet | None) -> dict[str, Any]:
-        try:
-            return id_token_claims(tokens) if tokens is not None else {}
-        except DesktopOAuthError:
-            return {}
 
-    def _secret_keyring(self) -> tuple[Any, str]:
-        # The client secret sits beside the tokens, in the same per-profile
-        # keyring namespace; TokenStore offers no call for other secrets yet.
-        return self.store._backend, self.store._namespace
-
-    @contextlib.contextmanager
-    def _refresh_lock(self, timeout: float = 45.0) -> Iterator[None]:
-        """Hold ``<home>/.refresh.lock`` (shared by every process of this profile)."""
-        path = self.profile.home / ".refresh.lock"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(path, "a+b")  # noqa: SIM115 - closed in finally
-        except OSError as exc:
-            raise TokenError(
-                f"The lock file {path} could not be opened ({exc.strerror})."
-            ) from None
-        try:
-            deadline = time.monotonic() + timeout
-            while not _try_lock(handle.fileno()):
-                if time.monotonic() >= deadline:
-                    raise TokenError(
-                        "Another desktop-oauth process is still renewing tokens; try again."
-                    )
-                time.sleep(0.05)
-            yield
-        finally:
-            handle.close()  # closing the file releases the lock
-
-
-def _client_secret_entry(provider_name: str) -> str:
-    return f"client-secret:{provider_name}"
+def _claims_of(tokens: TokenSet | None) -> dict[str, Any]:
+    try:
+        return id_token_claims(tokens) if tokens is not None else {}
+    except DesktopOAuthError:
+        return {}
 
 
 def _expires_within(tokens: TokenSet, seconds: float, now: float) -> bool:
     left = tokens.seconds_left(now)
     return left is not None and left <= seconds
-
-
-def _try_lock(fd: int) -> bool:
-    """Take an exclusive lock on ``fd`` without waiting; False when another holds it."""
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
 
 
 def _display_name(claims: dict[str, Any], userinfo: dict[str, Any], subject: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,20 @@ from .http import json_object, send
 
 class ApiAuthError(DesktopOAuthError):
     """The API refused the access token (HTTP 401): it expired or was revoked."""
+
+
+class ApiScopeError(ProviderHTTPError):
+    """The API needs a scope the token was not granted (HTTP 403 insufficient_scope)."""
+
+
+class ApiQuotaError(ProviderHTTPError):
+    """The person's quota at the API is used up for now (HTTP 429)."""
+
+
+def _challenge_param(header: str, name: str) -> str | None:
+    """A parameter of a ``WWW-Authenticate: Bearer ...`` challenge (RFC 6750 §3)."""
+    match = re.search(rf'{name}="([^"]*)"', header)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -36,8 +51,20 @@ def call_api(session: requests.Session, url: str, access_token: str, what: str) 
     response = send(session, "GET", url, what, headers={"Authorization": f"Bearer {access_token}"})
     if response.status_code == 401:
         raise ApiAuthError(f"The {what} no longer accepts this token (HTTP 401).")
+    if response.status_code == 403 and "insufficient_scope" in response.headers.get(
+            "WWW-Authenticate", ""):
+        needed = _challenge_param(response.headers["WWW-Authenticate"], "scope")
+        raise ApiScopeError(
+            f"The {what} refused: this call needs the scope {needed or '(not named)'}, which "
+            "this account was not granted. Ask for it with Change scopes (RFC 6750 §3.1)."
+        )
     if response.status_code == 429:
-        raise ProviderHTTPError(f"The {what} says you have used up your quota for now (HTTP 429).")
+        wait = response.headers.get("Retry-After", "")
+        after = f" Try again in {wait} seconds." if wait.isdigit() else " Try again later."
+        raise ApiQuotaError(
+            f"You have used up your quota at the {what} (HTTP 429). The quota counts every "
+            f"app you use there together.{after}"
+        )
     if response.status_code != 200:
         raise ProviderHTTPError(f"The {what} answered HTTP {response.status_code}.")
     data = json_object(response, what)

@@ -58,6 +58,7 @@ class AccountRecord:
     previous_granted_scopes: tuple[str, ...] | None = None
     refreshed_at: float = 0.0
     last_refresh: str = ""
+    api_urls: tuple[str, ...] = ()
     last_data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def state(self, now: float) -> str:
@@ -185,6 +186,8 @@ def _provider_to_json(provider: ProviderConfig) -> dict[str, Any]:
     }
     if provider.preset is not None:
         data["preset"] = provider.preset
+    if provider.api_urls:
+        data["api_urls"] = list(provider.api_urls)
     if provider.endpoints is not None:
         endpoints = asdict(provider.endpoints)
         endpoints["code_challenge_methods"] = list(provider.endpoints.code_challenge_methods)
@@ -210,6 +213,7 @@ def _provider_from_json(data: dict[str, Any]) -> ProviderConfig:
         redirect_port=port,
         has_client_secret=bool(data.get("has_client_secret", False)),
         preset=None if data.get("preset") is None else _text(data["preset"]),
+        api_urls=_strings(data.get("api_urls", [])),
     )
 
 
@@ -240,5 +244,6 @@ def _account_from_json(data: dict[str, Any]) -> AccountRecord:
         previous_granted_scopes=None if previous is None else _strings(previous),
         refreshed_at=float(data.get("refreshed_at", 0.0)),
         last_refresh=_text(data.get("last_refresh", "")),
+        api_urls=_strings(data.get("api_urls", [])),
         last_data=last_data,
     )

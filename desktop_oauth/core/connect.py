@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import requests
@@ -18,7 +18,9 @@ from .api import ApiResult, call_api
 from .errors import TokenError
 from .id_token import KeySet
 from .loopback import LoopbackReceiver
+from .presets import preset_for
 from .provider import ProviderConfig
+from .provider_apis import fetch_api
 from .tokens import TokenSet
 
 
@@ -113,26 +115,42 @@ class ConnectAttempt:
             self.pending, params, self._session, client_secret=self._client_secret,
             keys=keys, clock=self._clock,
         )
-        claims = flow.id_token_claims(tokens)
-        userinfo = None
-        if provider.endpoints.userinfo:
-            userinfo = call_api(
-                self._session, provider.endpoints.userinfo, tokens.access_token,
-                "userinfo endpoint",
+        return identify(self._session, provider, tokens, flow.id_token_claims(tokens),
+                        self.pending.requested_scopes)
+
+
+def identify(
+    session: requests.Session,
+    provider: ProviderConfig,
+    tokens: TokenSet,
+    claims: dict[str, Any],
+    requested_scopes: tuple[str, ...],
+) -> ConnectResult:
+    """Find out who signed in: the id_token's subject, checked against userinfo, or
+    for OAuth-only providers (GitHub) the user id their API reports.
+
+    Raises:
+        TokenError: userinfo names another user, or nobody could be identified.
+    """
+    endpoints = provider.endpoints
+    assert endpoints is not None
+    userinfo = None
+    if endpoints.userinfo:
+        userinfo = call_api(session, endpoints.userinfo, tokens.access_token,
+                            "userinfo endpoint")
+        # OIDC Core §5.3.2: the userinfo sub must be the id_token's sub.
+        if claims and userinfo.data.get("sub") != claims.get("sub"):
+            raise TokenError(
+                "The provider's userinfo answer is about a different user than the "
+                "id_token; nothing was saved."
             )
-            # OIDC Core §5.3.2: the userinfo sub must be the id_token's sub.
-            if claims and userinfo.data.get("sub") != claims.get("sub"):
-                raise TokenError(
-                    "The provider's userinfo answer is about a different user than the "
-                    "id_token; nothing was saved."
-                )
-        if not claims and (userinfo is None or not isinstance(userinfo.data.get("sub"), str)):
-            raise TokenError("The provider did not say which user signed in.")
-        return ConnectResult(
-            provider=provider,
-            tokens=tokens,
-            claims=claims,
-            userinfo=userinfo,
-            requested_scopes=self.pending.requested_scopes,
-        )
+    elif not claims and (preset := preset_for(provider)) is not None:
+        userinfo = fetch_api(session, preset, tokens.access_token)
+        user_id = userinfo.data.get("id")
+        if isinstance(user_id, int | str) and not isinstance(user_id, bool):
+            userinfo = replace(userinfo, data={"sub": str(user_id), **userinfo.data})
+    if not claims and (userinfo is None or not isinstance(userinfo.data.get("sub"), str)):
+        raise TokenError("The provider did not say which user signed in.")
+    return ConnectResult(provider=provider, tokens=tokens, claims=claims, userinfo=userinfo,
+                         requested_scopes=requested_scopes)
 

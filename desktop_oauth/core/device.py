@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -25,8 +26,9 @@ from .errors import (
 )
 from .exchange import post_token_request
 from .http import json_object, send
+from .id_token import KeySet, verify_signature
 from .provider import ProviderConfig
-from .tokens import TokenSet
+from .tokens import TokenSet, check_id_token_claims, decode_jwt_claims
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 #: RFC 8628 §3.2: without an interval, clients wait 5 seconds between polls.
@@ -126,3 +128,22 @@ def poll_for_tokens(
                 ) from None
             raise
         return TokenSet.from_response(data, provider.scopes, clock())
+
+
+def checked_claims(
+    session: requests.Session, provider: ProviderConfig, tokens: TokenSet,
+    *, clock: Callable[[], float] = time.time,
+) -> dict[str, Any]:
+    """The id_token's claims after the same signature and claim checks as a browser
+    sign-in, except the nonce, which the device grant does not send."""
+    if not tokens.id_token:
+        if provider.is_openid:
+            raise TokenError("The provider returned no id_token although openid was requested.")
+        return {}
+    endpoints = provider.endpoints
+    assert endpoints is not None
+    claims = (verify_signature(tokens.id_token, KeySet(session, endpoints.jwks_uri))
+              if endpoints.jwks_uri else decode_jwt_claims(tokens.id_token))
+    check_id_token_claims(claims, issuer=provider.issuer, client_id=provider.client_id,
+                          nonce=None, now=clock())
+    return claims

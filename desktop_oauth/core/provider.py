@@ -77,6 +77,7 @@ class ProviderConfig:
         has_client_secret: Whether a client secret is kept in the keyring.
         preset: The key of the well-known provider this was made from
             (``github``, ``google``, ``microsoft``, ``gitlab``), if any.
+        api_urls: API calls the data panel offers besides the default one.
     """
 
     name: str
@@ -88,6 +89,7 @@ class ProviderConfig:
     has_client_secret: bool = False
     extra_authorize_params: tuple[tuple[str, str], ...] = field(default=())
     preset: str | None = None
+    api_urls: tuple[str, ...] = ()
 
     def with_endpoints(self, endpoints: Endpoints) -> ProviderConfig:
         """A copy with ``endpoints`` filled in."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import requests
 
+from .api import ApiAuthError, call_api
 from .errors import ProviderHTTPError, RevocationError
 from .http import host_of, json_object, send
+from .provider import Endpoints
 from .tokens import TokenSet
 
 
@@ -72,3 +76,30 @@ def introspect(
             f"The introspection endpoint answered HTTP {response.status_code}."
         )
     return json_object(response, "introspection endpoint")
+
+
+def confirm_revoked(
+    session: requests.Session, endpoints: Endpoints, client_id: str, tokens: TokenSet,
+    client_secret: str | None = None,
+) -> bool | None:
+    """Prove a revocation: True when the provider no longer honours the tokens,
+    False when it still does, None when it cannot be told.
+
+    Introspection answers directly where this client may use it (RFC 7662);
+    otherwise a userinfo call must now be refused with 401.
+    """
+    if endpoints.introspection:
+        with contextlib.suppress(ProviderHTTPError):
+            token = tokens.refresh_token or tokens.access_token
+            answer = introspect(session, endpoints.introspection, client_id, token,
+                                client_secret)
+            return answer.get("active") is False
+    if endpoints.userinfo:
+        try:
+            call_api(session, endpoints.userinfo, tokens.access_token, "userinfo endpoint")
+        except ApiAuthError:
+            return True
+        except ProviderHTTPError:
+            return None
+        return False
+    return None

@@ -150,6 +150,42 @@ class TokenStore:
             except keyring.errors.KeyringError as exc:
                 raise TokenStoreError(_explain(exc, "delete the tokens")) from None
 
+    # -- client secrets, one keyring entry per provider ----------------------------
+    def save_client_secret(self, provider: str, value: str) -> None:
+        """Keep the client secret of ``provider`` under ``client-secret:<provider>``.
+
+        Raises:
+            TokenStoreError: no secure keyring (nothing is kept), or it refused.
+        """
+        if not self.persistent:
+            raise TokenStoreError(
+                "No secure keyring is available, so the client secret cannot be kept. "
+                "Nothing was saved."
+            )
+        try:
+            self._backend.set_password(self._namespace, f"client-secret:{provider}", value)
+        except keyring.errors.KeyringError as exc:
+            raise TokenStoreError(_explain(exc, "store the client secret")) from None
+
+    def load_client_secret(self, provider: str) -> str | None:
+        """The client secret of ``provider``, or None."""
+        if not self.persistent:
+            return None
+        try:
+            value = self._backend.get_password(self._namespace, f"client-secret:{provider}")
+        except keyring.errors.KeyringError as exc:
+            raise TokenStoreError(_explain(exc, "read the client secret")) from None
+        return value if isinstance(value, str) and value else None
+
+    def delete_client_secret(self, provider: str) -> None:
+        """Forget the client secret of ``provider`` (no error when there is none)."""
+        if not self.persistent:
+            return
+        try:
+            self._delete(f"client-secret:{provider}")
+        except keyring.errors.KeyringError as exc:
+            raise TokenStoreError(_explain(exc, "delete the client secret")) from None
+
     def _read_head(self, account_id: str) -> tuple[str, int] | None:
         raw = self._backend.get_password(self._namespace, account_id)
         if raw is None:

@@ -189,11 +189,12 @@ def _b64url_decode(part: str) -> bytes:
 
 
 def check_id_token_claims(
-    claims: dict[str, Any], *, issuer: str, client_id: str, nonce: str, now: float
+    claims: dict[str, Any], *, issuer: str, client_id: str, nonce: str | None, now: float
 ) -> None:
     """Check the claims OIDC Core §3.1.3.7 requires; raise IdTokenError naming the failed one.
 
-    Messages name the check, never the claim's value.
+    Messages name the check, never the claim's value. ``nonce`` is None only for
+    grants that send none (the device grant, RFC 8628).
     """
     if not issuer_matches(issuer, claims):
         raise IdTokenError("The id_token was issued by a different issuer (iss check failed).")
@@ -218,7 +219,9 @@ def check_id_token_claims(
     if isinstance(nbf, int | float) and nbf - CLOCK_SKEW > now:
         raise IdTokenError("The id_token is not valid yet; check your computer's clock.")
     got = claims.get("nonce")
-    if not isinstance(got, str) or not hmac.compare_digest(got.encode(), nonce.encode()):
+    if nonce is not None and (
+        not isinstance(got, str) or not hmac.compare_digest(got.encode(), nonce.encode())
+    ):
         raise IdTokenError("The id_token's nonce does not match this sign-in (nonce check failed).")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise IdTokenError("The id_token has no subject (sub).")

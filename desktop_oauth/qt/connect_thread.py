@@ -42,8 +42,11 @@ class ConnectThread(QThread):
         provider_name: str,
         deadline_seconds: float,
         parent: QObject | None = None,
+        *,
+        scopes: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(parent)
+        self._scopes = scopes
         self._service = service
         self._provider_name = provider_name
         self._deadline = deadline_seconds
@@ -62,7 +65,7 @@ class ConnectThread(QThread):
         attempt: ConnectAttempt | None = None
         try:
             attempt = self._service.begin_connect(
-                self._provider_name, deadline_seconds=self._deadline
+                self._provider_name, scopes=self._scopes, deadline_seconds=self._deadline
             )
             with self._lock:
                 self._attempt = attempt

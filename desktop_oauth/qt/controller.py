@@ -6,14 +6,15 @@ Every call into the core runs off the GUI thread; results come back as signals.
 from __future__ import annotations
 
 import logging
-import webbrowser
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from .connect_thread import ConnectThread
+from .device_thread import DeviceThread
+from .refresh_scheduler import RefreshScheduler
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -21,28 +22,38 @@ if TYPE_CHECKING:
     # the window has painted.
     from ..core.accounts import AccountService, AccountView, RevokeOutcome
     from ..core.config import Config
+    from ..core.provider import ProviderConfig
 
 log = logging.getLogger(__name__)
 
 #: Opens a URL in the person's browser; False when no browser opened.
 Opener = Callable[[str], bool]
-
 #: Seconds to wait for the person in the browser (SECURITY (a)5).
 DEFAULT_DEADLINE = 300.0
+
+
+def _open_in_browser(url: str) -> bool:
+    import webbrowser  # loaded on first use, not at start-up
+
+    return webbrowser.open(url)
 
 
 class Controller(QObject):
     """Turns the window's requests into background work and reports back.
 
     Signals:
-        configLoaded(object): the :class:`Config` after loading; also carries
-            a notice when the settings file was unreadable and moved aside.
+        configLoaded(object): the :class:`Config` (providers and accounts).
         accountShown(object): an :class:`AccountView` for the panels.
-        accountForgotten(str): the account id that was revoked and removed.
+        accountRefreshed(object): an :class:`AccountView` after a background refresh
+            (shown only if it is the account on screen).
+        accountForgotten(str): the account id that was removed.
         apiDataShown(object): an ``ApiResult`` from the provider's API.
+        apiRefused(str): the API refused the call (scope, quota, token), in words.
+        deviceCode(object): a ``DeviceAuthorization`` to show while signing in with a code.
+        providerSaved(str) / providerRejected(str): the outcome of saving a provider.
+        registrationChecked(object): a list of registration ``Finding`` objects.
         status(str): what is happening now, in words.
-        busy(bool): whether something waits on a person or the network
-            (the window shows progress and enables Cancel).
+        busy(bool): whether something waits on a person or the network.
         urlToCopy(str): the browser did not open; the person opens this URL.
         errorShown(str): something failed; a sentence for a dialog.
         storageNotice(str): tokens are kept for this session only, and why.
@@ -50,8 +61,14 @@ class Controller(QObject):
 
     configLoaded = Signal(object)
     accountShown = Signal(object)
+    accountRefreshed = Signal(object)
     accountForgotten = Signal(str)
     apiDataShown = Signal(object)
+    apiRefused = Signal(str)
+    deviceCode = Signal(object)
+    providerSaved = Signal(str)
+    providerRejected = Signal(str)
+    registrationChecked = Signal(object)
     status = Signal(str)
     busy = Signal(bool)
     urlToCopy = Signal(str)
@@ -62,7 +79,7 @@ class Controller(QObject):
         self,
         service_factory: Callable[[], AccountService],
         *,
-        opener: Opener = webbrowser.open,
+        opener: Opener = _open_in_browser,
         deadline_seconds: float = DEFAULT_DEADLINE,
         parent: QObject | None = None,
     ) -> None:
@@ -71,8 +88,9 @@ class Controller(QObject):
         self._service: AccountService | None = None
         self._opener = opener
         self._deadline = deadline_seconds
-        self._connect: ConnectThread | None = None
+        self._flow: ConnectThread | DeviceThread | None = None
         self._runner = TaskRunner(self)
+        self.scheduler = RefreshScheduler(self._refresh_in_background, self)
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -93,7 +111,7 @@ class Controller(QObject):
                 "closes, and never written to disk."
             )
         self.status.emit("Ready.")
-        self.configLoaded.emit(config)
+        self._publish(config)
         if config.recovered_from is not None:
             self.errorShown.emit(
                 "Your settings file could not be read, so the app started with empty "
@@ -104,84 +122,67 @@ class Controller(QObject):
 
     def shutdown(self, timeout_ms: int = 2000) -> None:
         """Cancel a pending connection and wait for its port to close."""
-        thread = self._connect
-        if thread is not None:
-            thread.cancel()
-            thread.wait(timeout_ms)
+        self.scheduler.stop()
+        flow = self._flow
+        if flow is not None:
+            flow.cancel()
+            flow.wait(timeout_ms)
 
     @property
     def connecting(self) -> bool:
         """Whether a connection attempt is under way."""
-        return self._connect is not None
+        return self._flow is not None
 
-    # -- actions ------------------------------------------------------------------------
+    # -- connecting ---------------------------------------------------------------------
     @Slot(str)
-    def connect_provider(self, provider_name: str) -> None:
-        """Start connecting an account at ``provider_name``."""
-        if self._service is None or self._connect is not None:
+    def connect_provider(self, provider_name: str,
+                         scopes: tuple[str, ...] | None = None) -> None:
+        """Start connecting an account at ``provider_name`` in the browser.
+
+        Args:
+            scopes: Other scopes than the provider's (more: incremental consent).
+        """
+        if self._service is None or self._flow is not None:
             return
-        thread = ConnectThread(self._service, provider_name, self._deadline, self)
+        thread = ConnectThread(self._service, provider_name, self._deadline, self,
+                               scopes=scopes)
         thread.waiting.connect(self._open_browser)
         thread.redirected.connect(lambda: self.status.emit("Signed in; exchanging the code…"))
+        self._start_flow(thread, f"Contacting {provider_name}…")
+
+    @Slot(str)
+    def connect_with_code(self, provider_name: str) -> None:
+        """Start connecting with a code to enter at the provider (RFC 8628)."""
+        if self._service is None or self._flow is not None:
+            return
+        thread = DeviceThread(self._service, provider_name, self)
+        thread.codeReady.connect(self._code_ready)
+        self._start_flow(thread, f"Asking {provider_name} for a code…")
+
+    def _start_flow(self, thread: ConnectThread | DeviceThread, message: str) -> None:
         thread.succeeded.connect(self._on_connected)
         thread.failed.connect(self._on_connect_failed)
-        thread.finished.connect(lambda: self._connect_done(thread))
-        self._connect = thread
+        thread.finished.connect(lambda: self._flow_done(thread))
+        self._flow = thread
         self.busy.emit(True)
-        self.status.emit(f"Contacting {provider_name}…")
+        self.status.emit(message)
         thread.start()
 
     @Slot()
     def cancel(self) -> None:
         """Cancel the connection attempt under way, if any."""
-        if self._connect is not None:
+        if self._flow is not None:
             self.status.emit("Cancelling…")
-            self._connect.cancel()
+            self._flow.cancel()
 
-    @Slot(str)
-    def select_account(self, account_id: str) -> None:
-        """Show ``account_id`` (reads its tokens from the keyring, off the GUI thread)."""
-        service = self._require_service()
-        self._run(lambda: service.view(account_id), self.accountShown.emit)
-
-    @Slot(str)
-    def refresh(self, account_id: str) -> None:
-        """Refresh the account's tokens, then reload its userinfo."""
-        service = self._require_service()
-        self.busy.emit(True)
-        self.status.emit("Refreshing the access token…")
-
-        def work() -> AccountView:
-            view = service.refresh(account_id)
-            return replace(view, userinfo=service.fetch_userinfo(account_id))
-
-        self._run(work, self._on_refreshed, busy=True)
-
-    @Slot(str)
-    def fetch_data(self, account_id: str) -> None:
-        """Call the provider's userinfo endpoint again."""
-        service = self._require_service()
-        self.busy.emit(True)
-        self.status.emit("Fetching your data…")
-        self._run(lambda: service.fetch_userinfo(account_id), self._on_data, busy=True)
-
-    @Slot(str)
-    def revoke(self, account_id: str) -> None:
-        """Revoke at the provider and forget locally."""
-        service = self._require_service()
-        self.busy.emit(True)
-        self.status.emit("Revoking access…")
-        self._run(lambda: service.revoke(account_id), self._on_revoked, busy=True)
-
-    # -- results ------------------------------------------------------------------------
     def _open_browser(self, url: str) -> None:
         self.status.emit("Waiting for you in the browser… (sign in and approve there)")
         # webbrowser.open waits for a BROWSER command to exit, and some browsers
         # stay open: it runs on its own thread while the receiver listens.
-        thread = self._connect
+        flow = self._flow
 
         def opened(ok: Any) -> None:
-            if not ok and thread is not None and self._connect is thread:
+            if not ok and flow is not None and self._flow is flow:
                 self.status.emit(
                     "No browser opened. Open the link below yourself; the app keeps waiting."
                 )
@@ -192,6 +193,10 @@ class Controller(QObject):
             opened(False)
 
         self._runner.run(lambda: self._opener(url), opened, broken)
+
+    def _code_ready(self, authorization: Any) -> None:
+        self.status.emit("Enter the code shown here at the provider; the app keeps waiting.")
+        self.deviceCode.emit(authorization)
 
     def _on_connected(self, view: AccountView) -> None:
         if view.notice:
@@ -205,12 +210,126 @@ class Controller(QObject):
         if kind not in ("cancelled", "declined"):
             self.errorShown.emit(message)
 
-    def _connect_done(self, thread: ConnectThread) -> None:
-        if self._connect is thread:
-            self._connect = None
+    def _flow_done(self, thread: QThread) -> None:
+        if self._flow is thread:
+            self._flow = None
         thread.deleteLater()
         self.busy.emit(False)
 
+    # -- accounts -----------------------------------------------------------------------
+    @Slot(str)
+    def select_account(self, account_id: str) -> None:
+        """Show ``account_id`` (reads its tokens from the keyring, off the GUI thread)."""
+        service = self._require_service()
+        self._run(lambda: service.view(account_id), self.accountShown.emit)
+
+    @Slot(str)
+    def refresh(self, account_id: str) -> None:
+        """Refresh the account's tokens now, then fetch its data again."""
+        service = self._require_service()
+        self.busy.emit(True)
+        self.status.emit("Refreshing the access token…")
+
+        def work() -> AccountView:
+            view = service.refresh(account_id)
+            return replace(view, userinfo=service.fetch_data(account_id))
+
+        self._run(work, self._on_refreshed, busy=True, after_failure=self._reload_config)
+
+    def _refresh_in_background(self, account_id: str) -> None:
+        """The scheduler's refresh: quiet when it works, retried with backoff when the
+        provider cannot be reached, and reported when the person must sign in again."""
+        service = self._require_service()
+
+        def done(view: AccountView) -> None:
+            self.scheduler.succeeded(account_id)
+            if view.notice:
+                self.storageNotice.emit(view.notice)
+            self.accountRefreshed.emit(view)
+            self._reload_config()
+
+        def failed(message: str) -> None:
+            record = next((a for a in service.config.accounts if a.id == account_id), None)
+            if record is not None and record.status == "connected":
+                self.scheduler.failed(account_id, message)
+            else:
+                self.status.emit(message)
+            self._reload_config()
+
+        self._runner.run(lambda: service.refresh(account_id), done, failed)
+
+    @Slot(str)
+    def fetch_data(self, account_id: str, url: str | None = None) -> None:
+        """Call the provider's API (by default the call its preset names, or userinfo)."""
+        service = self._require_service()
+        self.busy.emit(True)
+        self.status.emit("Fetching your data…")
+
+        def refused(message: str) -> None:
+            self.busy.emit(False)
+            self.status.emit(message)
+            self.apiRefused.emit(message)
+            self._reload_config()
+
+        def done(result: Any) -> None:
+            self.busy.emit(False)
+            self.status.emit("Data fetched.")
+            self.apiDataShown.emit(result)
+
+        self._runner.run(lambda: service.fetch_data(account_id, url), done, refused)
+
+    @Slot(str)
+    def revoke(self, account_id: str) -> None:
+        """Revoke at the provider, check it took, and forget the tokens here."""
+        service = self._require_service()
+        self.busy.emit(True)
+        self.status.emit("Revoking access…")
+
+        def work() -> tuple[RevokeOutcome, AccountView]:
+            return service.revoke(account_id), service.view(account_id)
+
+        self._run(work, self._on_revoked, busy=True)
+
+    @Slot(str)
+    def remove(self, account_id: str) -> None:
+        """Revoke if still connected, then forget the account entirely."""
+        service = self._require_service()
+        self.busy.emit(True)
+        self.status.emit("Removing the account…")
+
+        def done(outcome: Any) -> None:
+            self.status.emit("Account removed.")
+            self.scheduler.forget(account_id)
+            self.accountForgotten.emit(account_id)
+            self._reload_config()
+
+        self._run(lambda: service.remove(account_id), done, busy=True)
+
+    # -- providers ----------------------------------------------------------------------
+    def save_provider(self, provider: ProviderConfig, client_secret: str | None) -> None:
+        """Check (discovery) and save a provider; its secret goes to the keyring."""
+        service = self._require_service()
+
+        def saved(result: Any) -> None:
+            self.status.emit(f"Added the provider {provider.name}.")
+            self.providerSaved.emit(provider.name)
+            self._reload_config()
+
+        self._runner.run(lambda: service.add_provider(provider, client_secret), saved,
+                         self.providerRejected.emit)
+
+    def check_registration(self, provider: ProviderConfig) -> None:
+        """Run the registration check for ``provider`` (network: off the GUI thread)."""
+        service = self._require_service()
+
+        def check() -> Any:
+            from ..core.registration import check_registration
+
+            return check_registration(service.session, provider)
+
+        self._runner.run(check, self.registrationChecked.emit, self.providerRejected.emit)
+
+    # -- results ------------------------------------------------------------------------
     def _on_refreshed(self, view: AccountView) -> None:
         if view.notice:
             self.storageNotice.emit(view.notice)
@@ -218,20 +337,22 @@ class Controller(QObject):
         self.accountShown.emit(view)
         self._reload_config()
 
-    def _on_data(self, result: Any) -> None:
-        self.status.emit("Data fetched.")
-        self.apiDataShown.emit(result)
-
-    def _on_revoked(self, outcome: RevokeOutcome) -> None:
+    def _on_revoked(self, result: tuple[RevokeOutcome, AccountView]) -> None:
+        outcome, view = result
+        self.scheduler.forget(outcome.account.id)
         self.status.emit(outcome.message)
-        if not outcome.provider_confirmed:
+        if not outcome.verified:
             self.errorShown.emit(outcome.message)
-        self.accountForgotten.emit(outcome.account.id)
+        self.accountShown.emit(view)
         self._reload_config()
 
     def _reload_config(self) -> None:
         if self._service is not None:
-            self.configLoaded.emit(self._service.config)
+            self._publish(self._service.config)
+
+    def _publish(self, config: Config) -> None:
+        self.scheduler.plan(config.accounts)
+        self.configLoaded.emit(config)
 
     # -- plumbing -----------------------------------------------------------------------
     def _require_service(self) -> AccountService:
@@ -240,7 +361,7 @@ class Controller(QObject):
         return self._service
 
     def _run(self, work: Callable[[], Any], done: Callable[[Any], None], *,
-             busy: bool = False) -> None:
+             busy: bool = False, after_failure: Callable[[], None] | None = None) -> None:
         def succeeded(result: Any) -> None:
             if busy:
                 self.busy.emit(False)
@@ -251,5 +372,7 @@ class Controller(QObject):
                 self.busy.emit(False)
             self.status.emit(message)
             self.errorShown.emit(message)
+            if after_failure is not None:
+                after_failure()
 
         self._runner.run(work, succeeded, failed)

@@ -156,4 +156,5 @@ def provider_config(issuer: str) -> ProviderConfig:
         issuer=issuer,
         client_id=SANDBOX_CLIENT_ID,
         scopes=DEFAULT_SCOPES,
+        api_urls=(f"{issuer}/api/profile", f"{issuer}/api/notes"),
     )

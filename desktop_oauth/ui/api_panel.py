@@ -1,15 +1,19 @@
-"""The API data panel: the provider's answer as a tree and as raw JSON."""
+"""The API data panel: the provider's answer as a tree and as raw JSON, with its quota."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QComboBox,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QTabWidget,
     QTreeWidget,
     QVBoxLayout,
@@ -21,6 +25,29 @@ from .json_tree import fill_tree
 if TYPE_CHECKING:
     from ..core.api import ApiResult
 
+#: The combo's first entry: the provider's own call (its preset's, or userinfo).
+DEFAULT_CALL = "Your profile (the provider's default call)"
+
+
+def describe_quota(headers: dict[str, str], now: float | None = None) -> str:
+    """``"57 of 60 calls left; resets in 42 s"`` from X-RateLimit-* / RateLimit-* headers."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+
+    def get(name: str) -> str | None:
+        return lowered.get(f"x-ratelimit-{name}") or lowered.get(f"ratelimit-{name}")
+
+    limit, remaining, reset = get("limit"), get("remaining"), get("reset")
+    if remaining is None:
+        return ""
+    text = f"{remaining} of {limit} calls left" if limit else f"{remaining} calls left"
+    if reset and reset.isdigit():
+        value = int(reset)
+        # X-RateLimit-Reset is an epoch time (GitHub, the sandbox); RateLimit-Reset
+        # counts seconds (the IETF draft, GitLab).
+        seconds = value - (time.time() if now is None else now) if value > 10**9 else value
+        text += f"; resets in {max(0, int(seconds))} s"
+    return text + " (the quota is per user, for every app together)"
+
 
 class ApiDataPanel(QGroupBox):
     """Shows what the API returned for the token, and its rate-limit headers."""
@@ -29,9 +56,27 @@ class ApiDataPanel(QGroupBox):
         super().__init__("Your data (fetched with the token)", parent)
         self.setObjectName("apiDataPanel")
         self.setAccessibleName("Data fetched with the token")
+        self.calls = QComboBox()
+        self.calls.setObjectName("apiCallCombo")
+        self.calls.setAccessibleName("API call")
+        self.callButton = QPushButton("Call")
+        self.callButton.setObjectName("callApiButton")
+        self.callButton.setAccessibleName("Call the API with the token")
+        self.callButton.setEnabled(False)
+        row = QHBoxLayout()
+        row.addWidget(self.calls, 1)
+        row.addWidget(self.callButton)
         self.source = QLabel("Nothing fetched yet.")
         self.source.setObjectName("apiSourceLabel")
         self.source.setWordWrap(True)
+        self.quota = QLabel("")
+        self.quota.setObjectName("quotaLabel")
+        self.quota.setAccessibleName("Quota left")
+        self.quota.setWordWrap(True)
+        self.refusal = QLabel("")
+        self.refusal.setObjectName("apiRefusalLabel")
+        self.refusal.setWordWrap(True)
+        self.refusal.setStyleSheet("color:#b00020")
         self.tree = QTreeWidget()
         self.tree.setObjectName("apiDataTree")
         self.tree.setHeaderLabels(["field", "value"])
@@ -43,18 +88,53 @@ class ApiDataPanel(QGroupBox):
         tabs.addTab(self.tree, "Tree")
         tabs.addTab(self.raw, "Raw")
         layout = QVBoxLayout(self)
+        layout.addLayout(row)
         layout.addWidget(self.source)
+        layout.addWidget(self.quota)
+        layout.addWidget(self.refusal)
         layout.addWidget(tabs, 1)
+
+    def offer_calls(self, urls: tuple[str, ...], enabled: bool) -> None:
+        """The calls the combo offers: the default one, then ``urls``."""
+        self.calls.clear()
+        self.calls.addItem(DEFAULT_CALL, None)
+        for url in urls:
+            self.calls.addItem(url, url)
+        self.callButton.setEnabled(enabled)
+
+    def chosen_url(self) -> str | None:
+        """The URL chosen in the combo (None: the default call)."""
+        data = self.calls.currentData()
+        return data if isinstance(data, str) else None
 
     def show_result(self, result: ApiResult | None) -> None:
         """Show ``result`` (None clears the panel)."""
+        self.refusal.clear()
         if result is None:
             self.source.setText("Nothing fetched yet.")
+            self.quota.clear()
             self.tree.clear()
             self.raw.clear()
             return
-        limits = ", ".join(f"{k}: {v}" for k, v in sorted(result.headers.items()))
-        text = f"GET {result.url} → HTTP {result.status}"
-        self.source.setText(text + (f"\nRate limit: {limits}" if limits else ""))
-        fill_tree(self.tree, result.data)
-        self.raw.setPlainText(json.dumps(result.data, indent=2, ensure_ascii=False))
+        self.source.setText(f"GET {result.url} → HTTP {result.status}")
+        self.quota.setText(describe_quota(result.headers))
+        self._show_data(result.data)
+
+    def show_stale(self, data: dict[str, Any] | None, why: str) -> None:
+        """Show the last data kept for an account that needs signing in again."""
+        self.refusal.clear()
+        self.quota.clear()
+        self.source.setText(f"Last data fetched (stale: {why})")
+        if data:
+            self._show_data(data)
+        else:
+            self.tree.clear()
+            self.raw.clear()
+
+    def show_refusal(self, message: str) -> None:
+        """The API refused the call: say why, keep what was shown."""
+        self.refusal.setText(message)
+
+    def _show_data(self, data: dict[str, Any]) -> None:
+        fill_tree(self.tree, data)
+        self.raw.setPlainText(json.dumps(data, indent=2, ensure_ascii=False))

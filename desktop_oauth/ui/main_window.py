@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QProgressBar,
@@ -23,15 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from ..qt.controller import Controller
+from .accounts_panel import AccountsPanel
 from .api_panel import ApiDataPanel
+from .device_panel import DevicePanel
 from .scopes_panel import ScopesPanel
 from .token_panel import TokenPanel
 
 if TYPE_CHECKING:
     from ..core.accounts import AccountView
-    from ..core.config import Config
-
-ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
+    from ..core.config import AccountRecord, Config
 
 
 def _button(text: str, name: str, accessible: str) -> QPushButton:
@@ -49,8 +48,9 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self._dialogs = show_errors_in_dialogs
         self._current: AccountView | None = None
+        self._busy = False
         self.setWindowTitle("desktop-oauth")
-        self.resize(1100, 720)
+        self.resize(1180, 760)
 
         self.providerCombo = QComboBox()
         self.providerCombo.setObjectName("providerCombo")
@@ -58,11 +58,16 @@ class MainWindow(QMainWindow):
         self.providerCombo.setMinimumContentsLength(24)
         self.connectButton = _button("Connect", "connectButton", "Connect an account")
         self.connectButton.setDefault(True)
-        self.connectButton.setEnabled(False)
+        self.deviceButton = _button("Connect with a code", "connectWithCodeButton",
+                                    "Connect with a code entered at the provider")
+        self.addProviderButton = _button("Add provider…", "addProviderButton",
+                                         "Add a provider")
         top = QHBoxLayout()
         top.addWidget(QLabel("Provider:"))
         top.addWidget(self.providerCombo, 1)
         top.addWidget(self.connectButton)
+        top.addWidget(self.deviceButton)
+        top.addWidget(self.addProviderButton)
 
         self.storageBanner = QLabel("")
         self.storageBanner.setObjectName("storageBanner")
@@ -82,33 +87,23 @@ class MainWindow(QMainWindow):
         self.urlRow = QWidget()
         self.urlRow.setLayout(url_row)
         self.urlRow.hide()
+        self.devicePanel = DevicePanel()
 
-        self.accountsList = QListWidget()
-        self.accountsList.setObjectName("accountsList")
-        self.accountsList.setAccessibleName("Connected accounts")
-        self.refreshButton = _button("Refresh", "refreshButton", "Refresh the access token")
-        self.revokeButton = _button("Revoke", "revokeButton", "Revoke access and forget")
-        left = QVBoxLayout()
-        left.addWidget(QLabel("Accounts"))
-        left.addWidget(self.accountsList, 1)
-        left_buttons = QHBoxLayout()
-        left_buttons.addWidget(self.refreshButton)
-        left_buttons.addWidget(self.revokeButton)
-        left.addLayout(left_buttons)
-        left_widget = QWidget()
-        left_widget.setLayout(left)
-
+        self.accountsPanel = AccountsPanel()
+        self.accountsList = self.accountsPanel.accountsList
+        self.refreshButton = self.accountsPanel.refreshButton
+        self.revokeButton = self.accountsPanel.revokeButton
         self.tokenPanel = TokenPanel()
         self.scopesPanel = ScopesPanel()
         self.apiDataPanel = ApiDataPanel()
-        right = QSplitter(Qt.Orientation.Vertical)
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.tokenPanel)
         upper.addWidget(self.scopesPanel)
+        right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(upper)
         right.addWidget(self.apiDataPanel)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left_widget)
+        splitter.addWidget(self.accountsPanel)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
 
@@ -123,7 +118,6 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(120)
         self.progress.hide()
         self.cancelButton = _button("Cancel", "cancelButton", "Cancel connecting")
-        self.cancelButton.setEnabled(False)
         status = QHBoxLayout()
         status.addWidget(self.statusLabel, 1)
         status.addWidget(self.progress)
@@ -133,24 +127,35 @@ class MainWindow(QMainWindow):
         root.addLayout(top)
         root.addWidget(self.storageBanner)
         root.addWidget(self.urlRow)
+        root.addWidget(self.devicePanel)
         root.addWidget(splitter, 1)
         root.addLayout(status)
         central = QWidget()
         central.setLayout(root)
         self.setCentralWidget(central)
-        self._update_account_buttons()
+        self._update_buttons()
 
         self.connectButton.clicked.connect(self._connect_clicked)
+        self.deviceButton.clicked.connect(self._device_clicked)
+        self.addProviderButton.clicked.connect(self._add_provider_clicked)
         self.cancelButton.clicked.connect(controller.cancel)
-        self.refreshButton.clicked.connect(self._refresh_clicked)
-        self.revokeButton.clicked.connect(self._revoke_clicked)
         self.copyUrlButton.clicked.connect(self._copy_url)
-        self.accountsList.currentItemChanged.connect(self._account_selected)
+        panel = self.accountsPanel
+        panel.selected.connect(controller.select_account)
+        panel.refreshButton.clicked.connect(lambda: self._act(controller.refresh))
+        panel.revokeButton.clicked.connect(lambda: self._act(controller.revoke))
+        panel.removeButton.clicked.connect(lambda: self._act(controller.remove))
+        panel.reconnectButton.clicked.connect(self._reconnect_clicked)
+        panel.scopesButton.clicked.connect(self._scopes_clicked)
+        self.apiDataPanel.callButton.clicked.connect(self._call_api_clicked)
 
         controller.configLoaded.connect(self.show_config)
         controller.accountShown.connect(self.show_account)
+        controller.accountRefreshed.connect(self._refreshed)
         controller.accountForgotten.connect(self._forget)
         controller.apiDataShown.connect(self.apiDataPanel.show_result)
+        controller.apiRefused.connect(self.apiDataPanel.show_refusal)
+        controller.deviceCode.connect(self.devicePanel.show_code)
         controller.status.connect(self.statusLabel.setText)
         controller.busy.connect(self._set_busy)
         controller.urlToCopy.connect(self._show_url)
@@ -166,38 +171,43 @@ class MainWindow(QMainWindow):
             self.providerCombo.addItem(provider.name)
         if chosen:
             self.providerCombo.setCurrentText(chosen)
-        self.connectButton.setEnabled(bool(config.providers) and not self.controller.connecting)
         if not config.providers:
             self.statusLabel.setText("No provider is set up yet.")
         current = self._current.record.id if self._current else None
-        self.accountsList.blockSignals(True)
-        self.accountsList.clear()
-        for record in config.accounts:
-            item = QListWidgetItem(f"{record.display_name}\n{record.provider}")
-            item.setData(ACCOUNT_ID_ROLE, record.id)
-            self.accountsList.addItem(item)
-            if record.id == current:
-                self.accountsList.setCurrentItem(item)
-        self.accountsList.blockSignals(False)
-        self._update_account_buttons()
+        self.accountsPanel.show_accounts(config.accounts, current)
+        if self._current is not None:
+            record = next((a for a in config.accounts if a.id == current), None)
+            if record is not None and record != self._current.record:
+                self._current = _with_record(self._current, record)
+                self._show_record_details(record)
+        self._update_buttons()
 
     def show_account(self, view: AccountView) -> None:
-        """Show one account in the three panels."""
+        """Show one account in the panels."""
         self._current = view
         self.urlRow.hide()
         self.tokenPanel.show_tokens(view.tokens, view.claims,
                                     last_refresh=view.record.last_refresh)
-        self.scopesPanel.show_scopes(view.record.requested_scopes, view.record.granted_scopes,
-                                     view.record.previous_granted_scopes)
+        self._show_record_details(view.record)
         if view.userinfo is not None:
             self.apiDataPanel.show_result(view.userinfo)
-        for row in range(self.accountsList.count()):
-            item = self.accountsList.item(row)
-            if item.data(ACCOUNT_ID_ROLE) == view.record.id:
-                self.accountsList.blockSignals(True)
-                self.accountsList.setCurrentItem(item)
-                self.accountsList.blockSignals(False)
-        self._update_account_buttons()
+        elif view.record.status != "connected":
+            self.apiDataPanel.show_stale(view.record.last_data, view.record.state(0))
+        elif view.record.last_data:
+            self.apiDataPanel.show_stale(view.record.last_data, "from the last call")
+        self.accountsPanel.select(view.record.id)
+        self._update_buttons()
+
+    def _show_record_details(self, record: AccountRecord) -> None:
+        self.scopesPanel.show_scopes(record.requested_scopes, record.granted_scopes,
+                                     record.previous_granted_scopes)
+        self.apiDataPanel.offer_calls(record.api_urls, record.status == "connected")
+
+    def _refreshed(self, view: AccountView) -> None:
+        if self._current is not None and self._current.record.id == view.record.id:
+            self.tokenPanel.show_tokens(view.tokens, view.claims,
+                                        last_refresh=view.record.last_refresh)
+            self._current = _with_record(view, view.record)
 
     def _forget(self, account_id: str) -> None:
         if self._current and self._current.record.id == account_id:
@@ -205,16 +215,16 @@ class MainWindow(QMainWindow):
             self.tokenPanel.show_tokens(None, {})
             self.scopesPanel.clear()
             self.apiDataPanel.show_result(None)
-        self._update_account_buttons()
+            self.apiDataPanel.offer_calls((), False)
+        self._update_buttons()
 
     def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
         self.progress.setVisible(busy)
-        connecting = self.controller.connecting
-        self.cancelButton.setEnabled(connecting)
-        self.connectButton.setEnabled(not connecting and self.providerCombo.count() > 0)
-        if not connecting:
+        if not self.controller.connecting:
             self.urlRow.hide()
-        self._update_account_buttons(busy)
+            self.devicePanel.finish()
+        self._update_buttons()
 
     def _show_url(self, url: str) -> None:
         self.urlBox.setText(url)
@@ -236,28 +246,64 @@ class MainWindow(QMainWindow):
             self.connectButton.setEnabled(False)
             self.controller.connect_provider(name)
 
-    def _refresh_clicked(self) -> None:
-        if self._current is not None:
-            self.controller.refresh(self._current.record.id)
+    def _device_clicked(self) -> None:
+        name = self.providerCombo.currentText()
+        if name:
+            self.deviceButton.setEnabled(False)
+            self.controller.connect_with_code(name)
 
-    def _revoke_clicked(self) -> None:
+    def _reconnect_clicked(self) -> None:
         if self._current is not None:
-            self.controller.revoke(self._current.record.id)
+            record = self._current.record
+            self.controller.connect_provider(record.provider, record.requested_scopes)
+
+    def _scopes_clicked(self) -> None:
+        if self._current is None:
+            return
+        record = self._current.record
+        text, ok = QInputDialog.getText(
+            self, "Change scopes",
+            "Scopes to ask for (add some for more access, remove some for less):",
+            QLineEdit.EchoMode.Normal, " ".join(record.requested_scopes))
+        if ok and text.split():
+            self.controller.connect_provider(record.provider, tuple(text.split()))
+
+    def _call_api_clicked(self) -> None:
+        if self._current is not None:
+            self.controller.fetch_data(self._current.record.id, self.apiDataPanel.chosen_url())
+
+    def _add_provider_clicked(self) -> None:
+        from .provider_dialog import ProviderDialog  # loaded when first needed
+
+        dialog = ProviderDialog(self.controller, self)
+        if dialog.exec() and dialog.saved_name:
+            self.providerCombo.setCurrentText(dialog.saved_name)
+
+    def _act(self, action: Any) -> None:
+        if self._current is not None:
+            action(self._current.record.id)
 
     def _copy_url(self) -> None:
         # The person asked to copy the sign-in link.
         QGuiApplication.clipboard().setText(self.urlBox.text())
 
-    def _account_selected(self, item: QListWidgetItem | None) -> None:
-        if item is not None:
-            self.controller.select_account(str(item.data(ACCOUNT_ID_ROLE)))
-
-    def _update_account_buttons(self, busy: bool = False) -> None:
+    def _update_buttons(self) -> None:
+        flowing = self.controller.connecting
+        has_provider = self.providerCombo.count() > 0
+        self.connectButton.setEnabled(has_provider and not flowing)
+        self.deviceButton.setEnabled(has_provider and not flowing)
+        self.addProviderButton.setEnabled(not flowing)
+        self.cancelButton.setEnabled(flowing)
         record = self._current.record if self._current is not None else None
-        self.revokeButton.setEnabled(record is not None and not busy)
-        self.refreshButton.setEnabled(record is not None and not busy and record.has_refresh_token)
+        self.accountsPanel.enable_for(record, busy=self._busy)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a pending connection; its port closes before the window goes."""
         self.controller.shutdown()
         super().closeEvent(event)
+
+
+def _with_record(view: AccountView, record: AccountRecord) -> AccountView:
+    from dataclasses import replace
+
+    return replace(view, record=record)

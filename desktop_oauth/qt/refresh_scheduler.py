@@ -1,0 +1,99 @@
+"""Keeping connections alive: each account's access token is refreshed at about 80%
+of its lifetime, while the window is open, idle or not."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+
+if TYPE_CHECKING:
+    from ..core.config import AccountRecord
+
+#: Refresh when this share of the access token's lifetime has passed.
+REFRESH_AT = 0.8
+#: Retries after a failed refresh (network down, provider busy) wait this long,
+#: doubling each time up to MAX_BACKOFF.
+FIRST_BACKOFF, MAX_BACKOFF = 15.0, 600.0
+
+
+class RefreshScheduler(QObject):
+    """One single-shot timer per connected account that holds a refresh token.
+
+    The refresh itself runs off the GUI thread (``refresh`` only starts it);
+    its outcome comes back through :meth:`plan` (success: the new expiry) or
+    :meth:`failed` (retry later with backoff).
+    """
+
+    def __init__(self, refresh: Callable[[str], None], parent: QObject | None = None,
+                 *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(parent)
+        self._refresh = refresh
+        self._clock = clock
+        self._timers: dict[str, QTimer] = {}
+        self._due: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
+
+    def plan(self, accounts: Sequence[AccountRecord]) -> None:
+        """Schedule every connected account's next refresh; drop the others."""
+        wanted = {}
+        for record in accounts:
+            if record.status != "connected" or not record.has_refresh_token:
+                continue
+            if record.expires_at is None:
+                continue
+            start = record.refreshed_at or record.connected_at or self._clock()
+            wanted[record.id] = start + REFRESH_AT * max(0.0, record.expires_at - start)
+        for account_id in list(self._timers):
+            if account_id not in wanted:
+                self.forget(account_id)
+        for account_id, due in wanted.items():
+            if account_id in self._failures and account_id in self._timers:
+                continue  # a retry with backoff is already waiting
+            if self._due.get(account_id) != due:
+                self._schedule(account_id, due)
+
+    def failed(self, account_id: str, message: str) -> None:
+        """The refresh failed for a passing reason: retry later, waiting longer each time."""
+        count = self._failures.get(account_id, 0) + 1
+        self._failures[account_id] = count
+        wait = min(FIRST_BACKOFF * 2 ** (count - 1), MAX_BACKOFF)
+        self._schedule(account_id, self._clock() + wait)
+
+    def succeeded(self, account_id: str) -> None:
+        """The refresh worked; the next plan() schedules the one after."""
+        self._failures.pop(account_id, None)
+
+    def forget(self, account_id: str) -> None:
+        """Stop refreshing ``account_id`` (revoked, removed, needs sign-in)."""
+        timer = self._timers.pop(account_id, None)
+        if timer is not None:
+            timer.stop()
+            timer.deleteLater()
+        self._due.pop(account_id, None)
+        self._failures.pop(account_id, None)
+
+    def stop(self) -> None:
+        """Stop every timer (the window is closing)."""
+        for account_id in list(self._timers):
+            self.forget(account_id)
+
+    def due(self, account_id: str) -> float | None:
+        """When ``account_id`` is next refreshed (epoch seconds), if it is scheduled."""
+        return self._due.get(account_id)
+
+    def _schedule(self, account_id: str, due: float) -> None:
+        timer = self._timers.get(account_id)
+        if timer is None:
+            timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.timeout.connect(lambda: self._fire(account_id))
+            self._timers[account_id] = timer
+        self._due[account_id] = due
+        timer.start(int(max(0.0, due - self._clock()) * 1000))
+
+    def _fire(self, account_id: str) -> None:
+        self._due.pop(account_id, None)
+        self._refresh(account_id)

@@ -1,0 +1,110 @@
+"""The accounts column: every connected account with its state, and what can be done to it."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+if TYPE_CHECKING:
+    from ..core.config import AccountRecord
+
+ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _button(text: str, name: str, accessible: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setAccessibleName(accessible)
+    return button
+
+
+class AccountsPanel(QWidget):
+    """The list of accounts and the buttons that act on the selected one.
+
+    Signals:
+        selected(str): the person picked an account (its id).
+    """
+
+    selected = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.accountsList = QListWidget()
+        self.accountsList.setObjectName("accountsList")
+        self.accountsList.setAccessibleName("Connected accounts")
+        self.refreshButton = _button("Refresh", "refreshButton", "Refresh the access token")
+        self.revokeButton = _button("Revoke", "revokeButton", "Revoke access at the provider")
+        self.removeButton = _button("Remove", "removeButton", "Revoke and forget the account")
+        self.reconnectButton = _button("Sign in again", "reconnectButton",
+                                       "Sign in again to this account")
+        self.scopesButton = _button("Change scopes…", "changeScopesButton",
+                                    "Ask for more or fewer scopes")
+        buttons = QGridLayout()
+        buttons.addWidget(self.refreshButton, 0, 0)
+        buttons.addWidget(self.revokeButton, 0, 1)
+        buttons.addWidget(self.reconnectButton, 1, 0)
+        buttons.addWidget(self.scopesButton, 1, 1)
+        buttons.addWidget(self.removeButton, 2, 0, 1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Accounts"))
+        layout.addWidget(self.accountsList, 1)
+        layout.addLayout(buttons)
+        self._records: dict[str, AccountRecord] = {}
+        self.accountsList.currentItemChanged.connect(self._picked)
+        self.enable_for(None, busy=False)
+
+    def show_accounts(self, records: tuple[AccountRecord, ...], current: str | None) -> None:
+        """List ``records`` with their states, keeping ``current`` selected."""
+        self._records = {r.id: r for r in records}
+        now = time.time()
+        self.accountsList.blockSignals(True)
+        self.accountsList.clear()
+        for record in records:
+            item = QListWidgetItem(f"{record.display_name}\n{record.provider} · "
+                                   f"{record.state(now)}")
+            item.setData(ACCOUNT_ID_ROLE, record.id)
+            item.setToolTip(f"{record.provider}: {record.state(now)}")
+            self.accountsList.addItem(item)
+            if record.id == current:
+                self.accountsList.setCurrentItem(item)
+        self.accountsList.blockSignals(False)
+
+    def select(self, account_id: str) -> None:
+        """Mark ``account_id`` selected without announcing it."""
+        for row in range(self.accountsList.count()):
+            item = self.accountsList.item(row)
+            if item.data(ACCOUNT_ID_ROLE) == account_id:
+                self.accountsList.blockSignals(True)
+                self.accountsList.setCurrentItem(item)
+                self.accountsList.blockSignals(False)
+
+    def enable_for(self, record: AccountRecord | None, *, busy: bool) -> None:
+        """Enable the buttons that make sense for ``record`` right now."""
+        connected = record is not None and record.status == "connected"
+        self.refreshButton.setEnabled(connected and not busy and bool(
+            record and record.has_refresh_token))
+        self.revokeButton.setEnabled(connected and not busy)
+        self.scopesButton.setEnabled(record is not None and not busy)
+        self.removeButton.setEnabled(record is not None and not busy)
+        self.reconnectButton.setEnabled(record is not None and not busy)
+        self.reconnectButton.setVisible(record is not None and not connected)
+
+    def record(self, account_id: str) -> AccountRecord | None:
+        """The listed record of ``account_id``."""
+        return self._records.get(account_id)
+
+    def _picked(self, item: QListWidgetItem | None) -> None:
+        if item is not None:
+            self.selected.emit(str(item.data(ACCOUNT_ID_ROLE)))

@@ -1,0 +1,251 @@
+"""The provider editor: a preset, any OpenID provider by issuer, or hand-entered endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import DesktopOAuthError
+from ..core.presets import PRESETS, REDIRECT_URI, get_preset, preset_provider
+from ..core.provider import Endpoints, ProviderConfig
+
+if TYPE_CHECKING:
+    from ..core.registration import Finding
+    from ..qt.controller import Controller
+
+#: The kinds of provider in the chooser: the presets, then the two generic ones.
+OPENID, OAUTH = "openid", "oauth"
+_MARKS = {"ok": "✓", "warning": "!", "problem": "✗"}
+
+
+class ProviderDialog(QDialog):
+    """Collects a provider, has the controller check and save it, and shows the outcome.
+
+    The dialog builds the configuration; the controller does the network
+    (discovery, the registration check) and the keyring (the client secret).
+    """
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("providerDialog")
+        self.setWindowTitle("Add a provider")
+        self.controller = controller
+        self.saved_name: str | None = None
+
+        self.kind = QComboBox()
+        self.kind.setObjectName("providerKind")
+        self.kind.setAccessibleName("Kind of provider")
+        for key, preset in PRESETS.items():
+            self.kind.addItem(preset.display_name, key)
+        self.kind.addItem("Any OpenID Connect provider (issuer URL)", OPENID)
+        self.kind.addItem("Any OAuth 2.0 provider (endpoints by hand)", OAUTH)
+
+        def field(name: str, accessible: str, placeholder: str = "") -> QLineEdit:
+            edit = QLineEdit()
+            edit.setObjectName(name)
+            edit.setAccessibleName(accessible)
+            edit.setPlaceholderText(placeholder)
+            return edit
+
+        self.name = field("providerName", "Name", "a short name, e.g. work")
+        self.issuer = field("issuerEdit", "Issuer URL", "https://id.example.com")
+        self.tenant = field("tenantEdit", "Microsoft tenant", "common")
+        self.server = field("serverEdit", "GitLab server", "https://gitlab.com")
+        self.authorize_url = field("authorizeUrlEdit", "Authorization endpoint")
+        self.token_url = field("tokenUrlEdit", "Token endpoint")
+        self.userinfo_url = field("userinfoUrlEdit", "User data endpoint (optional)")
+        self.revocation_url = field("revocationUrlEdit", "Revocation endpoint (optional)")
+        self.client_id = field("clientIdEdit", "Client ID")
+        self.client_secret = field("clientSecretEdit", "Client secret", "only if the provider "
+                                   "needs one; kept in the keyring")
+        self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.scopes = field("scopesEdit", "Scopes", "space-separated")
+
+        self.form = QFormLayout()
+        self.form.addRow("Provider", self.kind)
+        self.form.addRow("Name", self.name)
+        self.form.addRow("Issuer URL", self.issuer)
+        self.form.addRow("Tenant", self.tenant)
+        self.form.addRow("Server", self.server)
+        self.form.addRow("Authorization URL", self.authorize_url)
+        self.form.addRow("Token URL", self.token_url)
+        self.form.addRow("User data URL", self.userinfo_url)
+        self.form.addRow("Revocation URL", self.revocation_url)
+        self.form.addRow("Client ID", self.client_id)
+        self.form.addRow("Client secret", self.client_secret)
+        self.form.addRow("Scopes", self.scopes)
+
+        self.help = QLabel()
+        self.help.setObjectName("registrationHelp")
+        self.help.setWordWrap(True)
+        self.help.setTextFormat(Qt.TextFormat.RichText)
+        self.help.setOpenExternalLinks(True)
+        redirect = QLineEdit(REDIRECT_URI)
+        redirect.setObjectName("redirectUriToRegister")
+        redirect.setAccessibleName("Redirect URI to register")
+        redirect.setReadOnly(True)
+        copy = QPushButton("Copy")
+        copy.setAccessibleName("Copy the redirect URI")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(REDIRECT_URI))
+        redirect_row = QHBoxLayout()
+        redirect_row.addWidget(QLabel("Redirect URI to register:"))
+        redirect_row.addWidget(redirect, 1)
+        redirect_row.addWidget(copy)
+
+        self.findings = QListWidget()
+        self.findings.setObjectName("registrationFindings")
+        self.findings.setAccessibleName("Registration check")
+        self.findings.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("providerError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#b00020")
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.checkButton = self.buttons.addButton("Check registration",
+                                                  QDialogButtonBox.ButtonRole.ActionRole)
+        self.checkButton.setObjectName("checkRegistrationButton")
+        self.saveButton = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.saveButton.setObjectName("saveProviderButton")
+        self.buttons.rejected.connect(self.reject)
+        self.saveButton.clicked.connect(self._save)
+        self.checkButton.clicked.connect(self._check)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addLayout(redirect_row)
+        layout.addWidget(self.help)
+        layout.addWidget(self.findings)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        controller.providerSaved.connect(self._saved)
+        controller.providerRejected.connect(self._rejected)
+        controller.registrationChecked.connect(self._show_findings)
+        self._kind_changed()
+
+    # -- building the configuration ---------------------------------------------------
+    def provider(self) -> ProviderConfig:
+        """The provider as entered. Raises DesktopOAuthError with a readable message."""
+        kind = str(self.kind.currentData())
+        client_id = self.client_id.text().strip()
+        if not client_id:
+            raise DesktopOAuthError("Enter the client ID you registered at the provider.")
+        name = self.name.text().strip()
+        scopes = tuple(self.scopes.text().split())
+        has_secret = bool(self.client_secret.text())
+        if kind in PRESETS:
+            provider = preset_provider(
+                kind, client_id=client_id, name=name or None,
+                tenant=self.tenant.text().strip() or None if kind == "microsoft" else None,
+                base_url=self.server.text().strip() or None if kind == "gitlab" else None,
+            )
+        elif kind == OPENID:
+            issuer = self.issuer.text().strip()
+            if not issuer:
+                raise DesktopOAuthError("Enter the provider's issuer URL.")
+            provider = ProviderConfig(name=name or issuer, issuer=issuer, client_id=client_id)
+        else:
+            endpoints = Endpoints(
+                authorization=self.authorize_url.text().strip(),
+                token=self.token_url.text().strip(),
+                userinfo=self.userinfo_url.text().strip() or None,
+                revocation=self.revocation_url.text().strip() or None,
+            )
+            endpoints.validate()
+            provider = ProviderConfig(name=name or endpoints.authorization,
+                                      issuer=endpoints.authorization, client_id=client_id,
+                                      scopes=("openid",), endpoints=endpoints)
+        if not name and kind in PRESETS:
+            provider = replace(provider, name=PRESETS[kind].display_name)
+        if scopes:
+            provider = replace(provider, scopes=scopes)
+        if has_secret:
+            provider = replace(provider, has_client_secret=True)
+        return provider
+
+    def _kind_changed(self) -> None:
+        kind = str(self.kind.currentData())
+        rows = {
+            self.issuer: kind == OPENID,
+            self.tenant: kind == "microsoft",
+            self.server: kind == "gitlab",
+            self.authorize_url: kind == OAUTH,
+            self.token_url: kind == OAUTH,
+            self.userinfo_url: kind == OAUTH,
+            self.revocation_url: kind == OAUTH,
+        }
+        for widget, visible in rows.items():
+            self.form.setRowVisible(widget, visible)
+        if kind in PRESETS:
+            preset = get_preset(kind)
+            self.scopes.setText(" ".join(preset.scope_names))
+            steps = "".join(f"<li>{step}</li>" for step in preset.register_steps)
+            self.help.setText(
+                f'Register a client at <a href="{preset.register_url}">{preset.register_url}</a>:'
+                f"<ol>{steps}</ol>{preset.redirect_note}<br>{preset.client_type_note}"
+            )
+        else:
+            self.scopes.setText("openid profile email" if kind == OPENID else "")
+            self.help.setText("Register a public (native) client with the redirect URI below; "
+                              "any port is used on 127.0.0.1.")
+        self.findings.clear()
+        self.error.clear()
+
+    # -- talking to the controller ----------------------------------------------------
+    def _entered(self) -> ProviderConfig | None:
+        try:
+            return self.provider()
+        except DesktopOAuthError as exc:
+            self.error.setText(str(exc))
+            return None
+
+    def _save(self) -> None:
+        provider = self._entered()
+        if provider is not None:
+            self.error.setText("Checking the provider…")
+            self.saveButton.setEnabled(False)
+            self.controller.save_provider(provider, self.client_secret.text() or None)
+
+    def _check(self) -> None:
+        provider = self._entered()
+        if provider is not None:
+            self.error.clear()
+            self.findings.clear()
+            self.findings.addItem("Checking…")
+            self.controller.check_registration(provider)
+
+    def _saved(self, name: str) -> None:
+        self.saved_name = name
+        self.accept()
+
+    def _rejected(self, message: str) -> None:
+        self.saveButton.setEnabled(True)
+        self.error.setText(message)
+
+    def _show_findings(self, findings: list[Finding]) -> None:
+        self.findings.clear()
+        for finding in findings:
+            text = f"{_MARKS.get(finding.level, '·')} {finding.message}"
+            if finding.action:
+                text += f" {finding.action}"
+            self.findings.addItem(QListWidgetItem(text))
