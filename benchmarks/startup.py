@@ -51,7 +51,7 @@ print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss /
 
 def run(code: str, env: dict[str, str]) -> tuple[float, float]:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,  # noqa: S603
                          capture_output=True, text=True).stdout
     elapsed = time.perf_counter() - started
     return elapsed, json.loads(out.strip().splitlines()[-1])["rss_mb"]

@@ -275,6 +275,21 @@ class AccountService:
         Connecting the same identity again updates its account, remembering what
         the previous consent granted.
         """
+        view = self.account_view(result)
+        notice = ""
+        try:
+            self.store.save(view.record.id, result.tokens)
+        except TokenStoreError as exc:
+            notice = f"{exc} The tokens are kept until the app closes."
+        if not self.store.persistent:
+            notice = ("No secure keyring is available, so tokens are kept only until the "
+                      "app closes. Nothing was written to disk.")
+        self._modify(lambda c: c.with_account(view.record))
+        return replace(view, notice=notice)
+
+    def account_view(self, result: ConnectResult) -> AccountView:
+        """The account a connection produced, before anything is stored (no I/O), so
+        the window can show it while the keyring is still being written."""
         provider = result.provider
         userinfo = result.userinfo.data if result.userinfo else {}
         subject = str(result.claims.get("sub") or userinfo.get("sub"))
@@ -298,16 +313,7 @@ class AccountService:
             last_data=userinfo or None,
             api_urls=provider.api_urls,
         )
-        notice = ""
-        try:
-            self.store.save(record.id, result.tokens)
-        except TokenStoreError as exc:
-            notice = f"{exc} The tokens are kept until the app closes."
-        if not self.store.persistent:
-            notice = ("No secure keyring is available, so tokens are kept only until the "
-                      "app closes. Nothing was written to disk.")
-        self._modify(lambda c: c.with_account(record))
-        return AccountView(record, result.tokens, result.claims, result.userinfo, notice)
+        return AccountView(record, result.tokens, result.claims, result.userinfo)
 
     # -- looking ------------------------------------------------------------------------
     def find_account(self, query: str) -> AccountRecord:

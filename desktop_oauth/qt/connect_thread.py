@@ -26,6 +26,8 @@ class ConnectThread(QThread):
         waiting(str): the port is held; carries the authorization URL for the
             browser. The receiver listens from now on until the deadline.
         redirected(): the browser came back; the code is being exchanged.
+        completed(object): the tokens are checked; an AccountView to show while
+            the keyring and the settings are written.
         succeeded(object): an :class:`~desktop_oauth.core.accounts.AccountView`.
         failed(str, str): a readable message and a kind: ``cancelled``,
             ``declined``, ``timeout`` or ``error``.
@@ -33,6 +35,7 @@ class ConnectThread(QThread):
 
     waiting = Signal(str)
     redirected = Signal()
+    completed = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str, str)
 
@@ -74,7 +77,10 @@ class ConnectThread(QThread):
             self.waiting.emit(attempt.url)
             params = attempt.wait_for_redirect()
             self.redirected.emit()
-            view = self._service.save_connection(attempt.complete(params))
+            result = attempt.complete(params)
+            # Show it now; the keyring takes longer (D-Bus) and reports when done.
+            self.completed.emit(self._service.account_view(result))
+            view = self._service.save_connection(result)
         except FlowCancelledError:
             self.failed.emit("Connection cancelled.", "cancelled")
         except FlowTimeoutError as exc:

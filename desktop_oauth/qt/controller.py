@@ -44,6 +44,8 @@ class Controller(QObject):
     Signals:
         configLoaded(object): the :class:`Config` (providers and accounts).
         accountShown(object): an :class:`AccountView` for the panels.
+        accountPreview(object): a just-connected account, shown while its tokens
+            are still being written to the keyring (accountShown follows).
         accountRefreshed(object): an :class:`AccountView` after a background refresh
             (shown only if it is the account on screen).
         accountForgotten(str): the account id that was removed.
@@ -61,6 +63,7 @@ class Controller(QObject):
 
     configLoaded = Signal(object)
     accountShown = Signal(object)
+    accountPreview = Signal(object)
     accountRefreshed = Signal(object)
     accountForgotten = Signal(str)
     apiDataShown = Signal(object)
@@ -148,6 +151,7 @@ class Controller(QObject):
                                scopes=scopes)
         thread.waiting.connect(self._open_browser)
         thread.redirected.connect(lambda: self.status.emit("Signed in; exchanging the code…"))
+        thread.completed.connect(self._on_completed)
         self._start_flow(thread, f"Contacting {provider_name}…")
 
     @Slot(str)
@@ -197,6 +201,10 @@ class Controller(QObject):
     def _code_ready(self, authorization: Any) -> None:
         self.status.emit("Enter the code shown here at the provider; the app keeps waiting.")
         self.deviceCode.emit(authorization)
+
+    def _on_completed(self, view: AccountView) -> None:
+        self.status.emit(f"Connected as {view.record.display_name}; saving to the keyring…")
+        self.accountPreview.emit(view)
 
     def _on_connected(self, view: AccountView) -> None:
         if view.notice:

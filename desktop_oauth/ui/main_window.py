@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
 
         controller.configLoaded.connect(self.show_config)
         controller.accountShown.connect(self.show_account)
+        controller.accountPreview.connect(self.show_account)
         controller.accountRefreshed.connect(self._refreshed)
         controller.accountForgotten.connect(self._forget)
         controller.apiDataShown.connect(self.apiDataPanel.show_result)
