@@ -85,4 +85,13 @@ class TokenStoreError(DesktopOAuthError):
 
 
 class RevocationError(DesktopOAuthError):
-    """The provider did not confirm the revocation (local tokens are deleted anyway)."""
+    """The provider did not confirm the revocation (local tokens are deleted anyway).
+
+    Attributes:
+        retryable: The provider could not be reached or answered 5xx/429, so
+            trying again later may work (RFC 7009 §2.2.1).
+    """
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -43,15 +43,16 @@ def revoke_tokens(
             response = send(session, "POST", revocation_url, "revocation endpoint",
                             data=data, auth=auth)
         except ProviderHTTPError as exc:
-            raise RevocationError(str(exc)) from None
+            raise RevocationError(str(exc), retryable=True) from None
         # §2.2: 200 means revoked, also for a token that was already invalid.
         # §2.2.1: unsupported_token_type (400) is not a failure of the other token.
         if response.status_code != 200:
             failures.append(response.status_code)
     if len(failures) == len(pairs):
+        busy = all(status >= 500 or status == 429 for status in failures)
         raise RevocationError(
             f"The provider at {host_of(revocation_url)} did not confirm the revocation "
-            f"(HTTP {failures[0]})."
+            f"(HTTP {failures[0]}).", retryable=busy,
         )
 
 

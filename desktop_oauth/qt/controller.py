@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from .connect_thread import ConnectThread
 from .device_thread import DeviceThread
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Opens a URL in the person's browser; False when no browser opened.
 Opener = Callable[[str], bool]
+#: How often revocations that could not reach the provider are tried again.
+REVOCATION_RETRY_MS = 60_000
 #: Seconds to wait for the person in the browser (SECURITY (a)5).
 DEFAULT_DEADLINE = 300.0
 
@@ -94,6 +96,10 @@ class Controller(QObject):
         self._flow: ConnectThread | DeviceThread | None = None
         self._runner = TaskRunner(self)
         self.scheduler = RefreshScheduler(self._refresh_in_background, self)
+        # Revocations the provider could not be told about are retried (RFC 7009 §2.2.1).
+        self._revocation_timer = QTimer(self)
+        self._revocation_timer.setInterval(REVOCATION_RETRY_MS)
+        self._revocation_timer.timeout.connect(self._retry_revocations)
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -122,6 +128,8 @@ class Controller(QObject):
             )
         if config.accounts:
             self.select_account(config.accounts[-1].id)
+        self._retry_revocations()
+        self._revocation_timer.start()
 
     def shutdown(self, timeout_ms: int = 2000) -> None:
         """Cancel a pending connection and wait for its port to close."""
@@ -312,6 +320,18 @@ class Controller(QObject):
             self._reload_config()
 
         self._run(lambda: service.remove(account_id), done, busy=True)
+
+    def _retry_revocations(self) -> None:
+        service = self._require_service()
+
+        def done(outcomes: Any) -> None:
+            for outcome in outcomes:
+                if outcome.provider_confirmed:
+                    self.status.emit(f"{outcome.account.display_name}: {outcome.message}")
+            if outcomes:
+                self._reload_config()
+
+        self._runner.run(service.retry_revocations, done, lambda message: None)
 
     # -- providers ----------------------------------------------------------------------
     def save_provider(self, provider: ProviderConfig, client_secret: str | None) -> None:
