@@ -82,6 +82,7 @@ def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from .qt.collector import MainThreadCollector
     from .qt.controller import Controller
     from .ui.main_window import MainWindow
 
@@ -89,6 +90,7 @@ def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(APP_ID)
+    MainThreadCollector(app)
     controller = Controller(_account_service)
     window = MainWindow(controller)
     window.show()

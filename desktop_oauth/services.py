@@ -3,21 +3,33 @@ sandbox provider offered first. The window and the command line both use this.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from .core.accounts import AccountService, LocalProvider
 from .core.profile import Profile
 from .core.provider import ProviderConfig
-from .sandbox import SANDBOX_NAME, ensure_running, provider_config
+from .sandbox import SANDBOX_NAME, Sandbox, ensure_running, provider_config
+
+#: Finds or starts the sandbox of the profile folder it is given.
+SandboxStarter = Callable[[Path], Sandbox]
 
 
-def open_account_service(profile: Profile | None = None) -> AccountService:
+def open_account_service(profile: Profile | None = None, *,
+                         start_sandbox: SandboxStarter = ensure_running) -> AccountService:
     """The account service of ``profile`` (by default the environment's).
 
     The sandbox is listed from the first launch; it starts, or is found in
     another process of the same profile, only when it is first used.
+
+    Args:
+        start_sandbox: Finds or starts the profile's sandbox (tests pass one
+            with a small quota, say, or one that remembers the server to stop).
     """
     profile = profile if profile is not None else Profile.from_environment()
+    home = profile.home
 
-    def start_sandbox() -> ProviderConfig:
-        return provider_config(ensure_running(profile.home).issuer)
+    def start() -> ProviderConfig:
+        return provider_config(start_sandbox(home).issuer)
 
-    return AccountService(profile, local_providers=[LocalProvider(SANDBOX_NAME, start_sandbox)])
+    return AccountService(profile, local_providers=[LocalProvider(SANDBOX_NAME, start)])

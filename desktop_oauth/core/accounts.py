@@ -128,7 +128,10 @@ class AccountService:
         with self._lock:
             loaded = config_file.load(self.profile.config_path)
             if loaded.recovered_from is not None:
-                # Keep the new empty file so the damaged one is not read again.
+                # Write what this process knows (nothing at start; the accounts
+                # on screen when the file is read again) so the damaged file is
+                # not read again and a reload forgets nothing.
+                loaded = replace(self._config, recovered_from=loaded.recovered_from)
                 config_file.save(self.profile.config_path, loaded)
             self._config = loaded
             return self.config

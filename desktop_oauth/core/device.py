@@ -35,6 +35,10 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5.0
 #: §3.5: slow_down adds 5 seconds to the interval for this and later polls.
 SLOW_DOWN_STEP = 5.0
+#: §3.5: after a failed request (provider unreachable, busy, or an answer that is
+#: not an OAuth one) the next poll waits twice as long; after this many in a row
+#: the sign-in fails.
+MAX_FAILED_POLLS = 3
 
 
 @dataclass(frozen=True)
@@ -91,30 +95,40 @@ def poll_for_tokens(
     cancelled: threading.Event,
     clock: Callable[[], float] = time.time,
     pause: Callable[[float], bool] | None = None,
+    client_secret: str | None = None,
 ) -> TokenSet:
     """Poll the token endpoint until the person approves, declines, or the code expires.
 
     Honours ``interval`` and adds 5 s on ``slow_down`` (RFC 8628 §3.5); stops on
-    ``access_denied`` and ``expired_token``; ``cancelled`` stops it at once.
+    ``access_denied`` and ``expired_token``; ``cancelled`` stops it at once. A
+    poll that fails (network, 5xx) is retried after twice the wait, a few times.
 
     Args:
         pause: Waits the given seconds and returns True when cancelled; by
             default ``cancelled.wait``.
+        client_secret: For confidential clients, which authenticate at the token
+            endpoint (RFC 8628 §3.4, RFC 6749 §3.2.1).
     """
     pause = pause or cancelled.wait
     endpoints = provider.endpoints
     assert endpoints is not None
     interval = authorization.interval
+    failed = 0
     body = urlencode({"grant_type": DEVICE_GRANT, "device_code": authorization.device_code,
                       "client_id": provider.client_id})
     while True:
-        if pause(interval) or cancelled.is_set():
+        if pause(interval * 2**failed) or cancelled.is_set():
             raise FlowCancelledError("Sign-in with a code was cancelled.")
         if clock() >= authorization.expires_at:
             raise FlowTimeoutError("The code expired before it was entered. Start again.")
         try:
-            data = post_token_request(session, endpoints.token, body, provider.client_id)
+            data = post_token_request(session, endpoints.token, body, provider.client_id,
+                                      client_secret)
         except TokenError as exc:
+            if exc.error is None and failed < MAX_FAILED_POLLS:
+                failed += 1  # no OAuth answer at all: the provider may be back soon
+                continue
+            failed = 0
             if exc.error == "authorization_pending":
                 continue
             if exc.error == "slow_down":

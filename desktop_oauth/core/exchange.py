@@ -16,7 +16,7 @@ import requests
 from oauthlib.oauth2 import Client
 
 from .errors import InvalidGrantError, ProviderHTTPError, TokenError
-from .http import DEFAULT_TIMEOUT, host_of, json_object, send
+from .http import host_of, json_object, send
 
 
 def post_token_request(
@@ -26,7 +26,7 @@ def post_token_request(
     client_id: str,
     client_secret: str | None = None,
     *,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    timeout: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """POST ``body`` to the token endpoint and return its JSON answer.
 

@@ -58,13 +58,35 @@ def require_secure_url(url: str, what: str) -> str:
     raise InsecureURLError(f"The {what} is not a valid https URL: {url!r}.")
 
 
-def new_session() -> requests.Session:
-    """A requests session that identifies the app and never follows a redirect
-    to a different scheme silently (requests keeps TLS verification on)."""
-    session = requests.Session()
+class ProviderSession(requests.Session):
+    """A requests session that carries the (connect, read) timeouts of the calls
+    sent through it with :func:`send` when the caller names none.
+
+    Args:
+        timeout: (connect, read) seconds; tests pass short ones to play a
+            provider that never answers without waiting half a minute.
+    """
+
+    def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+        super().__init__()
+        connect, read = timeout
+        if connect <= 0 or read <= 0:
+            raise ValueError("timeouts must be positive")
+        self.timeout = (float(connect), float(read))
+
+
+def new_session(timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> ProviderSession:
+    """A session that identifies the app, asks for JSON and times out after
+    ``timeout`` (connect, read) seconds (requests keeps TLS verification on)."""
+    session = ProviderSession(timeout)
     session.headers["User-Agent"] = "desktop-oauth"
     session.headers["Accept"] = "application/json"
     return session
+
+
+def timeout_of(session: requests.Session) -> tuple[float, float]:
+    """The (connect, read) timeouts of ``session``: its own, else the default."""
+    return session.timeout if isinstance(session, ProviderSession) else DEFAULT_TIMEOUT
 
 
 def host_of(url: str) -> str:
@@ -78,18 +100,23 @@ def send(
     url: str,
     what: str,
     *,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    timeout: tuple[float, float] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request and turn transport failures into a readable error.
 
     The body is read up to :data:`MAX_BODY_BYTES`; a larger answer is refused.
     Redirects are not followed: OAuth endpoints answer directly.
+
+    Args:
+        timeout: (connect, read) seconds; by default the session's
+            (:func:`timeout_of`). Never unbounded (SECURITY (a)20).
     """
     require_secure_url(url, what)
     try:
         response = session.request(
-            method, url, timeout=timeout, allow_redirects=False, stream=True, **kwargs
+            method, url, timeout=timeout or timeout_of(session), allow_redirects=False,
+            stream=True, **kwargs
         )
         body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
     except requests.exceptions.SSLError:

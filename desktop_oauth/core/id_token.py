@@ -33,38 +33,60 @@ class KeySet:
         self._session = session
         self._uri = jwks_uri
         self._lock = threading.Lock()
-        self._keys: dict[str | None, jwt.PyJWK] | None = None
+        self._keys: dict[str | None, dict[str, Any]] | None = None
 
-    def key_for(self, kid: str | None) -> jwt.PyJWK:
-        """The key with ``kid`` (the only key when the token names none)."""
+    def key_for(self, kid: str | None, alg: str) -> jwt.PyJWK:
+        """The key with ``kid`` (the only key when the token names none), for ``alg``.
+
+        A published key names its algorithm only optionally (RFC 7517 §4.4): one
+        that does must be used with that algorithm alone (RFC 8725 §3.1); one
+        that does not is used with the token's, which is asymmetric (checked
+        by the caller).
+        """
         with self._lock:
-            if self._keys is None or kid not in self._keys:
+            known = self._keys is not None and (kid in self._keys or (
+                kid is None and len(self._keys) == 1))
+            if not known:
                 self._keys = self._fetch()
+            assert self._keys is not None
             if kid is None and len(self._keys) == 1:
-                return next(iter(self._keys.values()))
-            key = self._keys.get(kid)
-        if key is None:
+                entry: dict[str, Any] | None = next(iter(self._keys.values()))
+            else:
+                entry = self._keys.get(kid)
+        if entry is None:
             raise IdTokenError(
                 "The id_token was signed with a key the provider does not publish "
                 "(signature check failed)."
             )
-        return key
+        declared = entry.get("alg")
+        if declared is not None and declared != alg:
+            raise IdTokenError(
+                f"The id_token uses {alg}, but its key is published for {declared} "
+                "(signature check failed)."
+            )
+        try:
+            return jwt.PyJWK(entry, algorithm=alg)
+        except (jwt.PyJWKError, jwt.InvalidKeyError):
+            raise IdTokenError(
+                f"The id_token's key cannot be used with {alg} (signature check failed)."
+            ) from None
 
-    def _fetch(self) -> dict[str | None, jwt.PyJWK]:
+    def _fetch(self) -> dict[str | None, dict[str, Any]]:
         try:
             response = send(self._session, "GET", self._uri, "key set (jwks_uri)")
             data = json_object(response, "key set (jwks_uri)")
         except ProviderHTTPError as exc:
             raise IdTokenError(f"The provider's signing keys could not be read: {exc}") from None
-        keys: dict[str | None, jwt.PyJWK] = {}
+        keys: dict[str | None, dict[str, Any]] = {}
         for entry in data.get("keys") or []:
             if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
                 continue
             try:
-                key = jwt.PyJWK(entry)
+                jwt.PyJWK(entry)
             except (jwt.PyJWKError, jwt.InvalidKeyError):
                 continue  # a key type this app cannot use; others may still do
-            keys[entry.get("kid")] = key
+            kid = entry.get("kid")
+            keys[kid if isinstance(kid, str) else None] = entry
         return keys
 
 
@@ -84,7 +106,7 @@ def verify_signature(id_token: str, keys: KeySet) -> dict[str, Any]:
     if alg not in ALLOWED_ALGORITHMS:
         raise IdTokenError(f"The id_token uses the algorithm {alg}, which this app refuses.")
     kid = header.get("kid")
-    key = keys.key_for(kid if isinstance(kid, str) else None)
+    key = keys.key_for(kid if isinstance(kid, str) else None, alg)
     try:
         claims: dict[str, Any] = jwt.decode(
             id_token,

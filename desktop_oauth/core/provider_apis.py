@@ -19,7 +19,7 @@ import requests
 
 from .api import ApiAuthError, ApiResult, call_api
 from .errors import ConfigurationError, ProviderHTTPError, RevocationError
-from .http import DEFAULT_TIMEOUT, is_loopback_host, json_object, send
+from .http import is_loopback_host, json_object, send
 from .presets import Preset
 
 GITHUB_API = "https://api.github.com"
@@ -80,7 +80,7 @@ def revoke_github(
     access_token: str,
     base_url: str = GITHUB_API,
     *,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    timeout: tuple[float, float] | None = None,
 ) -> RevokeOutcome:
     """Revoke one GitHub OAuth token: ``DELETE /applications/{client_id}/token``.
 
@@ -128,7 +128,7 @@ def fetch_api(
     access_token: str,
     base_url: str | None = None,
     *,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    timeout: tuple[float, float] | None = None,
 ) -> ApiResult:
     """Make the preset's data-panel call (GitHub ``/user``, Google userinfo,
     Graph ``/me``, GitLab ``/api/v4/user``) with the access token.
@@ -155,7 +155,7 @@ def _get_json(
     preset: Preset,
     url: str,
     access_token: str,
-    timeout: tuple[float, float],
+    timeout: tuple[float, float] | None,
 ) -> ApiResult:
     """Like :func:`api.call_api`, with the provider's headers and error shapes."""
     what = preset.api_service

@@ -19,7 +19,7 @@ import requests
 
 from .discovery import metadata_url
 from .errors import InsecureURLError, ProviderHTTPError
-from .http import DEFAULT_TIMEOUT, host_of, json_object, require_secure_url, send
+from .http import host_of, json_object, require_secure_url, send
 from .presets import ENTRA_ISSUER_TEMPLATE, REDIRECT_URI, Preset, preset_for
 from .provider import Endpoints, ProviderConfig
 
@@ -65,7 +65,7 @@ def check_registration(
     provider: ProviderConfig,
     *,
     clock: Callable[[], float] = time.time,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    timeout: tuple[float, float] | None = None,
 ) -> list[Finding]:
     """Check ``provider``'s metadata and registration; never raises for the provider's faults.
 
@@ -74,10 +74,11 @@ def check_registration(
     its ``Date`` header compared with ``clock``.
 
     Args:
-        session: The HTTP session (TLS verified; timeouts come from ``timeout``).
+        session: The HTTP session (TLS verified).
         provider: The provider as configured.
         clock: The local clock, epoch seconds.
-        timeout: (connect, read) seconds for the discovery request.
+        timeout: (connect, read) seconds for the discovery request; by default
+            the session's.
     """
     preset = preset_for(provider)
     findings = [_redirect_finding(provider, preset)]
@@ -119,7 +120,7 @@ def _discover(
     session: requests.Session,
     issuer: str,
     clock: Callable[[], float],
-    timeout: tuple[float, float],
+    timeout: tuple[float, float] | None,
 ) -> _Discovered:
     """Fetch and check the discovery document; every failure is a problem finding."""
 

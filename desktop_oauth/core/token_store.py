@@ -113,23 +113,9 @@ class TokenStore:
                 return self._unsaved[account_id]
             if not self.persistent:
                 return None
-            try:
-                head = self._read_head(account_id)
-                if head is None:
-                    return None
-                generation, count = head
-                chunks = []
-                for index in range(count):
-                    part = self._backend.get_password(
-                        self._namespace, _part_name(account_id, generation, index)
-                    )
-                    if part is None:
-                        raise TokenStoreError(
-                            "The stored tokens are incomplete in the keyring; sign in again."
-                        )
-                    chunks.append(part)
-            except keyring.errors.KeyringError as exc:
-                raise TokenStoreError(_explain(exc, "read the tokens")) from None
+            chunks = self._read_parts(account_id)
+            if chunks is None:
+                return None
             try:
                 tokens = TokenSet.from_json("".join(chunks))
             except TokenError as exc:
@@ -185,6 +171,32 @@ class TokenStore:
             self._delete(f"client-secret:{provider}")
         except keyring.errors.KeyringError as exc:
             raise TokenStoreError(_explain(exc, "delete the client secret")) from None
+
+    def _read_parts(self, account_id: str, attempts: int = 3) -> list[str] | None:
+        """The parts of the current generation, or None when nothing is stored.
+
+        Another process may replace the tokens while this one reads them (a
+        refresh writes a new generation, then deletes the old one): a part that
+        vanishes means "read the head again", not "the entry is damaged".
+        """
+        for _ in range(attempts):
+            try:
+                head = self._read_head(account_id)
+                if head is None:
+                    return None
+                generation, count = head
+                chunks = [self._backend.get_password(
+                    self._namespace, _part_name(account_id, generation, index))
+                    for index in range(count)]
+            except keyring.errors.KeyringError as exc:
+                raise TokenStoreError(_explain(exc, "read the tokens")) from None
+            except Exception as exc:  # e.g. secretstorage's ItemNotFoundException mid-replace
+                log.debug("Reading the keyring raced with a write (%s); reading again.",
+                          type(exc).__name__)
+                continue
+            if all(isinstance(chunk, str) for chunk in chunks):
+                return [str(chunk) for chunk in chunks]
+        raise TokenStoreError("The stored tokens are incomplete in the keyring; sign in again.")
 
     def _read_head(self, account_id: str) -> tuple[str, int] | None:
         raw = self._backend.get_password(self._namespace, account_id)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from .connect_thread import ConnectThread
 from .device_thread import DeviceThread
 from .refresh_scheduler import RefreshScheduler
-from .tasks import TaskRunner
+from .tasks import TaskRunner, keep_until_finished
 
 if TYPE_CHECKING:
     # Types only: the HTTP and keyring libraries load on a worker thread, after
@@ -94,7 +94,7 @@ class Controller(QObject):
         self._opener = opener
         self._deadline = deadline_seconds
         self._flow: ConnectThread | DeviceThread | None = None
-        self._runner = TaskRunner(self)
+        self._runner = TaskRunner()
         self.scheduler = RefreshScheduler(self._refresh_in_background, self)
         # Revocations the provider could not be told about are retried (RFC 7009 §2.2.1).
         self._revocation_timer = QTimer(self)
@@ -106,8 +106,10 @@ class Controller(QObject):
         """Open the keyring and read the settings, off the GUI thread."""
         self.status.emit("Loading your accounts…")
 
+        factory = self._service_factory  # the worker holds no reference to this QObject
+
         def load() -> tuple[AccountService, Config]:
-            service = self._service_factory()
+            service = factory()
             return service, service.load()
 
         self._run(load, self._loaded)
@@ -131,13 +133,38 @@ class Controller(QObject):
         self._retry_revocations()
         self._revocation_timer.start()
 
+    @Slot()
+    def reload(self) -> None:
+        """Read the settings file again, off the GUI thread: the command line or
+        another window may have connected, revoked or removed accounts since."""
+        service = self._service
+        if service is None:
+            return  # still starting: start() reads it anyway
+
+        def reloaded(config: Config) -> None:
+            # What the service holds now: a connection saved while the file was
+            # being read is newer than ``config``, and must not vanish from the list.
+            self._publish(service.config)
+            if config.recovered_from is not None:
+                self.errorShown.emit(
+                    "Your settings file could not be read, so the app continues with empty "
+                    f"settings. The old file was kept as {config.recovered_from}."
+                )
+
+        self._runner.run(service.load, reloaded, self.status.emit)
+
     def shutdown(self, timeout_ms: int = 2000) -> None:
         """Cancel a pending connection and wait for its port to close."""
         self.scheduler.stop()
+        # Stopped here, in the GUI thread: a timer still running when the
+        # controller is collected (possibly on a worker thread) makes Qt warn.
+        self._revocation_timer.stop()
+        self._runner.close()
         flow = self._flow
         if flow is not None:
             flow.cancel()
-            flow.wait(timeout_ms)
+            if not flow.wait(timeout_ms):
+                keep_until_finished(flow)
 
     @property
     def connecting(self) -> bool:
@@ -174,7 +201,8 @@ class Controller(QObject):
     def _start_flow(self, thread: ConnectThread | DeviceThread, message: str) -> None:
         thread.succeeded.connect(self._on_connected)
         thread.failed.connect(self._on_connect_failed)
-        thread.finished.connect(lambda: self._flow_done(thread))
+        # A slot of this object, not a lambda: it runs queued in the GUI thread.
+        thread.finished.connect(self._flow_done)
         self._flow = thread
         self.busy.emit(True)
         self.status.emit(message)
@@ -204,7 +232,8 @@ class Controller(QObject):
             log.warning("Opening the browser failed.")
             opened(False)
 
-        self._runner.run(lambda: self._opener(url), opened, broken)
+        opener = self._opener  # the worker holds no reference to this QObject
+        self._runner.run(lambda: opener(url), opened, broken)
 
     def _code_ready(self, authorization: Any) -> None:
         self.status.emit("Enter the code shown here at the provider; the app keeps waiting.")
@@ -226,9 +255,14 @@ class Controller(QObject):
         if kind not in ("cancelled", "declined"):
             self.errorShown.emit(message)
 
-    def _flow_done(self, thread: QThread) -> None:
+    @Slot()
+    def _flow_done(self) -> None:
+        thread = self.sender()
+        if not isinstance(thread, QThread):
+            return
         if self._flow is thread:
             self._flow = None
+        thread.wait()  # "finished" comes just before the thread really ends
         thread.deleteLater()
         self.busy.emit(False)
 

@@ -49,8 +49,9 @@ class DeviceThread(QThread):
             provider = service.resolve_provider(self._provider_name)
             authorization = start_device_authorization(service.session, provider)
             self.codeReady.emit(authorization)
+            secret = service.client_secret(provider.name) if provider.has_client_secret else None
             tokens = poll_for_tokens(service.session, provider, authorization,
-                                     cancelled=self._cancelled)
+                                     cancelled=self._cancelled, client_secret=secret)
             claims = checked_claims(service.session, provider, tokens)
             result = identify(service.session, provider, tokens, claims, provider.scopes)
             view = service.save_connection(result)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 
 if TYPE_CHECKING:
     from ..core.config import AccountRecord
@@ -17,24 +17,35 @@ REFRESH_AT = 0.8
 #: Retries after a failed refresh (network down, provider busy) wait this long,
 #: doubling each time up to MAX_BACKOFF.
 FIRST_BACKOFF, MAX_BACKOFF = 15.0, 600.0
+#: QTimer counts in signed 32-bit milliseconds (about 24.8 days), and a token may
+#: live for months: a longer wait is made of several, each at most this long.
+MAX_TIMER_MS = 24 * 3600 * 1000
 
 
 class RefreshScheduler(QObject):
     """One single-shot timer per connected account that holds a refresh token.
 
     The refresh itself runs off the GUI thread (``refresh`` only starts it);
-    its outcome comes back through :meth:`plan` (success: the new expiry) or
-    :meth:`failed` (retry later with backoff).
+    its outcome comes back through :meth:`succeeded` and then :meth:`plan` (the
+    new expiry), or :meth:`failed` (retry later with backoff). Until then the
+    account is not scheduled again, so a reload of the settings while the
+    refresh runs never starts a second one.
+
+    Args:
+        max_wait_ms: The longest single timer; a later refresh is reached in steps.
     """
 
     def __init__(self, refresh: Callable[[str], None], parent: QObject | None = None,
-                 *, clock: Callable[[], float] = time.time) -> None:
+                 *, clock: Callable[[], float] = time.time,
+                 max_wait_ms: int = MAX_TIMER_MS) -> None:
         super().__init__(parent)
         self._refresh = refresh
         self._clock = clock
+        self._max_wait_ms = max_wait_ms
         self._timers: dict[str, QTimer] = {}
         self._due: dict[str, float] = {}
         self._failures: dict[str, int] = {}
+        self._running: set[str] = set()
 
     def plan(self, accounts: Sequence[AccountRecord]) -> None:
         """Schedule every connected account's next refresh; drop the others."""
@@ -50,6 +61,8 @@ class RefreshScheduler(QObject):
             if account_id not in wanted:
                 self.forget(account_id)
         for account_id, due in wanted.items():
+            if account_id in self._running:
+                continue  # its outcome reschedules it
             if account_id in self._failures and account_id in self._timers:
                 continue  # a retry with backoff is already waiting
             if self._due.get(account_id) != due:
@@ -57,6 +70,7 @@ class RefreshScheduler(QObject):
 
     def failed(self, account_id: str, message: str) -> None:
         """The refresh failed for a passing reason: retry later, waiting longer each time."""
+        self._running.discard(account_id)
         count = self._failures.get(account_id, 0) + 1
         self._failures[account_id] = count
         wait = min(FIRST_BACKOFF * 2 ** (count - 1), MAX_BACKOFF)
@@ -64,6 +78,7 @@ class RefreshScheduler(QObject):
 
     def succeeded(self, account_id: str) -> None:
         """The refresh worked; the next plan() schedules the one after."""
+        self._running.discard(account_id)
         self._failures.pop(account_id, None)
 
     def forget(self, account_id: str) -> None:
@@ -74,6 +89,7 @@ class RefreshScheduler(QObject):
             timer.deleteLater()
         self._due.pop(account_id, None)
         self._failures.pop(account_id, None)
+        self._running.discard(account_id)
 
     def stop(self) -> None:
         """Stop every timer (the window is closing)."""
@@ -89,11 +105,22 @@ class RefreshScheduler(QObject):
         if timer is None:
             timer = QTimer(self)
             timer.setSingleShot(True)
+            # A coarse timer may fire 5% early, which _fire would take for a step.
+            timer.setTimerType(Qt.TimerType.PreciseTimer)
             timer.timeout.connect(lambda: self._fire(account_id))
             self._timers[account_id] = timer
         self._due[account_id] = due
-        timer.start(int(max(0.0, due - self._clock()) * 1000))
+        timer.start(min(int(max(0.0, due - self._clock()) * 1000), self._max_wait_ms))
 
     def _fire(self, account_id: str) -> None:
+        due = self._due.get(account_id)
+        if due is not None and due - self._clock() > 0.05:
+            self._schedule(account_id, due)  # one step of a long wait
+            return
         self._due.pop(account_id, None)
+        self._running.add(account_id)
         self._refresh(account_id)
+
+    def running(self, account_id: str) -> bool:
+        """Whether a refresh of ``account_id`` has started and not reported back."""
+        return account_id in self._running

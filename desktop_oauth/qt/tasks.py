@@ -8,11 +8,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from ..core.errors import DesktopOAuthError
 
 log = logging.getLogger(__name__)
+
+Callbacks = tuple[Callable[[Any], None], Callable[[str], None]]
 
 
 def describe(exc: BaseException) -> str:
@@ -23,23 +25,61 @@ def describe(exc: BaseException) -> str:
     return f"Something unexpected went wrong ({type(exc).__name__}). Please try again."
 
 
-class TaskRunner(QObject):
-    """Runs blocking calls on daemon threads and delivers each result in the GUI thread.
+class _Relay(QObject):
+    """Carries results from worker threads to the GUI thread.
 
-    One long-lived relay object carries every result: worker threads never
-    emit on an object that the GUI thread might delete meanwhile. Daemon
-    threads never hold up quitting: a network call may take up to its read
-    timeout, and the window must close at once.
+    There is one per application, a child of the application object, so it
+    outlives every window and controller: a worker that finishes after its
+    window closed emits on an object that still exists, and its result is
+    simply dropped.
     """
 
-    #: (task id, succeeded, result or readable message), queued to the GUI thread.
-    _done = Signal(int, bool, object)
+    done = Signal(int, bool, object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self._ids = itertools.count(1)
-        self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[str], None]]] = {}
-        self._done.connect(self._deliver)
+        self.callbacks: dict[int, Callbacks] = {}
+        self.lock = threading.Lock()
+        self.done.connect(self._deliver)
+
+    @Slot(int, bool, object)
+    def _deliver(self, task_id: int, ok: bool, payload: Any) -> None:
+        with self.lock:
+            callbacks = self.callbacks.pop(task_id, None)
+        if callbacks is None:
+            return  # its runner was closed (the window went away)
+        on_success, on_failure = callbacks
+        if ok:
+            on_success(payload)
+        else:
+            on_failure(str(payload))
+
+
+_relay: _Relay | None = None
+_ids = itertools.count(1)
+
+
+def _the_relay() -> _Relay:
+    global _relay
+    app = QCoreApplication.instance()
+    if app is None:
+        raise RuntimeError("A Qt application must exist before background tasks run.")
+    if _relay is None or _relay.parent() is not app:
+        _relay = _Relay(app)
+    return _relay
+
+
+class TaskRunner:
+    """Runs blocking calls on daemon threads and calls back in the GUI thread.
+
+    Daemon threads never hold up quitting: a network call may take up to its
+    read timeout, and the window must close at once. :meth:`close` drops the
+    callbacks of calls still running, so nothing reaches a closed window.
+    """
+
+    def __init__(self) -> None:
+        self._relay = _the_relay()
+        self._mine: set[int] = set()
 
     def run(
         self,
@@ -48,31 +88,55 @@ class TaskRunner(QObject):
         on_failure: Callable[[str], None],
     ) -> None:
         """Call ``work()`` on a new daemon thread; then one of the callbacks, in this thread."""
-        task_id = next(self._ids)
-        self._callbacks[task_id] = (on_success, on_failure)
-        threading.Thread(
-            target=self._call, args=(task_id, work), name="desktop-oauth-task", daemon=True
-        ).start()
+        task_id = next(_ids)
+        relay = self._relay
+        with relay.lock:
+            relay.callbacks[task_id] = (self._forget(task_id, on_success),
+                                        self._forget(task_id, on_failure))
+        self._mine.add(task_id)
+        threading.Thread(target=_call, args=(relay, task_id, work),
+                         name="desktop-oauth-task", daemon=True).start()
 
     @property
     def pending(self) -> int:
         """How many calls have not reported back yet."""
-        return len(self._callbacks)
+        return len(self._mine)
 
-    def _call(self, task_id: int, work: Callable[[], Any]) -> None:
-        try:
-            result = work()
-        except Exception as exc:  # the thread boundary: every failure becomes a message
-            if not isinstance(exc, DesktopOAuthError):
-                log.error("Background task failed: %s", type(exc).__name__)
-            self._done.emit(task_id, False, describe(exc))
-        else:
-            self._done.emit(task_id, True, result)
+    def close(self) -> None:
+        """Drop the callbacks of every call still running."""
+        with self._relay.lock:
+            for task_id in self._mine:
+                self._relay.callbacks.pop(task_id, None)
+        self._mine.clear()
 
-    @Slot(int, bool, object)
-    def _deliver(self, task_id: int, ok: bool, payload: Any) -> None:
-        on_success, on_failure = self._callbacks.pop(task_id)
-        if ok:
-            on_success(payload)
-        else:
-            on_failure(str(payload))
+    def _forget(self, task_id: int, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+        def call(payload: Any) -> None:
+            self._mine.discard(task_id)
+            callback(payload)
+
+        return call
+
+
+def _call(relay: _Relay, task_id: int, work: Callable[[], Any]) -> None:
+    try:
+        result = work()
+    except Exception as exc:  # the thread boundary: every failure becomes a message
+        if not isinstance(exc, DesktopOAuthError):
+            log.error("Background task failed: %s", type(exc).__name__)
+        relay.done.emit(task_id, False, describe(exc))
+    else:
+        relay.done.emit(task_id, True, result)
+
+
+_running: set[QThread] = set()
+
+
+def keep_until_finished(thread: QThread) -> None:
+    """Keep a QThread that outlived its window until it ends: destroying a running
+    QThread aborts the process. Its results go nowhere."""
+    thread.disconnect()  # type: ignore[call-overload]  # all: nothing calls the window
+    thread.setParent(None)
+    for done in [t for t in _running if t.isFinished()]:
+        done.wait()
+        _running.discard(done)
+    _running.add(thread)

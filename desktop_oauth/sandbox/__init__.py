@@ -8,8 +8,11 @@ in a daemon thread. Qt-free.
 
 Public API::
 
-    ensure_running(home: Path, *, wait_seconds: float = 10.0) -> Sandbox
+    ensure_running(home: Path, *, wait_seconds: float = 10.0,
+                   rate_limit: tuple[int, float] = (60, 60.0), device_interval: int = 5,
+                   ) -> Sandbox
         # the profile's sandbox: found in another process, or started here
+        # (rate_limit and device_interval apply only to one started here)
     Sandbox.issuer: str; Sandbox.owned: bool; Sandbox.stop() -> None
     SandboxServer(home: Path, *, access_token_ttl: int = 3600,
                   rate_limit: tuple[int, float] = (60, 60.0), device_interval: int = 5,

@@ -5,18 +5,24 @@ refresh_token and the RFC 8628 device_code grant), revocation, introspection,
 userinfo and bearer checks; ``DeviceAuthorizationEndpoint`` hands out device
 codes. This module feeds them requests and turns their answers into responses.
 
-Two things are not oauthlib's here, and why:
+Three things are not oauthlib's here, and why:
 
 - the discovery document is built as a plain dict: oauthlib's
   ``MetadataEndpoint`` refuses an ``http://`` issuer (even on loopback) unless
   all its checks are switched off, and it knows none of the OpenID Connect,
   RFC 8628 and RFC 9207 fields the sandbox must announce;
 - "S256 only" is a pre-authorization validator (:func:`require_s256`):
-  oauthlib accepts ``plain`` and treats a missing method as ``plain``.
+  oauthlib accepts ``plain`` and treats a missing method as ``plain``;
+- the device grant answers with an id_token when ``openid`` was granted
+  (:class:`OpenIDDeviceCodeGrant`), as the code grant does: oauthlib's is
+  plain OAuth, and a client cannot tell whose account it got without one.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
 import secrets
 import threading
@@ -27,6 +33,7 @@ from typing import Any
 from oauthlib.common import urldecode
 from oauthlib.oauth2 import DeviceAuthorizationEndpoint
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 from oauthlib.openid import Server
 
 from .catalog import DEVICE_CODE_GRANT, SCOPES
@@ -66,6 +73,33 @@ def require_s256(request: Any) -> dict[str, Any]:
         raise errors.InvalidRequestError(
             description="code_challenge is not a base64url SHA-256 value.", request=request)
     return {}
+
+
+class OpenIDDeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]  # untyped base
+    """The RFC 8628 device grant, answering with an id_token too when ``openid`` was
+    granted (OIDC Core §3.1.3.3 for the code grant; OpenID providers do the same
+    for the device grant). The id_token carries no nonce: the device grant sends none.
+    """
+
+    def __init__(self, validator: SandboxValidator) -> None:
+        super().__init__(validator)
+        self._validator = validator
+
+    def create_token_response(self, request: Any, token_handler: Any) -> tuple[Any, str, int]:
+        headers, body, status = super().create_token_response(request, token_handler)
+        if status != 200 or "openid" not in (request.scopes or ()):
+            return headers, body, status
+        token = json.loads(body)
+        claims = {"aud": request.client_id, "at_hash": _at_hash(token["access_token"])}
+        token["id_token"] = self._validator.finalize_id_token(claims, token, token_handler,
+                                                             request)
+        return headers, json.dumps(token), status
+
+
+def _at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6: the left half of the token's SHA-256, base64url (RS256)."""
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")
 
 
 def _new_token(request: Any) -> str:
@@ -115,6 +149,8 @@ class OAuthEndpoints:
         # Plain OAuth and OpenID requests go through different grant objects.
         for grant in (self.server.auth_grant, self.server.openid_connect_auth):
             grant.custom_validators.pre_auth.append(require_s256)
+        self.server.device_code_grant = OpenIDDeviceCodeGrant(validator)
+        self.server.grant_types[DEVICE_CODE_GRANT] = self.server.device_code_grant
         self.device = DeviceAuthorizationEndpoint(
             validator, verification_uri=f"{issuer}/device", expires_in=device_code_ttl,
             interval=device_interval,

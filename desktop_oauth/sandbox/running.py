@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import SandboxAlreadyServedError, SandboxError
 from .instance import Settings, answers_as, sandbox_folder
-from .server import SandboxServer
+from .server import DEFAULT_DEVICE_INTERVAL, DEFAULT_RATE_LIMIT, SandboxServer
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,9 @@ class Sandbox:
             self.server.stop()
 
 
-def ensure_running(home: Path, *, wait_seconds: float = 10.0) -> Sandbox:
+def ensure_running(home: Path, *, wait_seconds: float = 10.0,
+                   rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
+                   device_interval: int = DEFAULT_DEVICE_INTERVAL) -> Sandbox:
     """The sandbox of the profile in ``home``: found running, or started here.
 
     If another process of the app already serves it (it answers the health
@@ -46,6 +48,12 @@ def ensure_running(home: Path, *, wait_seconds: float = 10.0) -> Sandbox:
     machine), and finding another process's sandbox is an HTTP round trip.
     Call it off the GUI thread.
 
+    Args:
+        rate_limit: API calls per user and window (seconds), for a sandbox
+            started here; one found running keeps its own.
+        device_interval: Seconds between device-grant polls (RFC 8628 §3.2),
+            likewise.
+
     Raises:
         SandboxPortInUseError: another program holds the profile's port.
         SandboxError: the sandbox could neither be found nor started.
@@ -56,7 +64,7 @@ def ensure_running(home: Path, *, wait_seconds: float = 10.0) -> Sandbox:
         if settings is not None and settings.port and answers_as(settings.port,
                                                                  settings.instance):
             return Sandbox(issuer=f"http://127.0.0.1:{settings.port}")
-        server = SandboxServer(home)
+        server = SandboxServer(home, rate_limit=rate_limit, device_interval=device_interval)
         try:
             server.start()
             return Sandbox(issuer=server.issuer, server=server)

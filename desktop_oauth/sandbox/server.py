@@ -33,6 +33,10 @@ logging.getLogger("oauthlib").setLevel(logging.WARNING)
 
 HOST = "127.0.0.1"  # never 0.0.0.0: nothing off this computer may reach the sandbox
 MAX_BODY = 64 * 1024
+#: API calls allowed per user, and the window they are counted in (seconds).
+DEFAULT_RATE_LIMIT: tuple[int, float] = (60, 60.0)
+#: Seconds a device must wait between polls (RFC 8628 §3.2).
+DEFAULT_DEVICE_INTERVAL = 5
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -148,7 +152,8 @@ class SandboxServer:
     """
 
     def __init__(self, home: Path, *, access_token_ttl: int = 3600,
-                 rate_limit: tuple[int, float] = (60, 60.0), device_interval: int = 5,
+                 rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
+                 device_interval: int = DEFAULT_DEVICE_INTERVAL,
                  device_code_ttl: int = 600, clock: Callable[[], float] = time.time) -> None:
         self.home = home
         self.folder = sandbox_folder(home)

@@ -73,10 +73,12 @@ class ApiDataPanel(QGroupBox):
         self.quota.setObjectName("quotaLabel")
         self.quota.setAccessibleName("Quota left")
         self.quota.setWordWrap(True)
+        self.quota.hide()  # shown when an answer carried rate-limit headers
         self.refusal = QLabel("")
         self.refusal.setObjectName("apiRefusalLabel")
         self.refusal.setWordWrap(True)
         self.refusal.setStyleSheet("color:#b00020")
+        self.refusal.hide()  # shown only with a refusal to say, so it leaves no gap
         self.tree = QTreeWidget()
         self.tree.setObjectName("apiDataTree")
         self.tree.setHeaderLabels(["field", "value"])
@@ -109,21 +111,21 @@ class ApiDataPanel(QGroupBox):
 
     def show_result(self, result: ApiResult | None) -> None:
         """Show ``result`` (None clears the panel)."""
-        self.refusal.clear()
+        self._clear_refusal()
         if result is None:
             self.source.setText("Nothing fetched yet.")
-            self.quota.clear()
+            self._show_quota("")
             self.tree.clear()
             self.raw.clear()
             return
         self.source.setText(f"GET {result.url} → HTTP {result.status}")
-        self.quota.setText(describe_quota(result.headers))
+        self._show_quota(describe_quota(result.headers))
         self._show_data(result.data)
 
     def show_stale(self, data: dict[str, Any] | None, why: str) -> None:
         """Show the last data kept for an account that needs signing in again."""
-        self.refusal.clear()
-        self.quota.clear()
+        self._clear_refusal()
+        self._show_quota("")
         self.source.setText(f"Last data fetched (stale: {why})")
         if data:
             self._show_data(data)
@@ -134,6 +136,15 @@ class ApiDataPanel(QGroupBox):
     def show_refusal(self, message: str) -> None:
         """The API refused the call: say why, keep what was shown."""
         self.refusal.setText(message)
+        self.refusal.show()
+
+    def _show_quota(self, text: str) -> None:
+        self.quota.setText(text)
+        self.quota.setVisible(bool(text))
+
+    def _clear_refusal(self) -> None:
+        self.refusal.clear()
+        self.refusal.hide()
 
     def _show_data(self, data: dict[str, Any]) -> None:
         fill_tree(self.tree, data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -45,6 +45,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, controller: Controller, *, show_errors_in_dialogs: bool = True) -> None:
         super().__init__()
+        # The window owns its controller: Qt destroys both together, in the GUI
+        # thread, rather than Python's collector whenever a cycle is found.
+        controller.setParent(self)
         self.controller = controller
         self._dialogs = show_errors_in_dialogs
         self._current: AccountView | None = None
@@ -106,6 +109,9 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.accountsPanel)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
+        # Wide enough for an account's whole line ("Sandbox (built in, no account
+        # needed) · connected"): its state must not be cut off.
+        splitter.setSizes([340, 840])
 
         self.statusLabel = QLabel("Starting…")
         self.statusLabel.setObjectName("statusLabel")
@@ -178,7 +184,13 @@ class MainWindow(QMainWindow):
         self.accountsPanel.show_accounts(config.accounts, current)
         if self._current is not None:
             record = next((a for a in config.accounts if a.id == current), None)
-            if record is not None and record != self._current.record:
+            if record is None:
+                # Removed elsewhere (the command line, another window).
+                self._forget(self._current.record.id)
+            elif record != self._current.record:
+                if record.status != self._current.record.status:
+                    # Revoked or refused elsewhere: the tokens shown may be gone.
+                    self.controller.select_account(record.id)
                 self._current = _with_record(self._current, record)
                 self._show_record_details(record)
         self._update_buttons()
@@ -276,7 +288,8 @@ class MainWindow(QMainWindow):
     def _add_provider_clicked(self) -> None:
         from .provider_dialog import ProviderDialog  # loaded when first needed
 
-        dialog = ProviderDialog(self.controller, self)
+        taken = [self.providerCombo.itemText(i) for i in range(self.providerCombo.count())]
+        dialog = ProviderDialog(self.controller, self, taken_names=taken)
         if dialog.exec() and dialog.saved_name:
             self.providerCombo.setCurrentText(dialog.saved_name)
 
@@ -297,6 +310,13 @@ class MainWindow(QMainWindow):
         self.cancelButton.setEnabled(flowing)
         record = self._current.record if self._current is not None else None
         self.accountsPanel.enable_for(record, busy=self._busy)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Coming back to the window reads the settings again: the command line or
+        another window may have changed the accounts meanwhile."""
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.controller.reload()
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a pending connection; its port closes before the window goes."""

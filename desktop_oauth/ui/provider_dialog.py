@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -42,12 +43,20 @@ class ProviderDialog(QDialog):
     (discovery, the registration check) and the keyring (the client secret).
     """
 
-    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Controller, parent: QWidget | None = None, *,
+                 taken_names: Collection[str] = ()) -> None:
+        """
+        Args:
+            taken_names: Providers that exist already: adding one of the same name
+                would silently point its accounts, and their refresh tokens, at
+                another provider, so it is refused (as on the command line).
+        """
         super().__init__(parent)
         self.setObjectName("providerDialog")
         self.setWindowTitle("Add a provider")
         self.controller = controller
         self.saved_name: str | None = None
+        self._taken = frozenset(taken_names)
 
         self.kind = QComboBox()
         self.kind.setObjectName("providerKind")
@@ -179,9 +188,22 @@ class ProviderDialog(QDialog):
             provider = replace(provider, name=PRESETS[kind].display_name)
         if scopes:
             provider = replace(provider, scopes=scopes)
-        if has_secret:
-            provider = replace(provider, has_client_secret=True)
-        return provider
+        # Whether a secret is entered, not whether the preset wants one: the
+        # registration check then says when a needed secret is missing.
+        return replace(provider, has_client_secret=has_secret)
+
+    def _refusal(self, provider: ProviderConfig) -> str | None:
+        """Why ``provider`` cannot be saved as entered (the check may still run)."""
+        if provider.name in self._taken:
+            return (f"There is already a provider called {provider.name!r}. Choose another "
+                    "name, or remove that provider first.")
+        preset = PRESETS.get(provider.preset or "")
+        if preset is not None and preset.needs_client_secret and not self.client_secret.text():
+            # Without it the token request fails after the person has already
+            # signed in: say so now.
+            return (f"{preset.display_name} needs the client secret of your registration: "
+                    "enter it too (it is kept in the keyring, not in the settings file).")
+        return None
 
     def _kind_changed(self) -> None:
         kind = str(self.kind.currentData())
@@ -221,7 +243,10 @@ class ProviderDialog(QDialog):
 
     def _save(self) -> None:
         provider = self._entered()
-        if provider is not None:
+        refusal = self._refusal(provider) if provider is not None else None
+        if refusal is not None:
+            self.error.setText(refusal)
+        elif provider is not None:
             self.error.setText("Checking the provider…")
             self.saveButton.setEnabled(False)
             self.controller.save_provider(provider, self.client_secret.text() or None)
@@ -245,7 +270,11 @@ class ProviderDialog(QDialog):
     def _show_findings(self, findings: list[Finding]) -> None:
         self.findings.clear()
         for finding in findings:
+            # The message and what to do are separate sentences; a message may
+            # end with a URL to copy, so no full stop is added to it.
             text = f"{_MARKS.get(finding.level, '·')} {finding.message}"
             if finding.action:
-                text += f" {finding.action}"
-            self.findings.addItem(QListWidgetItem(text))
+                text += f"\n{finding.action}"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, finding.topic)
+            self.findings.addItem(item)

@@ -116,20 +116,22 @@ class TokenPanel(QGroupBox):
             return
         self.access_token.setText(f"{'•' * 12}  ({len(tokens.access_token)} characters)")
         self.token_type.setText(tokens.token_type)
-        if tokens.refresh_token:
-            age = format_age(time.time() - tokens.obtained_at) if tokens.obtained_at else ""
-            self.refresh_token.setText("held in the keyring" + (f", {age} old" if age else ""))
-        else:
-            self.refresh_token.setText("none")
         fill_tree(self.claims, {k: _claim_text(k, v) for k, v in claims.items()})
         self._tick()
         self._timer.start()
 
     def _tick(self) -> None:
-        if self._tokens is None:
+        # Both the countdown and the refresh token's age move while the panel is shown.
+        tokens = self._tokens
+        if tokens is None:
             return
-        left = self._tokens.seconds_left(time.time())
-        self.expiry.setText(format_countdown(left))
+        now = time.time()
+        self.expiry.setText(format_countdown(tokens.seconds_left(now)))
+        if tokens.refresh_token:
+            age = format_age(now - tokens.obtained_at) if tokens.obtained_at else ""
+            self.refresh_token.setText("held in the keyring" + (f", {age} old" if age else ""))
+        else:
+            self.refresh_token.setText("none")
 
     def _copy(self) -> None:
         # The only path by which a token reaches the clipboard: the person asked.

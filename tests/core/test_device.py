@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from urllib.parse import parse_qs
 
@@ -13,6 +14,7 @@ from desktop_oauth.core.errors import (
     AuthorizationDeniedError,
     FlowCancelledError,
     FlowTimeoutError,
+    TokenError,
 )
 from desktop_oauth.core.provider import Endpoints, ProviderConfig
 
@@ -91,3 +93,26 @@ def test_cancel_stops_polling_at_once() -> None:
         with pytest.raises(FlowCancelledError):
             poll_for_tokens(session, config, authorization, cancelled=cancelled)
         assert [p for p in server.posts() if p.path == "/token"] == []
+
+
+def test_a_failed_poll_is_retried_after_twice_the_wait_a_few_times() -> None:
+    # RFC 8628 §3.5: back off when the provider could not answer; an OAuth answer
+    # (authorization_pending) brings the interval back.
+    busy = Answer(503, b"busy", {"Content-Type": "text/plain"})
+    waits, tokens = run([busy, busy, pending(), busy, Answer.json({"access_token": "at"})])
+    assert waits == [5.0, 10.0, 20.0, 5.0, 10.0]
+    assert getattr(tokens, "access_token", None) == "at"
+    waits, result = run([busy] * 5)
+    assert waits == [5.0, 10.0, 20.0, 40.0]
+    assert isinstance(result, TokenError) and "HTTP 503" in str(result)
+
+
+def test_a_confidential_client_authenticates_when_polling() -> None:
+    with scripted([Answer.json({"access_token": "at"})]) as server:
+        session = requests.Session()
+        config = provider(server.url)
+        authorization = start_device_authorization(session, config)
+        poll_for_tokens(session, config, authorization, cancelled=threading.Event(),
+                        pause=lambda s: False, client_secret="s3cret")
+        [poll] = [p for p in server.posts() if p.path == "/token"]
+    assert poll.headers["Authorization"] == "Basic " + base64.b64encode(b"app:s3cret").decode()

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jwt
+import keyring
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from desktop_oauth.core.accounts import AccountService, AccountView, account_id_for
 from desktop_oauth.core.errors import IdTokenError
 from desktop_oauth.core.id_token import KeySet, verify_signature
+from desktop_oauth.core.profile import Profile
+from desktop_oauth.core.provider import Endpoints, ProviderConfig
 from desktop_oauth.core.tokens import check_id_token_claims
 
 from .jwt_helpers import make_jwt
@@ -72,6 +80,40 @@ def test_a_rotated_key_is_found_by_refetching_once() -> None:
             verify_signature(sign(new, "missing"), keys)
 
 
+@pytest.mark.parametrize("alg", ["RS256", "RS512", "PS256"])
+def test_a_key_published_without_alg_verifies_the_tokens_asymmetric_algorithm(alg: str) -> None:
+    # "alg" is optional in a JWK (RFC 7517 §4.4); Microsoft's keys carry none.
+    key = new_key()
+    jwk = public_jwk(key, "k1")
+    del jwk["alg"]
+    now = int(time.time())
+    token = jwt.encode({**CLAIMS, "iat": now, "exp": now + 300}, key, algorithm=alg,
+                       headers={"kid": "k1"})
+    with scripted_server(lambda r: Answer.json({"keys": [jwk]})) as server:
+        assert verify_signature(token, KeySet(requests.Session(), server.url))["sub"] == "u1"
+
+
+def test_a_key_published_for_one_algorithm_is_not_used_with_another() -> None:
+    key = new_key()  # published for RS256, token signed with PS256 by the same key
+    now = int(time.time())
+    token = jwt.encode({**CLAIMS, "iat": now, "exp": now + 300}, key, algorithm="PS256",
+                       headers={"kid": "k1"})
+    with scripted_server(lambda r: Answer.json({"keys": [public_jwk(key, "k1")]})) as server:
+        with pytest.raises(IdTokenError, match="published for RS256"):
+            verify_signature(token, KeySet(requests.Session(), server.url))
+
+
+def test_a_token_without_kid_uses_the_only_key_fetched_once() -> None:
+    key = new_key()
+    now = int(time.time())
+    token = jwt.encode({**CLAIMS, "iat": now, "exp": now + 300}, key, algorithm="RS256")
+    with scripted_server(lambda r: Answer.json({"keys": [public_jwk(key, "k1")]})) as server:
+        keys = KeySet(requests.Session(), server.url)
+        verify_signature(token, keys)
+        verify_signature(token, keys)
+        assert len(server.received) == 1
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
     [
@@ -95,3 +137,135 @@ def test_algorithm_confusion_with_the_public_key_as_hmac_secret_is_refused() -> 
         with pytest.raises(IdTokenError):
             verify_signature(forged, KeySet(requests.Session(), server.url))
         assert server.received == []  # refused before any key was fetched
+
+
+# -- one defect each, through the whole sign-in, against a real JWKS ------------------
+# A provider on 127.0.0.1 publishes its key set and answers the code exchange with
+# an id_token carrying one defect; the redirect reaches the app's real loopback
+# receiver. The sign-in must fail naming the check, and nothing may be stored.
+
+KID = "k1"
+
+
+def defective_id_token(defect: str, key: rsa.RSAPrivateKey, issuer: str, nonce: str) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {"iss": issuer, "aud": "app", "sub": "u1", "nonce": nonce,
+                              "iat": now, "exp": now + 300}
+    if defect == "signature":  # signed by someone else, under the provider's kid
+        return jwt.encode(claims, new_key(), algorithm="RS256", headers={"kid": KID})
+    if defect == "payload":  # the provider's signature over other claims
+        header, _, signature = jwt.encode(claims, key, algorithm="RS256",
+                                          headers={"kid": KID}).split(".")
+        forged = make_jwt({**claims, "sub": "admin"}).split(".")[1]
+        return f"{header}.{forged}.{signature}"
+    if defect == "alg none":
+        return make_jwt(claims, alg="none")
+    changes: dict[str, dict[str, Any]] = {
+        "iss": {"iss": issuer + "/other"},
+        "aud": {"aud": "another-app"},
+        "azp": {"aud": ["app", "another-app"]},
+        "nonce": {"nonce": "a-nonce-from-another-sign-in"},
+        "exp": {"exp": now - 600, "iat": now - 900},
+        "iat": {"iat": now + 600, "exp": now + 900},
+        "nbf": {"nbf": now + 600},
+        "exp within leeway": {"exp": now - 60, "iat": now - 360},
+        "iat within leeway": {"iat": now + 60},
+        "none": {},
+    }
+    return jwt.encode({**claims, **changes[defect]}, key, algorithm="RS256",
+                      headers={"kid": KID})
+
+
+class TamperingProvider:
+    """Token endpoint and key set of a provider whose id_tokens carry ``defect``."""
+
+    def __init__(self, defect: str) -> None:
+        self.defect = defect
+        self.key = new_key()
+        self.nonce = ""
+        self.issuer = ""
+
+    def answer(self, request: Any) -> Answer:
+        if request.path == "/jwks":
+            return Answer.json({"keys": [public_jwk(self.key, KID)]})
+        return Answer.json({
+            "access_token": "at-" + self.defect, "token_type": "Bearer", "expires_in": 3600,
+            "refresh_token": "rt-" + self.defect, "scope": "openid",
+            "id_token": defective_id_token(self.defect, self.key, self.issuer, self.nonce),
+        })
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[AccountService]:
+    """An account service on a fresh profile, its tokens in the real Secret Service."""
+    if type(keyring.get_keyring()).__module__ != "keyring.backends.SecretService":
+        pytest.fail("these tests need the real Secret Service: run the README's test command")
+    yield AccountService(Profile(home=tmp_path,
+                                 keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}"))
+
+
+def sign_in_with(service: AccountService, defect: str) -> AccountView:
+    """Run a sign-in as the window's connect thread does, up to saving the account."""
+    provider = TamperingProvider(defect)
+    with scripted_server(provider.answer) as server:
+        provider.issuer = server.url
+        service.add_provider(ProviderConfig(
+            name="tampering", issuer=server.url, client_id="app", scopes=("openid",),
+            endpoints=Endpoints(authorization=server.url + "/authorize",
+                                token=server.url + "/token", jwks_uri=server.url + "/jwks")))
+        attempt = service.begin_connect("tampering", deadline_seconds=10)
+        provider.nonce = attempt.pending.nonce
+        callback = threading.Thread(target=lambda: requests.get(
+            attempt.redirect_uri, params={"code": "c", "state": attempt.pending.state},
+            timeout=5))
+        callback.start()
+        try:
+            params = attempt.wait_for_redirect()
+        finally:
+            callback.join(5)
+        try:
+            return service.save_connection(attempt.complete(params))
+        finally:
+            assert [r.path for r in server.posts()] == ["/token"]  # the code, once
+            assert any(r.path == "/jwks" for r in server.received) == (defect != "alg none")
+
+
+@pytest.mark.parametrize(
+    ("defect", "message"),
+    [
+        ("signature", "signature check failed"),
+        ("payload", "signature check failed"),
+        ("alg none", r"unsigned \(alg: none\)"),
+        ("iss", r"iss check failed"),
+        ("aud", r"aud check failed"),
+        ("azp", r"several audiences but azp"),
+        ("nonce", r"nonce check failed"),
+        ("exp", r"expired\. If you just signed in, check your computer's clock"),
+        ("iat", r"issued in the future; check your computer's clock"),
+        ("nbf", r"not valid yet; check your computer's clock"),
+    ],
+)
+def test_a_tampered_id_token_names_the_failed_check_and_nothing_is_stored(
+    service: AccountService, defect: str, message: str
+) -> None:
+    with pytest.raises(IdTokenError, match=message) as caught:
+        sign_in_with(service, defect)
+    # The message names the check, never a token or a claim's value.
+    assert "at-" not in str(caught.value) and "a-nonce-from" not in str(caught.value)
+    [provider] = service.load().providers
+    assert service.config.accounts == ()
+    for subject in ("u1", "admin"):
+        assert service.store.load(account_id_for(provider.issuer, subject)) is None
+
+
+@pytest.mark.parametrize("defect", ["none", "exp within leeway", "iat within leeway"])
+def test_a_sound_id_token_or_a_skew_within_two_minutes_signs_in(
+    service: AccountService, defect: str
+) -> None:
+    view = sign_in_with(service, defect)
+    assert view.record.subject == "u1"
+    try:
+        stored = service.store.load(view.record.id)
+        assert stored is not None and stored.refresh_token == "rt-" + defect
+    finally:
+        service.store.delete(view.record.id)

@@ -58,7 +58,7 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     window, controller = running.window, running.controller
     browser_plan.set(login="alice", action="consent")
 
-    heartbeat = Heartbeat()
+    heartbeat = Heartbeat(window)
     baseline = BaselineHeartbeat()
     heartbeat.start()
     with qtbot.waitSignal(controller.accountShown, timeout=30_000) as shown:

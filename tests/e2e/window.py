@@ -19,6 +19,8 @@ from desktop_oauth.core.accounts import AccountService
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import ProviderConfig
 from desktop_oauth.qt.controller import Controller
+from desktop_oauth.sandbox import ensure_running
+from desktop_oauth.services import SandboxStarter, open_account_service
 from desktop_oauth.ui.main_window import MainWindow
 
 from .conftest import BrowserPlan
@@ -68,12 +70,38 @@ def open_window(qtbot: QtBot, profile: Profile, provider: ProviderConfig, *,
     return running
 
 
+def open_app_window(qtbot: QtBot, profile: Profile, *,
+                    start_sandbox: SandboxStarter = ensure_running,
+                    deadline: float = 60.0) -> Running:
+    """The real window as the app builds it (``services.open_account_service``: the
+    built-in sandbox listed first) on ``profile``, nothing configured: a first launch.
+
+    Args:
+        start_sandbox: How the service finds or starts the profile's sandbox.
+    """
+    running = Running(window=None, controller=None, profile=profile)  # type: ignore[arg-type]
+
+    def factory() -> AccountService:
+        running.service = open_account_service(profile, start_sandbox=start_sandbox)
+        return running.service
+
+    controller = Controller(factory, deadline_seconds=deadline)
+    window = MainWindow(controller, show_errors_in_dialogs=False)
+    qtbot.addWidget(window)
+    window.show()
+    controller.start()
+    qtbot.waitUntil(window.connectButton.isEnabled, timeout=10_000)
+    running.window, running.controller = window, controller
+    return running
+
+
 class Heartbeat(QObject):
     """Measures the longest gap between ticks of a fast GUI-thread timer: how long
     the GUI thread was ever busy (a stall) while it ran."""
 
-    def __init__(self, interval_ms: int = 2) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject, interval_ms: int = 2) -> None:
+        # A parent, so Qt (not Python's collector) destroys it with the window.
+        super().__init__(parent)
         self.longest = 0.0
         self._last = 0.0
         self._timer = QTimer(self)

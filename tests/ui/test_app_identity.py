@@ -16,7 +16,7 @@ def test_desktop_file_and_metainfo_carry_the_app_id() -> None:
                    if "=" in line)
     assert entries["Icon"] == APP_ID
     assert entries["Exec"] == "desktop-oauth"
-    metainfo = ET.parse(ROOT / "packaging" / f"{APP_ID}.metainfo.xml").getroot()
+    metainfo = ET.parse(ROOT / "packaging" / f"{APP_ID}.metainfo.xml").getroot()  # noqa: S314
     assert metainfo.findtext("id") == APP_ID
     assert metainfo.findtext("launchable") == f"{APP_ID}.desktop"
     assert (ROOT / "resources" / f"{APP_ID}.svg").read_text().startswith("<svg")

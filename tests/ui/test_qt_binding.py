@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 
 def test_void_calls_keep_none_alive(qapp: QApplication) -> None:
-    probe = QObject()
+    probe = QObject(qapp)  # Qt owns it; see tests/qt/test_refresh_scheduler.py
     before = sys.getrefcount(None)
     for _ in range(2000):
         probe.setObjectName("probe")

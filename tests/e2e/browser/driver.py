@@ -302,7 +302,9 @@ def handle_sandbox_login(page: Any, plan: Plan) -> None:
 def handle_sandbox_consent(page: Any, plan: Plan) -> None:
     """Untick ``uncheck_scopes`` (``input#scope-<scope>``), then ``#allow`` or ``#deny``."""
     for scope in plan.uncheck_scopes:
-        box = page.locator(f"#scope-{scope}")
+        # An attribute selector: scope names hold dots ("notes.read"), which a
+        # "#id" selector would read as a class.
+        box = page.locator(f'input[id="scope-{scope}"]')
         if not box.count():
             raise RuntimeError(f"the consent page does not ask for scope {scope!r}")
         if box.is_disabled():
