@@ -27,6 +27,7 @@ from .errors import (
     ConfigurationError,
     DesktopOAuthError,
     DiscoveryError,
+    IdTokenError,
     InvalidGrantError,
     ProviderHTTPError,
     RevocationError,
@@ -36,6 +37,7 @@ from .errors import (
 from .exchange import post_token_request, refresh_body
 from .flow import id_token_claims
 from .http import new_session
+from .id_token import KeySet, verify_signature
 from .locks import profile_lock
 from .lookup import AccountStatus, find_account, names_from_claims, state_of
 from .presets import preset_for
@@ -44,7 +46,7 @@ from .provider import Endpoints, ProviderConfig
 from .provider_apis import fetch_api
 from .revoke import confirm_revoked, revoke_tokens
 from .token_store import TokenStore
-from .tokens import TokenSet
+from .tokens import TokenSet, check_id_token_claims, decode_jwt_claims
 
 
 def account_id_for(issuer: str, subject: str) -> str:
@@ -480,6 +482,15 @@ class AccountService:
                 raise
             new = old.merged_after_refresh(
                 TokenSet.from_response(data, record.granted_scopes, self._clock()))
+            if isinstance(data.get("id_token"), str):
+                try:
+                    self._check_refreshed_id_token(provider, record, data["id_token"])
+                except IdTokenError as exc:
+                    with contextlib.suppress(TokenStoreError):
+                        self.store.delete(account_id)
+                    self._mark(account_id, NEEDS_SIGNIN, str(exc),
+                               last_refresh=self._when("refused: the new id_token failed"))
+                    raise
             notice = ""
             try:
                 self.store.save(account_id, new)
@@ -491,6 +502,20 @@ class AccountService:
                 refreshed_at=new.obtained_at, last_refresh=self._when("ok"))))
             return AccountView(self._record_in(updated, account_id), new, _claims_of(new),
                                None, notice)
+
+    def _check_refreshed_id_token(self, provider: ProviderConfig, record: AccountRecord,
+                                  id_token: str) -> None:
+        """OIDC Core §12.2: an id_token from a refresh is checked like the first one,
+        and must name the same issuer and the same user."""
+        endpoints = provider.endpoints
+        assert endpoints is not None
+        claims = (verify_signature(id_token, KeySet(self.session, endpoints.jwks_uri))
+                  if endpoints.jwks_uri else decode_jwt_claims(id_token))
+        check_id_token_claims(claims, issuer=provider.issuer, client_id=provider.client_id,
+                              nonce=None, now=self._clock())
+        if claims.get("sub") != record.subject:
+            raise IdTokenError("The refreshed id_token is about a different user (sub check "
+                               "failed); the tokens were not used. Sign in again.")
 
     # -- taking access back --------------------------------------------------------------
     def revoke(self, account_id: str) -> RevokeOutcome:

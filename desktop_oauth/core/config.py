@@ -137,6 +137,7 @@ def save(path: Path, config: Config) -> None:
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(path.parent)
         fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -153,6 +154,16 @@ def save(path: Path, config: Config) -> None:
             f"The settings could not be saved to {path.parent} ({exc.strerror}). "
             "Your previous settings are unchanged."
         ) from None
+
+
+def _remove_stale_temporaries(folder: Path, older_than: float = 60.0) -> None:
+    """Temporary files left by a process killed mid-write (they never hold a
+    token): removed once they are clearly nobody's current write."""
+    cutoff = time.time() - older_than
+    for leftover in folder.glob(".config-*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def _parse(data: Any) -> Config:

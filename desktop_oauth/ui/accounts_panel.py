@@ -11,22 +11,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
+
+from .widgets import button
 
 if TYPE_CHECKING:
     from ..core.config import AccountRecord
 
 ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
-
-
-def _button(text: str, name: str, accessible: str) -> QPushButton:
-    button = QPushButton(text)
-    button.setObjectName(name)
-    button.setAccessibleName(accessible)
-    return button
 
 
 class AccountsPanel(QWidget):
@@ -43,12 +37,12 @@ class AccountsPanel(QWidget):
         self.accountsList = QListWidget()
         self.accountsList.setObjectName("accountsList")
         self.accountsList.setAccessibleName("Connected accounts")
-        self.refreshButton = _button("Refresh", "refreshButton", "Refresh the access token")
-        self.revokeButton = _button("Revoke", "revokeButton", "Revoke access at the provider")
-        self.removeButton = _button("Remove", "removeButton", "Revoke and forget the account")
-        self.reconnectButton = _button("Sign in again", "reconnectButton",
+        self.refreshButton = button("Refresh", "refreshButton", "Refresh the access token")
+        self.revokeButton = button("Revoke", "revokeButton", "Revoke access at the provider")
+        self.removeButton = button("Remove", "removeButton", "Revoke and forget the account")
+        self.reconnectButton = button("Sign in again", "reconnectButton",
                                        "Sign in again to this account")
-        self.scopesButton = _button("Change scopes…", "changeScopesButton",
+        self.scopesButton = button("Change scopes…", "changeScopesButton",
                                     "Ask for more or fewer scopes")
         buttons = QGridLayout()
         buttons.addWidget(self.refreshButton, 0, 0)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,17 +26,11 @@ from .api_panel import ApiDataPanel
 from .device_panel import DevicePanel
 from .scopes_panel import ScopesPanel
 from .token_panel import TokenPanel
+from .widgets import button
 
 if TYPE_CHECKING:
     from ..core.accounts import AccountView
     from ..core.config import AccountRecord, Config
-
-
-def _button(text: str, name: str, accessible: str) -> QPushButton:
-    button = QPushButton(text)
-    button.setObjectName(name)
-    button.setAccessibleName(accessible)
-    return button
 
 
 class MainWindow(QMainWindow):
@@ -59,11 +52,11 @@ class MainWindow(QMainWindow):
         self.providerCombo.setObjectName("providerCombo")
         self.providerCombo.setAccessibleName("Provider")
         self.providerCombo.setMinimumContentsLength(24)
-        self.connectButton = _button("Connect", "connectButton", "Connect an account")
+        self.connectButton = button("Connect", "connectButton", "Connect an account")
         self.connectButton.setDefault(True)
-        self.deviceButton = _button("Connect with a code", "connectWithCodeButton",
+        self.deviceButton = button("Connect with a code", "connectWithCodeButton",
                                     "Connect with a code entered at the provider")
-        self.addProviderButton = _button("Add provider…", "addProviderButton",
+        self.addProviderButton = button("Add provider…", "addProviderButton",
                                          "Add a provider")
         top = QHBoxLayout()
         top.addWidget(QLabel("Provider:"))
@@ -82,7 +75,7 @@ class MainWindow(QMainWindow):
         self.urlBox.setObjectName("authorizationUrl")
         self.urlBox.setAccessibleName("Sign-in address to open in a browser")
         self.urlBox.setReadOnly(True)
-        self.copyUrlButton = _button("Copy link", "copyUrlButton", "Copy sign-in address")
+        self.copyUrlButton = button("Copy link", "copyUrlButton", "Copy sign-in address")
         url_row = QHBoxLayout()
         url_row.addWidget(QLabel("Open this link in your browser:"))
         url_row.addWidget(self.urlBox, 1)
@@ -123,7 +116,7 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)  # busy indicator
         self.progress.setMaximumWidth(120)
         self.progress.hide()
-        self.cancelButton = _button("Cancel", "cancelButton", "Cancel connecting")
+        self.cancelButton = button("Cancel", "cancelButton", "Cancel connecting")
         status = QHBoxLayout()
         status.addWidget(self.statusLabel, 1)
         status.addWidget(self.progress)

@@ -82,3 +82,16 @@ def test_profiles_in_different_folders_never_share_keyring_entries(tmp_path: Pat
     assert a.config_path == tmp_path / "a" / "config.json"
     default = Profile.from_environment({})
     assert default.keyring_service == "desktop-oauth"
+
+
+def test_temporaries_left_by_a_killed_write_are_cleaned_up(tmp_path: Path) -> None:
+    import os
+    import time
+
+    old = tmp_path / ".config-abc.tmp"
+    old.write_text("{half a fi")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    fresh = tmp_path / ".config-def.tmp"  # another process may be writing it now
+    fresh.write_text("{")
+    config_file.save(tmp_path / "config.json", Config())
+    assert not old.exists() and fresh.exists()

@@ -1,0 +1,62 @@
+"""An id_token that comes with a refresh is checked like the first one and must name
+the same user (OIDC Core §12.2)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from desktop_oauth.core.accounts import AccountService
+from desktop_oauth.core.config import NEEDS_SIGNIN
+from desktop_oauth.core.connect import ConnectResult
+from desktop_oauth.core.errors import IdTokenError
+from desktop_oauth.core.profile import Profile
+from desktop_oauth.core.provider import Endpoints, ProviderConfig
+from desktop_oauth.core.token_store import TokenStore
+from desktop_oauth.core.tokens import TokenSet
+
+from .scripted_server import Answer, Received, scripted_server
+from .test_id_token import new_key, public_jwk, sign
+from .test_token_store import FlakyKeyring
+
+
+@pytest.mark.parametrize(("sub", "refused"), [("u1", False), ("someone-else", True)])
+def test_a_refreshed_id_token_must_name_the_same_user(
+    tmp_path: Path, sub: str, refused: bool
+) -> None:
+    key = new_key()
+    issuer: dict[str, str] = {}
+
+    def answer(request: Received) -> Answer:
+        if request.path == "/jwks":
+            return Answer.json({"keys": [public_jwk(key, "k1")]})
+        if request.path == "/token":
+            return Answer.json({
+                "access_token": "new-at", "refresh_token": "new-rt", "expires_in": 300,
+                "id_token": sign(key, "k1", iss=issuer["url"], sub=sub, aud="app")})
+        return Answer(404, b"")
+
+    with scripted_server(answer) as server:
+        issuer["url"] = server.url
+        profile = Profile(home=tmp_path, keyring_service=f"test:{uuid.uuid4().hex}")
+        store = TokenStore(profile.keyring_service, FlakyKeyring())
+        service = AccountService(profile, store=store, session=requests.Session())
+        service.add_provider(ProviderConfig(
+            name="op", issuer=server.url, client_id="app", scopes=("openid",),
+            endpoints=Endpoints(authorization=server.url + "/auth", token=server.url + "/token",
+                                jwks_uri=server.url + "/jwks")), check=False)
+        view = service.save_connection(ConnectResult(
+            provider=service.resolve_provider("op"),
+            tokens=TokenSet(access_token="at", refresh_token="rt", expires_at=1.0),
+            claims={"sub": "u1"}, userinfo=None, requested_scopes=("openid",)))
+        if refused:
+            with pytest.raises(IdTokenError, match="different user"):
+                service.refresh(view.record.id)
+            assert store.load(view.record.id) is None
+            assert service.config.accounts[0].status == NEEDS_SIGNIN
+        else:
+            refreshed = service.refresh(view.record.id)
+            assert refreshed.tokens is not None and refreshed.tokens.refresh_token == "new-rt"
