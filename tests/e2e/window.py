@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,20 +55,7 @@ def open_window(qtbot: QtBot, profile: Profile, provider: ProviderConfig, *,
     """The real window on ``profile`` with ``provider`` configured, loaded and ready."""
     config_file.save(profile.config_path,
                      config_file.Config(providers=(provider,)))
-    running = Running(window=None, controller=None, profile=profile)  # type: ignore[arg-type]
-
-    def factory() -> AccountService:
-        running.service = AccountService(profile)
-        return running.service
-
-    controller = Controller(factory, deadline_seconds=deadline)
-    window = MainWindow(controller, show_errors_in_dialogs=False)
-    qtbot.addWidget(window)
-    window.show()
-    controller.start()
-    qtbot.waitUntil(window.connectButton.isEnabled, timeout=10_000)
-    running.window, running.controller = window, controller
-    return running
+    return _running_window(qtbot, profile, lambda: AccountService(profile), deadline)
 
 
 def open_app_window(qtbot: QtBot, profile: Profile, *,
@@ -79,10 +67,17 @@ def open_app_window(qtbot: QtBot, profile: Profile, *,
     Args:
         start_sandbox: How the service finds or starts the profile's sandbox.
     """
+    return _running_window(
+        qtbot, profile, lambda: open_account_service(profile, start_sandbox=start_sandbox),
+        deadline)
+
+
+def _running_window(qtbot: QtBot, profile: Profile, make: Callable[[], AccountService],
+                    deadline: float) -> Running:
     running = Running(window=None, controller=None, profile=profile)  # type: ignore[arg-type]
 
     def factory() -> AccountService:
-        running.service = open_account_service(profile, start_sandbox=start_sandbox)
+        running.service = make()
         return running.service
 
     controller = Controller(factory, deadline_seconds=deadline)
