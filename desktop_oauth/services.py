@@ -9,7 +9,14 @@ from pathlib import Path
 from .core.accounts import AccountService, LocalProvider
 from .core.profile import Profile
 from .core.provider import ProviderConfig
-from .sandbox import SANDBOX_NAME, Sandbox, ensure_running, provider_config
+from .sandbox import (
+    DEFAULT_SCOPES,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_NAME,
+    Sandbox,
+    ensure_running,
+    provider_config,
+)
 
 #: Finds or starts the sandbox of the profile folder it is given.
 SandboxStarter = Callable[[Path], Sandbox]
@@ -32,4 +39,6 @@ def open_account_service(profile: Profile | None = None, *,
     def start() -> ProviderConfig:
         return provider_config(start_sandbox(home).issuer)
 
-    return AccountService(profile, local_providers=[LocalProvider(SANDBOX_NAME, start)])
+    sandbox = LocalProvider(SANDBOX_NAME, start, client_id=SANDBOX_CLIENT_ID,
+                            scopes=DEFAULT_SCOPES, aliases=("sandbox",))
+    return AccountService(profile, local_providers=[sandbox])

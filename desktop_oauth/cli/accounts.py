@@ -85,8 +85,8 @@ def accounts(args: argparse.Namespace, console: Console) -> int:
 def token(args: argparse.Namespace, console: Console) -> int:
     """Print a valid access token, and nothing else, on stdout."""
     service = open_service(console)
+    record = find(service, args.account)  # "no such account" before "no keyring"
     require_keyring(service, "read tokens")
-    record = find(service, args.account)
     view = service.usable_tokens(record.id, min_seconds=60.0)
     if view.notice:
         console.error(view.notice)

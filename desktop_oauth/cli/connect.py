@@ -20,11 +20,12 @@ from .service import open_service, require_keyring
 def connect(args: argparse.Namespace, console: Console) -> int:
     """Sign in at the provider in the browser; print the account and its scopes."""
     service = open_service(console)
+    # An unknown name fails first, before the keyring is asked or the network used.
+    name = service.provider_name(args.provider)
     require_keyring(service, "keep the account's tokens")
-    service.config.provider(args.provider)  # an unknown name fails before any network call
     # The port is held from here until the end (RFC 8252 §7.3), before any browser opens.
     attempt = service.begin_connect(
-        args.provider, scopes=scopes_of(args), deadline_seconds=args.timeout
+        name, scopes=scopes_of(args), deadline_seconds=args.timeout
     )
     try:
         view = _run(service, attempt, console, open_browser=not args.no_browser)

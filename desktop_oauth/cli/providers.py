@@ -194,7 +194,7 @@ def list_(service: AccountService, args: argparse.Namespace, console: Console) -
 
 def show(service: AccountService, args: argparse.Namespace, console: Console) -> int:
     """``provider show NAME``: everything about it, with the redirect URI to register."""
-    provider = service.config.provider(args.name)
+    provider = service.config.provider(service.provider_name(args.name))
     if args.json:
         console.json(_as_json(service, provider))
         return 0
@@ -236,7 +236,9 @@ def _preset_of(provider: ProviderConfig) -> Any:
 # -- remove / check -------------------------------------------------------------------
 def remove(service: AccountService, args: argparse.Namespace, console: Console) -> int:
     """``provider remove NAME``: the provider, its client secret and (if asked) its accounts."""
-    service.config.provider(args.name)
+    args.name = service.provider_name(args.name)
+    if service.is_built_in(args.name):
+        raise CliError("The built-in sandbox cannot be removed; it runs only while it is used.")
     accounts = [a for a in service.config.accounts if a.provider == args.name]
     if accounts and not args.forget_accounts:
         raise CliError(
@@ -255,7 +257,10 @@ def remove(service: AccountService, args: argparse.Namespace, console: Console) 
 
 def check(service: AccountService, args: argparse.Namespace, console: Console) -> int:
     """``provider check NAME``: the registration check, one finding per line."""
-    provider = service.config.provider(args.name)
+    name = service.provider_name(args.name)
+    # A built-in provider is started first, so that its real address is checked.
+    provider = service.resolve_provider(name) if service.is_built_in(name) \
+        else service.config.provider(name)
     try:
         from ..core.registration import check_registration
     except ImportError:

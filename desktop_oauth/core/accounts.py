@@ -65,6 +65,10 @@ class LocalProvider:
 
     name: str
     start: Callable[[], ProviderConfig]
+    #: Shown before it is started (client id, scopes), and short names for it.
+    client_id: str = ""
+    scopes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,13 +147,32 @@ class AccountService:
         """The configuration as last loaded or saved, built-in providers first."""
         with self._lock:
             saved = {p.name for p in self._config.providers}
-            local = tuple(ProviderConfig(name=name, issuer="(built in)", client_id="")
-                          for name in self._local if name not in saved)
+            local = tuple(ProviderConfig(name=p.name, issuer="(built in; starts on first use)",
+                                         client_id=p.client_id, scopes=p.scopes)
+                          for p in self._local.values() if p.name not in saved)
             return replace(self._config, providers=(*local, *self._config.providers))
 
     def is_built_in(self, name: str) -> bool:
         """Whether ``name`` is a provider the app runs itself."""
         return name in self._local
+
+    def provider_name(self, name: str) -> str:
+        """The provider a person means by ``name``: its exact name, the same ignoring
+        case, or a built-in provider's short name (``sandbox``).
+
+        Raises:
+            ConfigurationError: no provider is called that.
+        """
+        names = [p.name for p in self.config.providers]
+        if name in names:
+            return name
+        folded = name.casefold()
+        matches = [n for n in names if n.casefold() == folded]
+        matches += [p.name for p in self._local.values()
+                    if folded in (a.casefold() for a in p.aliases)]
+        if len(set(matches)) == 1:
+            return matches[0]
+        raise ConfigurationError(f"There is no provider called {name!r}.")
 
     def _modify(self, change: Callable[[Config], Config]) -> Config:
         """Apply ``change`` to the file as it is now on disk, under the profile's lock,

@@ -53,6 +53,11 @@ class AccountsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Accounts"))
+        self.emptyHint = QLabel("No account yet. Pick a provider above and press Connect: "
+                                "the sandbox needs no account anywhere.")
+        self.emptyHint.setObjectName("accountsEmptyHint")
+        self.emptyHint.setWordWrap(True)
+        layout.addWidget(self.emptyHint)
         layout.addWidget(self.accountsList, 1)
         layout.addLayout(buttons)
         self._records: dict[str, AccountRecord] = {}
@@ -62,6 +67,7 @@ class AccountsPanel(QWidget):
     def show_accounts(self, records: tuple[AccountRecord, ...], current: str | None) -> None:
         """List ``records`` with their states, keeping ``current`` selected."""
         self._records = {r.id: r for r in records}
+        self.emptyHint.setVisible(not records)
         now = time.time()
         self.accountsList.blockSignals(True)
         self.accountsList.clear()

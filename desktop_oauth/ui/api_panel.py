@@ -89,6 +89,7 @@ class ApiDataPanel(QGroupBox):
         tabs = QTabWidget()
         tabs.addTab(self.tree, "Tree")
         tabs.addTab(self.raw, "Raw")
+        self.offer_calls((), False)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.source)

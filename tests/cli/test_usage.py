@@ -77,3 +77,14 @@ def test_command_line_never_imports_qt(tmp_path: Path) -> None:
         assert "desktop_oauth.cli" in imported, result.stderr[-2000:]
         qt = [name for name in imported if name.split(".")[0] in ("PySide6", "shiboken6")]
         assert qt == [], f"{args} imported {qt}"
+
+
+def test_the_sandbox_answers_to_its_short_name(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "home")
+    shown = cli.ok("provider", "show", "sandbox")
+    assert "Sandbox (built in, no account needed)" in shown.stdout
+    assert "desktop-oauth" in shown.stdout  # its client id, known before it starts
+    removed = cli.run("provider", "remove", "Sandbox")
+    assert removed.returncode == 1 and "cannot be removed" in removed.error_line
+    unknown = cli.run("connect", "nosuch")
+    assert unknown.returncode == 1 and "no provider called 'nosuch'" in unknown.error_line
