@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .files import write_atomically
 from .provider import Endpoints, ProviderConfig
 
 SCHEMA_VERSION = 1
@@ -138,17 +137,7 @@ def save(path: Path, config: Config) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigurationError(
             f"The settings could not be saved to {path.parent} ({exc.strerror}). "

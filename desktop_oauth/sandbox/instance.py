@@ -16,12 +16,13 @@ import contextlib
 import http.client
 import json
 import logging
-import os
 import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from ..core.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,9 @@ class Settings:
 
     def save(self, folder: Path) -> None:
         """Write atomically (temporary file, then rename)."""
-        path = self.path(folder)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": SETTINGS_VERSION, "port": self.port,
-                                   "instance": self.instance}), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomically(self.path(folder), json.dumps(
+            {"version": SETTINGS_VERSION, "port": self.port, "instance": self.instance}
+        ).encode("utf-8"))
 
 
 class ServeLock:

@@ -8,7 +8,6 @@ after every restart and a client can pick the key from the JWKS by it.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import os
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from ..core.files import write_atomically
 from .errors import SandboxError
 
 ALGORITHM = "RS256"
@@ -74,20 +74,8 @@ class SigningKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        # Created 0600 from the first byte (no window where it is world-readable),
-        # written to a temporary name and renamed, so a crash leaves no half key.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(pem)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
+        # 0600 from the first byte, renamed into place: a crash leaves no half key.
+        write_atomically(path, pem)
         return cls(key)
 
     def jwks(self) -> dict[str, Any]:

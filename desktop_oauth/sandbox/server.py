@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # oauthlib logs codes and tokens at DEBUG; keep it quiet whatever the root level.
 logging.getLogger("oauthlib").setLevel(logging.WARNING)
 
-HOST = "127.0.0.1"  # never 0.0.0.0: nothing off this computer may reach the sandbox
+HOST = "127.0.0.1"  # never the wildcard address: nothing off this computer may reach it
 MAX_BODY = 64 * 1024
 #: API calls allowed per user, and the window they are counted in (seconds).
 DEFAULT_RATE_LIMIT: tuple[int, float] = (60, 60.0)
