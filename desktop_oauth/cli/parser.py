@@ -19,6 +19,7 @@ $DESKTOP_OAUTH_HOME when it is set."""
 
 EPILOG = """\
 examples:
+  desktop-oauth connect sandbox        # the built-in provider: no account needed
   desktop-oauth provider add work --issuer https://id.example.com --client-id my-app
   desktop-oauth provider add gh --preset github --client-id Iv1.abc --client-secret-stdin
   desktop-oauth connect work
