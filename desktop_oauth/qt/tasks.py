@@ -97,11 +97,6 @@ class TaskRunner:
         threading.Thread(target=_call, args=(relay, task_id, work),
                          name="desktop-oauth-task", daemon=True).start()
 
-    @property
-    def pending(self) -> int:
-        """How many calls have not reported back yet."""
-        return len(self._mine)
-
     def close(self) -> None:
         """Drop the callbacks of every call still running."""
         with self._relay.lock:

@@ -17,7 +17,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from . import device
 from .catalog import CLIENTS, SCOPES
 from .context import Context
-from .pages import UserChoice, consent_page, error_page, login_page
+from .pages import UserChoice, consent_page, csrf_refused_page, error_page, login_page
 from .sessions import BrowserSession, Interaction
 from .web import WebRequest, WebResponse, redirect, single
 
@@ -99,9 +99,7 @@ def login_submit(ctx: Context, request: WebRequest, session: BrowserSession) -> 
     """POST /login: sign in as the chosen user, then go on."""
     form = request.form()
     if not ctx.sessions.csrf_ok(session, single(form, "csrf_token")):
-        return error_page("Please try again",
-                          "This form was open too long or came from elsewhere. Reload the "
-                          "page and try again.", 403)
+        return csrf_refused_page()
     user = ctx.store.user(single(form, "user"))
     if user is None:
         return error_page("Unknown user", "Choose one of the users listed.")
@@ -139,9 +137,7 @@ def consent_submit(ctx: Context, request: WebRequest, session: BrowserSession) -
     """POST /consent: Allow (with the ticked scopes) or Deny."""
     form = request.form()
     if not ctx.sessions.csrf_ok(session, single(form, "csrf_token")):
-        return error_page("Please try again",
-                          "This form was open too long or came from elsewhere. Reload the "
-                          "page and try again.", 403)
+        return csrf_refused_page()
     interaction = ctx.sessions.interaction(session, single(form, "interaction"))
     if interaction is None:
         return error_page("Sign-in expired", _EXPIRED)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from .catalog import CLIENTS, SCOPES
 from .context import Context
-from .pages import Connection, connections_page, error_page
+from .pages import Connection, connections_page, csrf_refused_page, error_page
 from .sessions import BrowserSession
 from .web import WebRequest, WebResponse, redirect, single
 
@@ -45,9 +45,7 @@ def remove(ctx: Context, request: WebRequest, session: BrowserSession) -> WebRes
     """POST /connections: revoke one application's access."""
     form = request.form()
     if not ctx.sessions.csrf_ok(session, single(form, "csrf_token")):
-        return error_page("Please try again",
-                          "This form was open too long or came from elsewhere. Reload the "
-                          "page and try again.", 403)
+        return csrf_refused_page()
     if session.user_id is None:
         return redirect("/login?" + urlencode({"next": "/connections"}))
     client_id = single(form, "client_id")

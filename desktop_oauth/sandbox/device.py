@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from .catalog import CLIENTS
 from .context import Context
 from .device_codes import normalise_user_code
-from .pages import device_done_page, device_page, error_page
+from .pages import csrf_refused_page, device_done_page, device_page, error_page
 from .sessions import BrowserSession, Interaction
 from .web import WebRequest, WebResponse, redirect, single
 
@@ -35,9 +35,7 @@ def device_submit(ctx: Context, request: WebRequest, session: BrowserSession) ->
     form = request.form()
     typed = (single(form, "user_code") or "")[:32]
     if not ctx.sessions.csrf_ok(session, single(form, "csrf_token")):
-        return error_page("Please try again",
-                          "This form was open too long or came from elsewhere. Reload the "
-                          "page and try again.", 403)
+        return csrf_refused_page()
     if session.user_id is None:
         return _login_first(typed)
     if session.failed_user_codes >= MAX_WRONG_CODES:

@@ -190,6 +190,13 @@ def error_page(title: str, message: str, status: int = 400) -> WebResponse:
                   status)
 
 
+def csrf_refused_page() -> WebResponse:
+    """A form whose CSRF token does not match: stale, or posted from another site."""
+    return error_page("Please try again",
+                      "This form was open too long or came from elsewhere. Reload the "
+                      "page and try again.", 403)
+
+
 def home_page(issuer: str) -> WebResponse:
     return render("sandbox-home", "Sandbox provider", (
         f"<p>An OpenID provider for trying things out, at <code>{esc(issuer)}</code>.</p>"

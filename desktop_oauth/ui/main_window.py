@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt
@@ -318,6 +319,4 @@ class MainWindow(QMainWindow):
 
 
 def _with_record(view: AccountView, record: AccountRecord) -> AccountView:
-    from dataclasses import replace
-
     return replace(view, record=record)
