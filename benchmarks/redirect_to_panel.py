@@ -74,9 +74,17 @@ class Person:
         interaction = INTERACTION.search(consent.text)
         assert csrf and interaction, consent.text[:500]
         scopes = re.findall(r'name="scope" value="([^"]+)"', consent.text)
-        answer = web.post(f"{base}/consent", data={
-            "csrf_token": csrf.group(1), "interaction": interaction.group(1),
-            "scope": scopes, "decision": "allow"}, allow_redirects=False, timeout=10)
+        answer = web.post(
+            f"{base}/consent",
+            data={
+                "csrf_token": csrf.group(1),
+                "interaction": interaction.group(1),
+                "scope": scopes,
+                "decision": "allow",
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
         redirect = answer.headers["Location"]
         self.sent_redirect = time.perf_counter()
         requests.get(redirect, timeout=10)
@@ -131,10 +139,14 @@ def main() -> None:
             apps.append(total - provider)
     controller.shutdown()
     print(f"runs: {args.runs}")
-    print(f"redirect -> token panel: median {statistics.median(totals) * 1000:.1f} ms "
-          f"(max {max(totals) * 1000:.1f})")
-    print(f"of which the app's own:  median {statistics.median(apps) * 1000:.1f} ms "
-          f"(max {max(apps) * 1000:.1f})   bar: 50 ms plus the provider's time")
+    print(
+        f"redirect -> token panel: median {statistics.median(totals) * 1000:.1f} ms "
+        f"(max {max(totals) * 1000:.1f})"
+    )
+    print(
+        f"of which the app's own:  median {statistics.median(apps) * 1000:.1f} ms "
+        f"(max {max(apps) * 1000:.1f})   bar: 50 ms plus the provider's time"
+    )
 
 
 def wait(app: QApplication, done: Any, timeout: float = 30.0) -> None:

@@ -51,8 +51,13 @@ print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss /
 
 def run(code: str, env: dict[str, str]) -> tuple[float, float]:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,  # noqa: S603
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     elapsed = time.perf_counter() - started
     return elapsed, json.loads(out.strip().splitlines()[-1])["rss_mb"]
 
@@ -71,8 +76,10 @@ def main() -> None:
     for name, samples in results.items():
         medians[name] = statistics.median(s[0] for s in samples)
         rss = max(s[1] for s in samples)
-        print(f"{name:5s} first paint: median {medians[name] * 1000:6.1f} ms  "
-              f"(min {min(s[0] for s in samples) * 1000:.1f}), peak RSS {rss:.1f} MB")
+        print(
+            f"{name:5s} first paint: median {medians[name] * 1000:6.1f} ms  "
+            f"(min {min(s[0] for s in samples) * 1000:.1f}), peak RSS {rss:.1f} MB"
+        )
     print(f"ratio app / bare: {medians['app'] / medians['bare']:.2f}  (bar: 1.30)")
 
 

@@ -22,8 +22,9 @@ from .sandbox import (
 SandboxStarter = Callable[[Path], Sandbox]
 
 
-def open_account_service(profile: Profile | None = None, *,
-                         start_sandbox: SandboxStarter = ensure_running) -> AccountService:
+def open_account_service(
+    profile: Profile | None = None, *, start_sandbox: SandboxStarter = ensure_running
+) -> AccountService:
     """The account service of ``profile`` (by default the environment's).
 
     The sandbox is listed from the first launch; it starts, or is found in
@@ -39,6 +40,11 @@ def open_account_service(profile: Profile | None = None, *,
     def start() -> ProviderConfig:
         return provider_config(start_sandbox(home).issuer)
 
-    sandbox = LocalProvider(SANDBOX_NAME, start, client_id=SANDBOX_CLIENT_ID,
-                            scopes=DEFAULT_SCOPES, aliases=("sandbox",))
+    sandbox = LocalProvider(
+        SANDBOX_NAME,
+        start,
+        client_id=SANDBOX_CLIENT_ID,
+        scopes=DEFAULT_SCOPES,
+        aliases=("sandbox",),
+    )
     return AccountService(profile, local_providers=[sandbox])

@@ -18,9 +18,7 @@ def find(service: AccountService, query: str) -> AccountRecord:
     try:
         return service.find_account(query)
     except AmbiguousAccountError as exc:
-        names = ", ".join(
-            f"{qualified_name(r)} ({r.display_name})" for r in exc.candidates
-        )
+        names = ", ".join(f"{qualified_name(r)} ({r.display_name})" for r in exc.candidates)
         raise CliError(
             f"{query!r} matches {len(exc.candidates)} accounts: {names}. "
             "Name one as PROVIDER:SUBJECT."
@@ -67,14 +65,23 @@ def accounts(args: argparse.Namespace, console: Console) -> int:
         console.json([_status_json(s) for s in statuses])
         return 0
     if not statuses:
-        console.print("No account is connected yet. Connect one with: "
-                      "desktop-oauth connect PROVIDER")
+        console.print(
+            "No account is connected yet. Connect one with: desktop-oauth connect PROVIDER"
+        )
         return 0
     now = time.time()
     console.table(
         ("NAME", "PROVIDER", "STATE", "EXPIRES", "SCOPES"),
-        [(s.record.display_name, s.record.provider, s.state, _expiry(s, now),
-          " ".join(s.record.granted_scopes)) for s in statuses],
+        [
+            (
+                s.record.display_name,
+                s.record.provider,
+                s.state,
+                _expiry(s, now),
+                " ".join(s.record.granted_scopes),
+            )
+            for s in statuses
+        ],
     )
     for status in statuses:
         if status.detail and status.state != "connected":
@@ -93,12 +100,14 @@ def token(args: argparse.Namespace, console: Console) -> int:
     tokens = view.tokens
     assert tokens is not None
     if args.json:
-        console.json({
-            "access_token": tokens.access_token,
-            "token_type": tokens.token_type,
-            "expires_at": int(tokens.expires_at) if tokens.expires_at is not None else None,
-            "scope": " ".join(tokens.granted_scopes),
-        })
+        console.json(
+            {
+                "access_token": tokens.access_token,
+                "token_type": tokens.token_type,
+                "expires_at": int(tokens.expires_at) if tokens.expires_at is not None else None,
+                "scope": " ".join(tokens.granted_scopes),
+            }
+        )
     else:
         console.print(tokens.access_token)
     return 0

@@ -24,9 +24,7 @@ def connect(args: argparse.Namespace, console: Console) -> int:
     name = service.provider_name(args.provider)
     require_keyring(service, "keep the account's tokens")
     # The port is held from here until the end (RFC 8252 §7.3), before any browser opens.
-    attempt = service.begin_connect(
-        name, scopes=scopes_of(args), deadline_seconds=args.timeout
-    )
+    attempt = service.begin_connect(name, scopes=scopes_of(args), deadline_seconds=args.timeout)
     try:
         view = _run(service, attempt, console, open_browser=not args.no_browser)
     finally:
@@ -56,8 +54,7 @@ def _run(
     worker = threading.Thread(target=finish, name="desktop-oauth-connect", daemon=True)
     worker.start()
     if open_browser:
-        console.info("Waiting for you in the browser… (sign in and approve there; "
-                      "Ctrl-C cancels)")
+        console.info("Waiting for you in the browser… (sign in and approve there; Ctrl-C cancels)")
         _open_in_background(attempt.url, lambda: _show_link(console, attempt.url, failed=True))
     else:
         _show_link(console, attempt.url, failed=False)
@@ -79,16 +76,19 @@ def _run(
 
 def _show_link(console: Console, url: str, *, failed: bool) -> None:
     if failed:
-        console.info("No browser could be opened. Open this link in your browser to sign in; "
-                     "desktop-oauth keeps waiting (Ctrl-C cancels):")
+        console.info(
+            "No browser could be opened. Open this link in your browser to sign in; "
+            "desktop-oauth keeps waiting (Ctrl-C cancels):"
+        )
     else:
-        console.info("Open this link in your browser to sign in; desktop-oauth waits for the "
-                     "answer (Ctrl-C cancels):")
+        console.info(
+            "Open this link in your browser to sign in; desktop-oauth waits for the "
+            "answer (Ctrl-C cancels):"
+        )
     console.info(f"  {url}")
 
 
-def can_open_browser(environ: Mapping[str, str] = os.environ,
-                     platform: str = sys.platform) -> bool:
+def can_open_browser(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> bool:
     """Whether ``webbrowser`` can reach a graphical browser here.
 
     Without a display (an SSH session), webbrowser would start a text browser in

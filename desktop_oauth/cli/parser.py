@@ -66,29 +66,42 @@ def _seconds(value: str) -> float:
 
 def _add_scopes(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument(
-        "--scope", dest="scopes", metavar="S", nargs="+", action="extend",
-        type=_scope, default=None, help=help_text,
+        "--scope",
+        dest="scopes",
+        metavar="S",
+        nargs="+",
+        action="extend",
+        type=_scope,
+        default=None,
+        help=help_text,
     )
 
 
 def build_parser() -> OneLineParser:
     """The whole command line; each command's ``handler`` names its function."""
     parser = OneLineParser(
-        prog=APP_NAME, description=DESCRIPTION, epilog=EPILOG,
+        prog=APP_NAME,
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    gui = commands.add_parser("gui", help="open the window (the default)",
-                              description="Open the desktop-oauth window.")
-    gui.add_argument("--connect", metavar="PROVIDER",
-                     help="start connecting an account at PROVIDER once the window is up")
+    gui = commands.add_parser(
+        "gui", help="open the window (the default)", description="Open the desktop-oauth window."
+    )
+    gui.add_argument(
+        "--connect",
+        metavar="PROVIDER",
+        help="start connecting an account at PROVIDER once the window is up",
+    )
 
     _add_provider_commands(commands)
 
     connect = commands.add_parser(
-        "connect", help="connect an account: sign in at the provider in your browser",
+        "connect",
+        help="connect an account: sign in at the provider in your browser",
         description=(
             "Connect an account at PROVIDER. Your browser opens the provider's sign-in and "
             "consent page; the answer comes back to http://127.0.0.1:<port>/callback on this "
@@ -97,35 +110,50 @@ def build_parser() -> OneLineParser:
     )
     connect.add_argument("provider", metavar="PROVIDER")
     _add_scopes(connect, "scopes to ask for this time (default: the provider's)")
-    connect.add_argument("--no-browser", action="store_true",
-                         help="do not open a browser: print the link to open, then wait")
-    connect.add_argument("--timeout", type=_seconds, default=300.0, metavar="SECONDS",
-                         help="how long to wait for you in the browser (default 300)")
+    connect.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser: print the link to open, then wait",
+    )
+    connect.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for you in the browser (default 300)",
+    )
 
     accounts = commands.add_parser(
-        "accounts", help="list connected accounts and their state",
+        "accounts",
+        help="list connected accounts and their state",
         description=(
             "List the connected accounts: name, provider, state (connected, expired, needs "
             "sign-in again, revoked) and granted scopes."
         ),
     )
     accounts.add_argument("--json", action="store_true", help="print JSON")
-    accounts.add_argument("--check", action="store_true",
-                          help="ask each provider whether it still accepts the access token")
+    accounts.add_argument(
+        "--check",
+        action="store_true",
+        help="ask each provider whether it still accepts the access token",
+    )
 
     token = commands.add_parser(
-        "token", help="print a valid access token (for scripts)",
+        "token",
+        help="print a valid access token (for scripts)",
         description=(
             "Print a currently valid access token of ACCOUNT on stdout, and nothing else. "
             "A token that expires within 60 seconds is refreshed first."
         ),
     )
     token.add_argument("account", metavar="ACCOUNT")
-    token.add_argument("--json", action="store_true",
-                       help="print {access_token, token_type, expires_at, scope}")
+    token.add_argument(
+        "--json", action="store_true", help="print {access_token, token_type, expires_at, scope}"
+    )
 
     revoke = commands.add_parser(
-        "revoke", help="revoke an account's access at the provider and forget it here",
+        "revoke",
+        help="revoke an account's access at the provider and forget it here",
         description=(
             "Revoke ACCOUNT's tokens at the provider (RFC 7009) and forget the account here. "
             "The local tokens are deleted even when the provider does not confirm; the exit "
@@ -138,14 +166,17 @@ def build_parser() -> OneLineParser:
 
 def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) -> None:
     provider = commands.add_parser(
-        "provider", help="add, list, show, remove or check providers",
+        "provider",
+        help="add, list, show, remove or check providers",
         description="Manage the providers accounts are connected at.",
     )
-    sub = provider.add_subparsers(dest="provider_command", metavar="ACTION", title="actions",
-                                  required=True)
+    sub = provider.add_subparsers(
+        dest="provider_command", metavar="ACTION", title="actions", required=True
+    )
 
     add = sub.add_parser(
-        "add", help="add a provider",
+        "add",
+        help="add a provider",
         usage=(
             f"{APP_NAME} provider add NAME (--issuer URL | --preset KEY | --authorize-url URL "
             "--token-url URL [--userinfo-url URL] [--revocation-url URL]) --client-id ID "
@@ -161,36 +192,48 @@ def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) 
     add.add_argument("name", metavar="NAME", help="a short name for the provider")
     source = add.add_mutually_exclusive_group(required=True)
     source.add_argument("--issuer", metavar="URL", help="the OpenID provider's issuer URL")
-    source.add_argument("--preset", metavar="KEY",
-                        help="a well-known provider: github, google, microsoft, gitlab")
+    source.add_argument(
+        "--preset", metavar="KEY", help="a well-known provider: github, google, microsoft, gitlab"
+    )
     source.add_argument("--authorize-url", metavar="URL", help="the authorization endpoint")
     add.add_argument("--token-url", metavar="URL", help="the token endpoint")
     add.add_argument("--userinfo-url", metavar="URL", help="the userinfo endpoint")
     add.add_argument("--revocation-url", metavar="URL", help="the RFC 7009 revocation endpoint")
-    add.add_argument("--client-id", required=True, metavar="ID",
-                     help="the client id registered at the provider")
     add.add_argument(
-        "--client-secret-stdin", action="store_true",
+        "--client-id", required=True, metavar="ID", help="the client id registered at the provider"
+    )
+    add.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
         help="read the client secret from stdin (it is kept in the keyring, never in a file)",
     )
-    _add_scopes(add, "scopes to ask for (default: openid profile email, plus offline_access "
-                     "where the provider offers it; a preset's own)")
-    add.add_argument("--tenant", metavar="TENANT",
-                     help="microsoft preset: common, organizations, consumers or a tenant id")
-    add.add_argument("--server", metavar="URL",
-                     help="gitlab preset: the address of a self-managed GitLab")
+    _add_scopes(
+        add,
+        "scopes to ask for (default: openid profile email, plus offline_access "
+        "where the provider offers it; a preset's own)",
+    )
+    add.add_argument(
+        "--tenant",
+        metavar="TENANT",
+        help="microsoft preset: common, organizations, consumers or a tenant id",
+    )
+    add.add_argument(
+        "--server", metavar="URL", help="gitlab preset: the address of a self-managed GitLab"
+    )
 
     listing = sub.add_parser("list", help="list the providers")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
     show = sub.add_parser(
-        "show", help="show a provider and the redirect URI to register there",
+        "show",
+        help="show a provider and the redirect URI to register there",
     )
     show.add_argument("name", metavar="NAME")
     show.add_argument("--json", action="store_true", help="print JSON")
 
     remove = sub.add_parser(
-        "remove", help="remove a provider and its client secret",
+        "remove",
+        help="remove a provider and its client secret",
         description=(
             "Remove a provider and its client secret. Refused while accounts are connected "
             "through it, unless --forget-accounts (which deletes their tokens here without "
@@ -198,11 +241,15 @@ def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) 
         ),
     )
     remove.add_argument("name", metavar="NAME")
-    remove.add_argument("--forget-accounts", action="store_true",
-                        help="also forget its accounts here (without revoking them)")
+    remove.add_argument(
+        "--forget-accounts",
+        action="store_true",
+        help="also forget its accounts here (without revoking them)",
+    )
 
     check = sub.add_parser(
-        "check", help="check the provider's metadata and the client registration",
+        "check",
+        help="check the provider's metadata and the client registration",
         description=(
             "Check that the provider works with this app: the redirect URI to register, "
             "PKCE S256, iss in the authorization response, revocation and userinfo "

@@ -55,7 +55,8 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
     if provider.has_client_secret and secret is None:
         raise CliError(
             "This provider needs the client secret too: pass --client-secret-stdin and "
-            "give it on stdin.", 2,
+            "give it on stdin.",
+            2,
         )
     if secret is not None:
         require_keyring(service, "keep the client secret")
@@ -71,7 +72,10 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
 
 
 def _from_issuer(
-    service: AccountService, name: str, issuer: str, client_id: str,
+    service: AccountService,
+    name: str,
+    issuer: str,
+    client_id: str,
     scopes: tuple[str, ...] | None,
 ) -> ProviderConfig:
     # Fails with a sentence: unreachable, a web page instead of JSON, another
@@ -103,8 +107,11 @@ def _from_preset(
     except ImportError:
         raise CliError("Provider presets are not available yet in this version.") from None
     provider = preset_provider(
-        args.preset.strip().lower(), client_id=client_id, tenant=args.tenant,
-        base_url=args.server, name=name,
+        args.preset.strip().lower(),
+        client_id=client_id,
+        tenant=args.tenant,
+        base_url=args.server,
+        name=name,
     )
     return replace(provider, scopes=scopes) if scopes is not None else provider
 
@@ -122,8 +129,9 @@ def _from_endpoints(
     parts = urlsplit(endpoints.authorization)
     # A plain OAuth 2.0 provider has no issuer identifier; its origin names it.
     issuer = f"{parts.scheme}://{parts.netloc}"
-    return ProviderConfig(name=name, issuer=issuer, client_id=client_id,
-                          scopes=scopes or (), endpoints=endpoints)
+    return ProviderConfig(
+        name=name, issuer=issuer, client_id=client_id, scopes=scopes or (), endpoints=endpoints
+    )
 
 
 def _read_client_secret() -> str:
@@ -159,8 +167,12 @@ def _as_json(service: AccountService, provider: ProviderConfig) -> dict[str, Any
     endpoints = None
     if provider.endpoints is not None:
         e = provider.endpoints
-        endpoints = {"authorization": e.authorization, "token": e.token,
-                     "userinfo": e.userinfo, "revocation": e.revocation}
+        endpoints = {
+            "authorization": e.authorization,
+            "token": e.token,
+            "userinfo": e.userinfo,
+            "revocation": e.revocation,
+        }
     return {
         "name": provider.name,
         "built_in": service.is_built_in(provider.name),
@@ -185,9 +197,15 @@ def list_(service: AccountService, args: argparse.Namespace, console: Console) -
         return 0
     console.table(
         ("NAME", "ISSUER", "CLIENT ID", "ACCOUNTS"),
-        [(p.name, p.issuer, p.client_id,
-          str(sum(1 for a in service.config.accounts if a.provider == p.name)))
-         for p in providers],
+        [
+            (
+                p.name,
+                p.issuer,
+                p.client_id,
+                str(sum(1 for a in service.config.accounts if a.provider == p.name)),
+            )
+            for p in providers
+        ],
     )
     return 0
 
@@ -202,8 +220,12 @@ def show(service: AccountService, args: argparse.Namespace, console: Console) ->
         ("Name", provider.name),
         ("Issuer", provider.issuer),
         ("Client id", provider.client_id),
-        ("Client secret", "kept in the system keyring" if provider.has_client_secret
-         else "none (public client; PKCE protects the sign-in)"),
+        (
+            "Client secret",
+            "kept in the system keyring"
+            if provider.has_client_secret
+            else "none (public client; PKCE protects the sign-in)",
+        ),
         ("Scopes", " ".join(provider.scopes) or "(none)"),
         ("Redirect URI", _redirect_uri(provider)),
     ]
@@ -211,12 +233,15 @@ def show(service: AccountService, args: argparse.Namespace, console: Console) ->
         rows.append(("Endpoints", f"discovered from {provider.issuer} on use"))
     else:
         e = provider.endpoints
-        rows += [("Authorization", e.authorization), ("Token", e.token),
-                 ("Userinfo", e.userinfo or "(none)"), ("Revocation", e.revocation or "(none)")]
+        rows += [
+            ("Authorization", e.authorization),
+            ("Token", e.token),
+            ("Userinfo", e.userinfo or "(none)"),
+            ("Revocation", e.revocation or "(none)"),
+        ]
     preset = _preset_of(provider)
     if preset is not None:
-        rows.append(("Register at", preset.register_url.replace("{client_id}",
-                                                                 provider.client_id)))
+        rows.append(("Register at", preset.register_url.replace("{client_id}", provider.client_id)))
     accounts = [a.display_name for a in service.config.accounts if a.provider == provider.name]
     rows.append(("Accounts", ", ".join(accounts) or "(none)"))
     width = max(len(label) for label, _ in rows)
@@ -259,8 +284,11 @@ def check(service: AccountService, args: argparse.Namespace, console: Console) -
     """``provider check NAME``: the registration check, one finding per line."""
     name = service.provider_name(args.name)
     # A built-in provider is started first, so that its real address is checked.
-    provider = service.resolve_provider(name) if service.is_built_in(name) \
+    provider = (
+        service.resolve_provider(name)
+        if service.is_built_in(name)
         else service.config.provider(name)
+    )
     try:
         from ..core.registration import check_registration
     except ImportError:
@@ -268,8 +296,12 @@ def check(service: AccountService, args: argparse.Namespace, console: Console) -
     findings = check_registration(service.session, provider)
     problems = sum(1 for f in findings if f.level == "problem")
     if args.json:
-        console.json([{"level": f.level, "topic": f.topic, "message": f.message,
-                       "action": f.action} for f in findings])
+        console.json(
+            [
+                {"level": f.level, "topic": f.topic, "message": f.message, "action": f.action}
+                for f in findings
+            ]
+        )
         return 1 if problems else 0
     for finding in findings:
         console.print(f"{finding.level.upper():<8} {finding.message}")

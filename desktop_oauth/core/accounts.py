@@ -147,9 +147,16 @@ class AccountService:
         """The configuration as last loaded or saved, built-in providers first."""
         with self._lock:
             saved = {p.name for p in self._config.providers}
-            local = tuple(ProviderConfig(name=p.name, issuer="(built in; starts on first use)",
-                                         client_id=p.client_id, scopes=p.scopes)
-                          for p in self._local.values() if p.name not in saved)
+            local = tuple(
+                ProviderConfig(
+                    name=p.name,
+                    issuer="(built in; starts on first use)",
+                    client_id=p.client_id,
+                    scopes=p.scopes,
+                )
+                for p in self._local.values()
+                if p.name not in saved
+            )
             return replace(self._config, providers=(*local, *self._config.providers))
 
     def is_built_in(self, name: str) -> bool:
@@ -168,8 +175,9 @@ class AccountService:
             return name
         folded = name.casefold()
         matches = [n for n in names if n.casefold() == folded]
-        matches += [p.name for p in self._local.values()
-                    if folded in (a.casefold() for a in p.aliases)]
+        matches += [
+            p.name for p in self._local.values() if folded in (a.casefold() for a in p.aliases)
+        ]
         if len(set(matches)) == 1:
             return matches[0]
         raise ConfigurationError(f"There is no provider called {name!r}.")
@@ -187,8 +195,9 @@ class AccountService:
             return new
 
     # -- providers ----------------------------------------------------------------------
-    def add_provider(self, provider: ProviderConfig, client_secret: str | None = None, *,
-                     check: bool = True) -> ProviderConfig:
+    def add_provider(
+        self, provider: ProviderConfig, client_secret: str | None = None, *, check: bool = True
+    ) -> ProviderConfig:
         """Add (or replace) a provider; its client secret goes to the keyring only.
 
         Args:
@@ -232,9 +241,13 @@ class AccountService:
         for record in accounts:
             self.store.delete(record.id)
         self.store.delete_client_secret(name)
-        self._modify(lambda c: replace(
-            c, providers=tuple(p for p in c.providers if p.name != name),
-            accounts=tuple(a for a in c.accounts if a.provider != name)))
+        self._modify(
+            lambda c: replace(
+                c,
+                providers=tuple(p for p in c.providers if p.name != name),
+                accounts=tuple(a for a in c.accounts if a.provider != name),
+            )
+        )
         with self._lock:
             self._resolved.pop(name, None)
         return accounts
@@ -282,7 +295,10 @@ class AccountService:
 
     # -- connecting ---------------------------------------------------------------------
     def begin_connect(
-        self, name: str, *, scopes: Sequence[str] | None = None,
+        self,
+        name: str,
+        *,
+        scopes: Sequence[str] | None = None,
         deadline_seconds: float = 300.0,
     ) -> ConnectAttempt:
         """Resolve the provider and hold a loopback port for a new connection.
@@ -297,8 +313,13 @@ class AccountService:
         provider = self.resolve_provider(name)
         if scopes:
             provider = replace(provider, scopes=tuple(scopes))
-        return ConnectAttempt(provider, self.session, deadline_seconds=deadline_seconds,
-                              client_secret=self._secret_for(provider), clock=self._clock)
+        return ConnectAttempt(
+            provider,
+            self.session,
+            deadline_seconds=deadline_seconds,
+            client_secret=self._secret_for(provider),
+            clock=self._clock,
+        )
 
     def save_connection(self, result: ConnectResult) -> AccountView:
         """Store the tokens (keyring) and the account's metadata (config file).
@@ -313,8 +334,10 @@ class AccountService:
         except TokenStoreError as exc:
             notice = f"{exc} The tokens are kept until the app closes."
         if not self.store.persistent:
-            notice = ("No secure keyring is available, so tokens are kept only until the "
-                      "app closes. Nothing was written to disk.")
+            notice = (
+                "No secure keyring is available, so tokens are kept only until the "
+                "app closes. Nothing was written to disk."
+            )
         self._modify(lambda c: c.with_account(view.record))
         return replace(view, notice=notice)
 
@@ -408,11 +431,15 @@ class AccountService:
                 result = self._call(record, tokens, url)
             except ApiAuthError:
                 self._mark(account_id, NEEDS_SIGNIN, "The provider refused a fresh token too.")
-                raise ApiAuthError("The provider refused the token even after a refresh; "
-                                   "sign in again.") from None
+                raise ApiAuthError(
+                    "The provider refused the token even after a refresh; sign in again."
+                ) from None
         if url is None:
-            self._modify(lambda c: c.with_account(replace(self._record_in(c, account_id),
-                                                          last_data=result.data)))
+            self._modify(
+                lambda c: c.with_account(
+                    replace(self._record_in(c, account_id), last_data=result.data)
+                )
+            )
         return result
 
     def _call(self, record: AccountRecord, tokens: TokenSet, url: str | None) -> ApiResult:
@@ -428,8 +455,9 @@ class AccountService:
         provider = self.resolve_provider(record.provider)
         if provider.endpoints is None or not provider.endpoints.userinfo:
             raise ConfigurationError(f"{provider.name} has no userinfo endpoint.")
-        return call_api(self.session, provider.endpoints.userinfo, tokens.access_token,
-                        "userinfo endpoint")
+        return call_api(
+            self.session, provider.endpoints.userinfo, tokens.access_token, "userinfo endpoint"
+        )
 
     def usable_tokens(self, account_id: str, *, min_seconds: float = 60.0) -> AccountView:
         """Tokens whose access token stays valid ``min_seconds`` more, refreshing first
@@ -451,8 +479,10 @@ class AccountService:
         if not tokens.refresh_token:
             if not _expires_within(tokens, 0.0, now):
                 return AccountView(record, tokens, _claims_of(tokens))
-            raise TokenError("The access token has expired and this account holds no refresh "
-                             "token; connect it again.")
+            raise TokenError(
+                "The access token has expired and this account holds no refresh "
+                "token; connect it again."
+            )
         try:
             return self.refresh(account_id, unless_valid_for=min_seconds)
         except InvalidGrantError:
@@ -460,8 +490,12 @@ class AccountService:
         except TokenError as exc:
             if _expires_within(tokens, 0.0, self._clock()):
                 raise
-            return AccountView(record, tokens, _claims_of(tokens), notice=(
-                f"{exc} The current access token is still valid for a short while."))
+            return AccountView(
+                record,
+                tokens,
+                _claims_of(tokens),
+                notice=(f"{exc} The current access token is still valid for a short while."),
+            )
 
     def refresh(self, account_id: str, *, unless_valid_for: float | None = None) -> AccountView:
         """Use the refresh token for a new access token (RFC 6749 §6).
@@ -482,63 +516,94 @@ class AccountService:
             provider = self.resolve_provider(record.provider)
             old = self._tokens(account_id)
             if unless_valid_for is not None and not _expires_within(
-                    old, unless_valid_for, self._clock()):
+                old, unless_valid_for, self._clock()
+            ):
                 return AccountView(record, old, _claims_of(old))
             if not old.refresh_token:
                 raise TokenError("This account holds no refresh token; connect it again.")
             assert provider.endpoints is not None
             try:
                 data = post_token_request(
-                    self.session, provider.endpoints.token,
-                    refresh_body(provider.client_id, old.refresh_token), provider.client_id,
+                    self.session,
+                    provider.endpoints.token,
+                    refresh_body(provider.client_id, old.refresh_token),
+                    provider.client_id,
                     self._secret_for(provider),
                 )
             except InvalidGrantError:
                 with contextlib.suppress(TokenStoreError):
                     self.store.delete(account_id)
-                self._mark(account_id, NEEDS_SIGNIN,
-                           "The provider no longer accepts the refresh token.",
-                           last_refresh=self._when("refused: sign in again"))
+                self._mark(
+                    account_id,
+                    NEEDS_SIGNIN,
+                    "The provider no longer accepts the refresh token.",
+                    last_refresh=self._when("refused: sign in again"),
+                )
                 raise
             except TokenError as exc:
                 self._mark(account_id, None, last_refresh=self._when(f"failed: {exc}"))
                 raise
             new = old.merged_after_refresh(
-                TokenSet.from_response(data, record.granted_scopes, self._clock()))
+                TokenSet.from_response(data, record.granted_scopes, self._clock())
+            )
             if isinstance(data.get("id_token"), str):
                 try:
                     self._check_refreshed_id_token(provider, record, data["id_token"])
                 except IdTokenError as exc:
                     with contextlib.suppress(TokenStoreError):
                         self.store.delete(account_id)
-                    self._mark(account_id, NEEDS_SIGNIN, str(exc),
-                               last_refresh=self._when("refused: the new id_token failed"))
+                    self._mark(
+                        account_id,
+                        NEEDS_SIGNIN,
+                        str(exc),
+                        last_refresh=self._when("refused: the new id_token failed"),
+                    )
                     raise
             notice = ""
             try:
                 self.store.save(account_id, new)
             except TokenStoreError as exc:
                 notice = f"{exc} The new tokens are kept until the app closes."
-            updated = self._modify(lambda c: c.with_account(replace(
-                self._record_in(c, account_id), granted_scopes=new.granted_scopes,
-                expires_at=new.expires_at, has_refresh_token=new.refresh_token is not None,
-                refreshed_at=new.obtained_at, last_refresh=self._when("ok"))))
-            return AccountView(self._record_in(updated, account_id), new, _claims_of(new),
-                               None, notice)
+            updated = self._modify(
+                lambda c: c.with_account(
+                    replace(
+                        self._record_in(c, account_id),
+                        granted_scopes=new.granted_scopes,
+                        expires_at=new.expires_at,
+                        has_refresh_token=new.refresh_token is not None,
+                        refreshed_at=new.obtained_at,
+                        last_refresh=self._when("ok"),
+                    )
+                )
+            )
+            return AccountView(
+                self._record_in(updated, account_id), new, _claims_of(new), None, notice
+            )
 
-    def _check_refreshed_id_token(self, provider: ProviderConfig, record: AccountRecord,
-                                  id_token: str) -> None:
+    def _check_refreshed_id_token(
+        self, provider: ProviderConfig, record: AccountRecord, id_token: str
+    ) -> None:
         """OIDC Core §12.2: an id_token from a refresh is checked like the first one,
         and must name the same issuer and the same user."""
         endpoints = provider.endpoints
         assert endpoints is not None
-        claims = (verify_signature(id_token, KeySet(self.session, endpoints.jwks_uri))
-                  if endpoints.jwks_uri else decode_jwt_claims(id_token))
-        check_id_token_claims(claims, issuer=provider.issuer, client_id=provider.client_id,
-                              nonce=None, now=self._clock())
+        claims = (
+            verify_signature(id_token, KeySet(self.session, endpoints.jwks_uri))
+            if endpoints.jwks_uri
+            else decode_jwt_claims(id_token)
+        )
+        check_id_token_claims(
+            claims,
+            issuer=provider.issuer,
+            client_id=provider.client_id,
+            nonce=None,
+            now=self._clock(),
+        )
         if claims.get("sub") != record.subject:
-            raise IdTokenError("The refreshed id_token is about a different user (sub check "
-                               "failed); the tokens were not used. Sign in again.")
+            raise IdTokenError(
+                "The refreshed id_token is about a different user (sub check "
+                "failed); the tokens were not used. Sign in again."
+            )
 
     # -- taking access back --------------------------------------------------------------
     def revoke(self, account_id: str) -> RevokeOutcome:
@@ -597,11 +662,11 @@ class AccountService:
             assert endpoints is not None
             secret = self._secret_for(provider)
             if endpoints.revocation:
-                revoke_tokens(self.session, endpoints.revocation, provider.client_id,
-                              tokens, secret)
+                revoke_tokens(
+                    self.session, endpoints.revocation, provider.client_id, tokens, secret
+                )
                 confirmed = True
-            verified = confirm_revoked(self.session, endpoints, provider.client_id,
-                                       tokens, secret)
+            verified = confirm_revoked(self.session, endpoints, provider.client_id, tokens, secret)
         except (RevocationError, ProviderHTTPError, DiscoveryError) as exc:
             # RFC 7009 §2.2.1: 503 or no answer: try again later.
             problem = str(exc)
@@ -613,13 +678,17 @@ class AccountService:
             message = "Access revoked; the provider confirms the tokens no longer work."
         elif retry:
             note = PENDING_REVOCATION
-            message = (f"{problem} The tokens were forgotten here; the app will tell the "
-                       "provider as soon as it can be reached.")
+            message = (
+                f"{problem} The tokens were forgotten here; the app will tell the "
+                "provider as soon as it can be reached."
+            )
         else:
             note = "revoked locally; the provider did not confirm"
-            message = (f"{problem} The tokens were forgotten here, but the provider did not "
-                       "confirm that access ended. Remove the app in your account settings "
-                       "there.").strip()
+            message = (
+                f"{problem} The tokens were forgotten here, but the provider did not "
+                "confirm that access ended. Remove the app in your account settings "
+                "there."
+            ).strip()
         updated = self._mark(record.id, REVOKED, note)
         return RevokeOutcome(updated, confirmed, message, verified)
 
@@ -635,8 +704,14 @@ class AccountService:
         return outcome
 
     # -- plumbing -----------------------------------------------------------------------
-    def _mark(self, account_id: str, status: str | None, note: str = "", *,
-              last_refresh: str | None = None) -> AccountRecord:
+    def _mark(
+        self,
+        account_id: str,
+        status: str | None,
+        note: str = "",
+        *,
+        last_refresh: str | None = None,
+    ) -> AccountRecord:
         def change(config: Config) -> Config:
             record = self._record_in(config, account_id)
             if status is not None:
@@ -684,8 +759,11 @@ def _pending_entry(account_id: str) -> str:
 
 def _only_what_revokes(tokens: TokenSet) -> TokenSet:
     """The tokens a later revocation needs, nothing more (no id_token)."""
-    return TokenSet(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                    token_type=tokens.token_type)
+    return TokenSet(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        token_type=tokens.token_type,
+    )
 
 
 def _claims_of(tokens: TokenSet | None) -> dict[str, Any]:

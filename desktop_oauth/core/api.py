@@ -52,7 +52,8 @@ def call_api(session: requests.Session, url: str, access_token: str, what: str) 
     if response.status_code == 401:
         raise ApiAuthError(f"The {what} no longer accepts this token (HTTP 401).")
     if response.status_code == 403 and "insufficient_scope" in response.headers.get(
-            "WWW-Authenticate", ""):
+        "WWW-Authenticate", ""
+    ):
         needed = _challenge_param(response.headers["WWW-Authenticate"], "scope")
         raise ApiScopeError(
             f"The {what} refused: this call needs the scope {needed or '(not named)'}, which "
@@ -68,6 +69,9 @@ def call_api(session: requests.Session, url: str, access_token: str, what: str) 
     if response.status_code != 200:
         raise ProviderHTTPError(f"The {what} answered HTTP {response.status_code}.")
     data = json_object(response, what)
-    headers = {k: v for k, v in response.headers.items() if k.lower().startswith(("x-ratelimit",
-                                                                                "ratelimit"))}
+    headers = {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower().startswith(("x-ratelimit", "ratelimit"))
+    }
     return ApiResult(url=url, status=response.status_code, data=data, headers=headers)

@@ -109,14 +109,26 @@ class ConnectAttempt:
         """
         provider = self.pending.provider
         assert provider.endpoints is not None
-        keys = KeySet(self._session, provider.endpoints.jwks_uri) \
-            if provider.endpoints.jwks_uri else None
-        tokens = flow.finish(
-            self.pending, params, self._session, client_secret=self._client_secret,
-            keys=keys, clock=self._clock,
+        keys = (
+            KeySet(self._session, provider.endpoints.jwks_uri)
+            if provider.endpoints.jwks_uri
+            else None
         )
-        return identify(self._session, provider, tokens, flow.id_token_claims(tokens),
-                        self.pending.requested_scopes)
+        tokens = flow.finish(
+            self.pending,
+            params,
+            self._session,
+            client_secret=self._client_secret,
+            keys=keys,
+            clock=self._clock,
+        )
+        return identify(
+            self._session,
+            provider,
+            tokens,
+            flow.id_token_claims(tokens),
+            self.pending.requested_scopes,
+        )
 
 
 def identify(
@@ -136,8 +148,7 @@ def identify(
     assert endpoints is not None
     userinfo = None
     if endpoints.userinfo:
-        userinfo = call_api(session, endpoints.userinfo, tokens.access_token,
-                            "userinfo endpoint")
+        userinfo = call_api(session, endpoints.userinfo, tokens.access_token, "userinfo endpoint")
         # OIDC Core §5.3.2: the userinfo sub must be the id_token's sub.
         if claims and userinfo.data.get("sub") != claims.get("sub"):
             raise TokenError(
@@ -151,6 +162,10 @@ def identify(
             userinfo = replace(userinfo, data={"sub": str(user_id), **userinfo.data})
     if not claims and (userinfo is None or not isinstance(userinfo.data.get("sub"), str)):
         raise TokenError("The provider did not say which user signed in.")
-    return ConnectResult(provider=provider, tokens=tokens, claims=claims, userinfo=userinfo,
-                         requested_scopes=requested_scopes)
-
+    return ConnectResult(
+        provider=provider,
+        tokens=tokens,
+        claims=claims,
+        userinfo=userinfo,
+        requested_scopes=requested_scopes,
+    )

@@ -61,7 +61,10 @@ def start_device_authorization(
     if endpoints is None or not endpoints.device_authorization:
         raise ConfigurationError(f"{provider.name} does not offer sign-in with a code.")
     response = send(
-        session, "POST", endpoints.device_authorization, "device authorization endpoint",
+        session,
+        "POST",
+        endpoints.device_authorization,
+        "device authorization endpoint",
         data={"client_id": provider.client_id, "scope": " ".join(provider.scopes)},
     )
     data = json_object(response, "device authorization endpoint")
@@ -114,16 +117,22 @@ def poll_for_tokens(
     assert endpoints is not None
     interval = authorization.interval
     failed = 0
-    body = urlencode({"grant_type": DEVICE_GRANT, "device_code": authorization.device_code,
-                      "client_id": provider.client_id})
+    body = urlencode(
+        {
+            "grant_type": DEVICE_GRANT,
+            "device_code": authorization.device_code,
+            "client_id": provider.client_id,
+        }
+    )
     while True:
         if pause(interval * 2**failed) or cancelled.is_set():
             raise FlowCancelledError("Sign-in with a code was cancelled.")
         if clock() >= authorization.expires_at:
             raise FlowTimeoutError("The code expired before it was entered. Start again.")
         try:
-            data = post_token_request(session, endpoints.token, body, provider.client_id,
-                                      client_secret)
+            data = post_token_request(
+                session, endpoints.token, body, provider.client_id, client_secret
+            )
         except TokenError as exc:
             if exc.error is None and failed < MAX_FAILED_POLLS:
                 failed += 1  # no OAuth answer at all: the provider may be back soon
@@ -145,8 +154,11 @@ def poll_for_tokens(
 
 
 def checked_claims(
-    session: requests.Session, provider: ProviderConfig, tokens: TokenSet,
-    *, clock: Callable[[], float] = time.time,
+    session: requests.Session,
+    provider: ProviderConfig,
+    tokens: TokenSet,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """The id_token's claims after the same signature and claim checks as a browser
     sign-in, except the nonce, which the device grant does not send."""
@@ -156,8 +168,12 @@ def checked_claims(
         return {}
     endpoints = provider.endpoints
     assert endpoints is not None
-    claims = (verify_signature(tokens.id_token, KeySet(session, endpoints.jwks_uri))
-              if endpoints.jwks_uri else decode_jwt_claims(tokens.id_token))
-    check_id_token_claims(claims, issuer=provider.issuer, client_id=provider.client_id,
-                          nonce=None, now=clock())
+    claims = (
+        verify_signature(tokens.id_token, KeySet(session, endpoints.jwks_uri))
+        if endpoints.jwks_uri
+        else decode_jwt_claims(tokens.id_token)
+    )
+    check_id_token_claims(
+        claims, issuer=provider.issuer, client_id=provider.client_id, nonce=None, now=clock()
+    )
     return claims

@@ -70,8 +70,10 @@ def post_token_request(
                 "The provider no longer accepts this sign-in (invalid_grant). Sign in again.",
                 error=code,
             )
-        raise TokenError(f"The provider refused to issue tokens ({code}).",
-                         error=error if isinstance(error, str) else None)
+        raise TokenError(
+            f"The provider refused to issue tokens ({code}).",
+            error=error if isinstance(error, str) else None,
+        )
     return data
 
 

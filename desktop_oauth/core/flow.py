@@ -176,8 +176,11 @@ def finish(
     if pending.provider.is_openid:
         if not tokens.id_token:
             raise TokenError("The provider returned no id_token although openid was requested.")
-        claims = (verify_signature(tokens.id_token, keys) if keys is not None
-                  else decode_jwt_claims(tokens.id_token))
+        claims = (
+            verify_signature(tokens.id_token, keys)
+            if keys is not None
+            else decode_jwt_claims(tokens.id_token)
+        )
         check_id_token_claims(
             claims,
             issuer=pending.provider.issuer,

@@ -115,8 +115,12 @@ def send(
     require_secure_url(url, what)
     try:
         response = session.request(
-            method, url, timeout=timeout or timeout_of(session), allow_redirects=False,
-            stream=True, **kwargs
+            method,
+            url,
+            timeout=timeout or timeout_of(session),
+            allow_redirects=False,
+            stream=True,
+            **kwargs,
         )
         body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
     except requests.exceptions.SSLError:
@@ -154,8 +158,9 @@ def json_object(response: requests.Response, what: str) -> dict[str, Any]:
             f"(HTTP {response.status_code}). A network sign-in page or a wrong URL can cause this."
         ) from None
     if not isinstance(data, dict):
-        raise ProviderHTTPError(f"The {what} at {host_of(response.url)} answered with JSON "
-                                "that is not an object.")
+        raise ProviderHTTPError(
+            f"The {what} at {host_of(response.url)} answered with JSON that is not an object."
+        )
     return data
 
 

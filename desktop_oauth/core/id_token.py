@@ -18,8 +18,18 @@ from .http import json_object, send
 
 #: Asymmetric algorithms only: a symmetric "HS256" token verified with a public
 #: key as the secret is the classic algorithm-confusion attack (RFC 8725 §2.1).
-ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-                      "ES256", "ES384", "ES512", "EdDSA")
+ALLOWED_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
 
 
 class KeySet:
@@ -44,8 +54,9 @@ class KeySet:
         by the caller).
         """
         with self._lock:
-            known = self._keys is not None and (kid in self._keys or (
-                kid is None and len(self._keys) == 1))
+            known = self._keys is not None and (
+                kid in self._keys or (kid is None and len(self._keys) == 1)
+            )
             if not known:
                 self._keys = self._fetch()
             assert self._keys is not None
@@ -113,8 +124,14 @@ def verify_signature(id_token: str, keys: KeySet) -> dict[str, Any]:
             key=key,
             algorithms=[alg],
             # The claims get their own checks, with messages a person understands.
-            options={"verify_signature": True, "verify_aud": False, "verify_iss": False,
-                     "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+            options={
+                "verify_signature": True,
+                "verify_aud": False,
+                "verify_iss": False,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.InvalidSignatureError:
         raise IdTokenError(

@@ -130,7 +130,7 @@ _GITHUB = Preset(
     register_url="https://github.com/settings/applications/new",
     register_steps=(
         "Sign in to GitHub and open Settings > Developer settings > OAuth Apps > New OAuth App.",
-        "Give it a name (for example \"desktop-oauth\") and any homepage URL.",
+        'Give it a name (for example "desktop-oauth") and any homepage URL.',
         f"Set the Authorization callback URL to {REDIRECT_URI}",
         "Select Register application, copy the Client ID, then select "
         "Generate a new client secret and copy it too.",
@@ -259,10 +259,10 @@ _MICROSOFT = Preset(
         "(common: any organization and personal accounts; organizations: any "
         "organization; consumers: personal accounts only; a tenant id: this "
         "organization only).",
-        f"Under Redirect URI choose \"Public client/native (mobile & desktop)\" and enter "
+        f'Under Redirect URI choose "Public client/native (mobile & desktop)" and enter '
         f"{REDIRECT_URI}",
         "If the portal refuses the http address, open Manifest and add "
-        f"{{\"url\": \"{REDIRECT_URI}\", \"type\": \"InstalledClient\"}} to "
+        f'{{"url": "{REDIRECT_URI}", "type": "InstalledClient"}} to '
         "replyUrlsWithType (or the address to publicClient.redirectUris).",
         "Copy the Application (client) ID. No client secret is needed.",
     ),
@@ -334,8 +334,7 @@ _GITLAB = Preset(
     ),
     client_type="public",
     client_type_note=(
-        "With Confidential cleared, GitLab treats the app as public and PKCE replaces "
-        "the secret."
+        "With Confidential cleared, GitLab treats the app as public and PKCE replaces the secret."
     ),
     api_url="https://gitlab.com/api/v4/user",
     api_name="Your GitLab profile (GET /api/v4/user)",

@@ -55,9 +55,8 @@ class Endpoints:
             introspection=optional("introspection_endpoint"),
             jwks_uri=optional("jwks_uri"),
             device_authorization=optional("device_authorization_endpoint"),
-            iss_parameter_supported=metadata.get(
-                "authorization_response_iss_parameter_supported"
-            ) is True,
+            iss_parameter_supported=metadata.get("authorization_response_iss_parameter_supported")
+            is True,
             code_challenge_methods=tuple(str(m) for m in methods if isinstance(m, str)),
         )
 

@@ -70,7 +70,7 @@ def _rebase(url: str, base_url: str | None) -> str:
             f"Refusing to send a token to {host or base_url!r}: only the provider's own "
             "address or this computer (127.0.0.1) may be used."
         )
-    return base + url[len(_origin(url)):]
+    return base + url[len(_origin(url)) :]
 
 
 def revoke_github(
@@ -96,7 +96,10 @@ def revoke_github(
     url = _rebase(f"{GITHUB_API}/applications/{quote(client_id, safe='')}/token", base_url)
     try:
         response = send(
-            session, "DELETE", url, "GitHub token API",
+            session,
+            "DELETE",
+            url,
+            "GitHub token API",
             auth=(client_id, client_secret),
             json={"access_token": access_token},
             headers=_GITHUB_HEADERS,
@@ -199,4 +202,3 @@ def _error_detail(response: requests.Response) -> str:
     if message in ("Bad credentials", "Not Found", "Requires authentication"):
         return f", {message}"  # GitHub
     return ""
-

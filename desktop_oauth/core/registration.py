@@ -143,8 +143,7 @@ def _discover(
         return problem(str(exc), "Check the issuer URL, your network connection and any proxy.")
     if response.status_code != 200:
         return problem(
-            f"The provider's settings were not found: {url} answered HTTP "
-            f"{response.status_code}.",
+            f"The provider's settings were not found: {url} answered HTTP {response.status_code}.",
             "Check the issuer URL: it is the address before /.well-known/openid-configuration. "
             "For an OAuth provider without discovery, enter its endpoints by hand.",
         )
@@ -186,7 +185,7 @@ def _mismatch_words(issuer: str, found: object) -> tuple[str, str]:
         return (
             f"The settings at {host_of(issuer)} do not name their issuer, so the app "
             "cannot trust them.",
-            "Check the issuer URL; the provider must publish an \"issuer\" value.",
+            'Check the issuer URL; the provider must publish an "issuer" value.',
         )
     message = (
         f"The settings fetched for {issuer} say the issuer is {found}. The app only uses "
@@ -220,7 +219,8 @@ def _clock_finding(response: requests.Response, clock: Callable[[], float]) -> F
             server = None
     if server is None or server.tzinfo is None:
         return Finding(
-            "warning", "clock",
+            "warning",
+            "clock",
             "The provider did not say what time it is, so your clock could not be compared.",
             "If sign-in fails with a message about time, check your computer's clock.",
         )
@@ -230,7 +230,8 @@ def _clock_finding(response: requests.Response, clock: Callable[[], float]) -> F
     minutes = round(abs(skew) / 60)
     direction = "ahead of" if skew > 0 else "behind"
     return Finding(
-        "warning", "clock",
+        "warning",
+        "clock",
         f"Your computer's clock is about {minutes} minutes {direction} the provider's. "
         "Sign-in tokens would look expired or not yet valid, and be refused.",
         "Check your clock: turn on automatic date and time, then try again.",
@@ -254,11 +255,15 @@ def _https_findings(endpoints: Endpoints) -> list[Finding]:
         try:
             require_secure_url(url, what)
         except InsecureURLError as exc:
-            problems.append(Finding(
-                "problem", "https", str(exc),
-                "The app will not send codes or tokens there. Ask the provider to publish "
-                "https addresses.",
-            ))
+            problems.append(
+                Finding(
+                    "problem",
+                    "https",
+                    str(exc),
+                    "The app will not send codes or tokens there. Ask the provider to publish "
+                    "https addresses.",
+                )
+            )
     if problems:
         return problems
     return [Finding("ok", "https", "Every endpoint uses https (or stays on this computer).")]
@@ -267,31 +272,48 @@ def _https_findings(endpoints: Endpoints) -> list[Finding]:
 def _pkce_findings(endpoints: Endpoints) -> list[Finding]:
     methods = endpoints.code_challenge_methods
     if "S256" in methods:
-        return [Finding("ok", "pkce", "The provider supports PKCE with S256, which the app "
-                        "uses to tie each sign-in code to this app (RFC 7636).")]
+        return [
+            Finding(
+                "ok",
+                "pkce",
+                "The provider supports PKCE with S256, which the app "
+                "uses to tie each sign-in code to this app (RFC 7636).",
+            )
+        ]
     if methods:
         listed = ", ".join(methods)
-        return [Finding(
-            "problem", "pkce",
-            f"The provider offers PKCE only as {listed}; the app uses S256 only, because "
-            "\"plain\" does not protect a stolen code (RFC 7636 §7.2).",
-            "Ask the provider to enable the S256 method, or use another provider.",
-        )]
-    return [Finding(
-        "warning", "pkce",
-        "The provider does not say whether it supports PKCE (code_challenge_methods_supported "
-        "is missing). The app sends S256 anyway; a provider without PKCE ignores it, and "
-        "then a stolen sign-in code could be used by someone else.",
-        "Check the provider's documentation for PKCE support.",
-    )]
+        return [
+            Finding(
+                "problem",
+                "pkce",
+                f"The provider offers PKCE only as {listed}; the app uses S256 only, because "
+                '"plain" does not protect a stolen code (RFC 7636 §7.2).',
+                "Ask the provider to enable the S256 method, or use another provider.",
+            )
+        ]
+    return [
+        Finding(
+            "warning",
+            "pkce",
+            "The provider does not say whether it supports PKCE (code_challenge_methods_supported "
+            "is missing). The app sends S256 anyway; a provider without PKCE ignores it, and "
+            "then a stolen sign-in code could be used by someone else.",
+            "Check the provider's documentation for PKCE support.",
+        )
+    ]
 
 
 def _iss_finding(endpoints: Endpoints) -> Finding:
     if endpoints.iss_parameter_supported:
-        return Finding("ok", "iss", "The provider names itself in every redirect (RFC 9207), "
-                       "so answers from another provider cannot be mixed up with its own.")
+        return Finding(
+            "ok",
+            "iss",
+            "The provider names itself in every redirect (RFC 9207), "
+            "so answers from another provider cannot be mixed up with its own.",
+        )
     return Finding(
-        "warning", "iss",
+        "warning",
+        "iss",
         "The provider does not promise to name itself in its redirects "
         "(authorization_response_iss_parameter_supported, RFC 9207). The app still checks "
         "the one-time state value, but cannot tell answers from two providers apart by "
@@ -302,15 +324,23 @@ def _iss_finding(endpoints: Endpoints) -> Finding:
 
 def _revocation_finding(endpoints: Endpoints, preset: Preset | None) -> Finding:
     if endpoints.revocation:
-        return Finding("ok", "revocation", "Revoke takes access back at the provider, through "
-                       f"its revocation endpoint at {host_of(endpoints.revocation)} (RFC 7009).")
+        return Finding(
+            "ok",
+            "revocation",
+            "Revoke takes access back at the provider, through "
+            f"its revocation endpoint at {host_of(endpoints.revocation)} (RFC 7009).",
+        )
     if preset is not None and preset.revocation_kind == "github_api":
-        return Finding("ok", "revocation", "Revoke takes access back through GitHub's API, "
-                       "which needs this app's client secret.")
+        return Finding(
+            "ok",
+            "revocation",
+            "Revoke takes access back through GitHub's API, which needs this app's client secret.",
+        )
     pages = " or ".join(preset.connected_apps_urls) if preset else ""
     where = f"at {pages}" if pages else "on the provider's page for connected apps"
     return Finding(
-        "warning", "revocation",
+        "warning",
+        "revocation",
         "The provider has no revocation endpoint: Revoke deletes the tokens on this "
         "computer, but the provider still lets the app in until you remove it there.",
         f"After revoking, remove the app's access {where}.",
@@ -321,10 +351,14 @@ def _userinfo_finding(endpoints: Endpoints, preset: Preset | None) -> Finding:
     if preset is not None:
         return Finding("ok", "userinfo", f"The data panel shows {preset.api_name}.")
     if endpoints.userinfo:
-        return Finding("ok", "userinfo", "The provider has a userinfo endpoint; the data "
-                       "panel shows what it says about you.")
+        return Finding(
+            "ok",
+            "userinfo",
+            "The provider has a userinfo endpoint; the data panel shows what it says about you.",
+        )
     return Finding(
-        "warning", "userinfo",
+        "warning",
+        "userinfo",
         "The provider has no userinfo endpoint, so the data panel can only show what the "
         "sign-in token itself says.",
         "Nothing to change, unless you expected profile data: then check the provider's "
@@ -336,7 +370,8 @@ def _client_secret_finding(provider: ProviderConfig, preset: Preset | None) -> F
     if preset is None or not preset.needs_client_secret or provider.has_client_secret:
         return None
     return Finding(
-        "problem", "client_secret",
+        "problem",
+        "client_secret",
         f"{preset.display_name} needs the client secret, and none is saved for this provider. "
         + preset.client_type_note,
         "Copy the client secret from your registration and save it with the provider.",

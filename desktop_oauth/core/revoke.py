@@ -40,8 +40,9 @@ def revoke_tokens(
         if auth is None:
             data["client_id"] = client_id
         try:
-            response = send(session, "POST", revocation_url, "revocation endpoint",
-                            data=data, auth=auth)
+            response = send(
+                session, "POST", revocation_url, "revocation endpoint", data=data, auth=auth
+            )
         except ProviderHTTPError as exc:
             raise RevocationError(str(exc), retryable=True) from None
         # §2.2: 200 means revoked, also for a token that was already invalid.
@@ -52,12 +53,16 @@ def revoke_tokens(
         busy = all(status >= 500 or status == 429 for status in failures)
         raise RevocationError(
             f"The provider at {host_of(revocation_url)} did not confirm the revocation "
-            f"(HTTP {failures[0]}).", retryable=busy,
+            f"(HTTP {failures[0]}).",
+            retryable=busy,
         )
 
 
 def introspect(
-    session: requests.Session, introspection_url: str, client_id: str, token: str,
+    session: requests.Session,
+    introspection_url: str,
+    client_id: str,
+    token: str,
     client_secret: str | None = None,
 ) -> dict[str, object]:
     """Ask the provider whether ``token`` is still active (RFC 7662 §2).
@@ -70,17 +75,19 @@ def introspect(
     data = {"token": token}
     if auth is None:
         data["client_id"] = client_id
-    response = send(session, "POST", introspection_url, "introspection endpoint",
-                    data=data, auth=auth)
+    response = send(
+        session, "POST", introspection_url, "introspection endpoint", data=data, auth=auth
+    )
     if response.status_code != 200:
-        raise ProviderHTTPError(
-            f"The introspection endpoint answered HTTP {response.status_code}."
-        )
+        raise ProviderHTTPError(f"The introspection endpoint answered HTTP {response.status_code}.")
     return json_object(response, "introspection endpoint")
 
 
 def confirm_revoked(
-    session: requests.Session, endpoints: Endpoints, client_id: str, tokens: TokenSet,
+    session: requests.Session,
+    endpoints: Endpoints,
+    client_id: str,
+    tokens: TokenSet,
     client_secret: str | None = None,
 ) -> bool | None:
     """Prove a revocation: True when the provider no longer honours the tokens,
@@ -92,8 +99,7 @@ def confirm_revoked(
     if endpoints.introspection:
         with contextlib.suppress(ProviderHTTPError):
             token = tokens.refresh_token or tokens.access_token
-            answer = introspect(session, endpoints.introspection, client_id, token,
-                                client_secret)
+            answer = introspect(session, endpoints.introspection, client_id, token, client_secret)
             return answer.get("active") is False
     if endpoints.userinfo:
         try:

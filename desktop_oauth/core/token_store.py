@@ -61,8 +61,10 @@ class TokenStore:
         self._unsaved: dict[str, TokenSet] = {}
         self.persistent = is_usable(self._backend)
         if not self.persistent:
-            log.warning("No secure keyring (%s); tokens kept for this session only.",
-                        type(self._backend).__module__)
+            log.warning(
+                "No secure keyring (%s); tokens kept for this session only.",
+                type(self._backend).__module__,
+            )
 
     @property
     def backend_name(self) -> str:
@@ -185,14 +187,19 @@ class TokenStore:
                 if head is None:
                     return None
                 generation, count = head
-                chunks = [self._backend.get_password(
-                    self._namespace, _part_name(account_id, generation, index))
-                    for index in range(count)]
+                chunks = [
+                    self._backend.get_password(
+                        self._namespace, _part_name(account_id, generation, index)
+                    )
+                    for index in range(count)
+                ]
             except keyring.errors.KeyringError as exc:
                 raise TokenStoreError(_explain(exc, "read the tokens")) from None
             except Exception as exc:  # e.g. secretstorage's ItemNotFoundException mid-replace
-                log.debug("Reading the keyring raced with a write (%s); reading again.",
-                          type(exc).__name__)
+                log.debug(
+                    "Reading the keyring raced with a write (%s); reading again.",
+                    type(exc).__name__,
+                )
                 continue
             if all(isinstance(chunk, str) for chunk in chunks):
                 return [str(chunk) for chunk in chunks]

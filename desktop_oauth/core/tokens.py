@@ -212,9 +212,7 @@ def check_id_token_claims(
             "The id_token has expired. If you just signed in, check your computer's clock."
         )
     if claims["iat"] - CLOCK_SKEW > now:
-        raise IdTokenError(
-            "The id_token was issued in the future; check your computer's clock."
-        )
+        raise IdTokenError("The id_token was issued in the future; check your computer's clock.")
     nbf = claims.get("nbf")
     if isinstance(nbf, int | float) and nbf - CLOCK_SKEW > now:
         raise IdTokenError("The id_token is not valid yet; check your computer's clock.")

@@ -173,8 +173,7 @@ class Controller(QObject):
 
     # -- connecting ---------------------------------------------------------------------
     @Slot(str)
-    def connect_provider(self, provider_name: str,
-                         scopes: tuple[str, ...] | None = None) -> None:
+    def connect_provider(self, provider_name: str, scopes: tuple[str, ...] | None = None) -> None:
         """Start connecting an account at ``provider_name`` in the browser.
 
         Args:
@@ -182,8 +181,7 @@ class Controller(QObject):
         """
         if self._service is None or self._flow is not None:
             return
-        thread = ConnectThread(self._service, provider_name, self._deadline, self,
-                               scopes=scopes)
+        thread = ConnectThread(self._service, provider_name, self._deadline, self, scopes=scopes)
         thread.waiting.connect(self._open_browser)
         thread.redirected.connect(lambda: self.status.emit("Signed in; exchanging the code…"))
         thread.completed.connect(self._on_completed)
@@ -377,8 +375,9 @@ class Controller(QObject):
             self.providerSaved.emit(provider.name)
             self._reload_config()
 
-        self._runner.run(lambda: service.add_provider(provider, client_secret), saved,
-                         self.providerRejected.emit)
+        self._runner.run(
+            lambda: service.add_provider(provider, client_secret), saved, self.providerRejected.emit
+        )
 
     def check_registration(self, provider: ProviderConfig) -> None:
         """Run the registration check for ``provider`` (network: off the GUI thread)."""
@@ -422,8 +421,14 @@ class Controller(QObject):
             raise RuntimeError("The controller has not finished starting.")
         return self._service
 
-    def _run(self, work: Callable[[], Any], done: Callable[[Any], None], *,
-             busy: bool = False, after_failure: Callable[[], None] | None = None) -> None:
+    def _run(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        *,
+        busy: bool = False,
+        after_failure: Callable[[], None] | None = None,
+    ) -> None:
         def succeeded(result: Any) -> None:
             if busy:
                 self.busy.emit(False)

@@ -29,8 +29,9 @@ class DeviceThread(QThread):
     succeeded = Signal(object)
     failed = Signal(str, str)
 
-    def __init__(self, service: AccountService, provider_name: str,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, service: AccountService, provider_name: str, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
         self._provider_name = provider_name
@@ -50,8 +51,13 @@ class DeviceThread(QThread):
             authorization = start_device_authorization(service.session, provider)
             self.codeReady.emit(authorization)
             secret = service.client_secret(provider.name) if provider.has_client_secret else None
-            tokens = poll_for_tokens(service.session, provider, authorization,
-                                     cancelled=self._cancelled, client_secret=secret)
+            tokens = poll_for_tokens(
+                service.session,
+                provider,
+                authorization,
+                cancelled=self._cancelled,
+                client_secret=secret,
+            )
             claims = checked_claims(service.session, provider, tokens)
             result = identify(service.session, provider, tokens, claims, provider.scopes)
             view = service.save_connection(result)

@@ -35,9 +35,14 @@ class RefreshScheduler(QObject):
         max_wait_ms: The longest single timer; a later refresh is reached in steps.
     """
 
-    def __init__(self, refresh: Callable[[str], None], parent: QObject | None = None,
-                 *, clock: Callable[[], float] = time.time,
-                 max_wait_ms: int = MAX_TIMER_MS) -> None:
+    def __init__(
+        self,
+        refresh: Callable[[str], None],
+        parent: QObject | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_wait_ms: int = MAX_TIMER_MS,
+    ) -> None:
         super().__init__(parent)
         self._refresh = refresh
         self._clock = clock

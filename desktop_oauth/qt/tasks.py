@@ -91,11 +91,14 @@ class TaskRunner:
         task_id = next(_ids)
         relay = self._relay
         with relay.lock:
-            relay.callbacks[task_id] = (self._forget(task_id, on_success),
-                                        self._forget(task_id, on_failure))
+            relay.callbacks[task_id] = (
+                self._forget(task_id, on_success),
+                self._forget(task_id, on_failure),
+            )
         self._mine.add(task_id)
-        threading.Thread(target=_call, args=(relay, task_id, work),
-                         name="desktop-oauth-task", daemon=True).start()
+        threading.Thread(
+            target=_call, args=(relay, task_id, work), name="desktop-oauth-task", daemon=True
+        ).start()
 
     def close(self) -> None:
         """Drop the callbacks of every call still running."""

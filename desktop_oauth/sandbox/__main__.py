@@ -18,10 +18,14 @@ from .server import SandboxServer
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m desktop_oauth.sandbox",
-        description="Serve the built-in sandbox OpenID provider until Ctrl-C.")
-    parser.add_argument("--home", type=Path, default=None,
-                        help="profile folder (default: $DESKTOP_OAUTH_HOME or the app's "
-                             "config folder)")
+        description="Serve the built-in sandbox OpenID provider until Ctrl-C.",
+    )
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="profile folder (default: $DESKTOP_OAUTH_HOME or the app's config folder)",
+    )
     args = parser.parse_args(argv)
     home = args.home.expanduser().resolve() if args.home else Profile.from_environment().home
     server = SandboxServer(home)

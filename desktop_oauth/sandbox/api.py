@@ -32,16 +32,21 @@ def _guarded(any_of: list[str], action: Action) -> Callable[[Context, WebRequest
         quota = ctx.quota.hit(check.user_id)
         if not quota.allowed:
             wait = quota.retry_after(ctx.clock())
-            response = json_response({
-                "error": "rate_limit_exceeded",
-                "error_description": (
-                    f"You have used all {quota.limit} API calls allowed per "
-                    f"{_seconds(ctx.quota.window)}. The quota belongs to you, not to an "
-                    f"application: every app acting for you shares it. It refills in "
-                    f"{wait} s."),
-                "limit": quota.limit,
-                "retry_after": wait,
-            }, 429, [("Retry-After", str(wait))])
+            response = json_response(
+                {
+                    "error": "rate_limit_exceeded",
+                    "error_description": (
+                        f"You have used all {quota.limit} API calls allowed per "
+                        f"{_seconds(ctx.quota.window)}. The quota belongs to you, not to an "
+                        f"application: every app acting for you shares it. It refills in "
+                        f"{wait} s."
+                    ),
+                    "limit": quota.limit,
+                    "retry_after": wait,
+                },
+                429,
+                [("Retry-After", str(wait))],
+            )
         else:
             response = check.refusal or action(ctx, request, check)
         response.headers.extend(quota.headers())
@@ -68,7 +73,8 @@ def _list_notes(ctx: Context, request: WebRequest, check: BearerCheck) -> WebRes
     with ctx.store.transaction() as db:
         rows = db.execute(
             "SELECT id, text, created_at FROM notes WHERE user_id=? ORDER BY id DESC LIMIT ?",
-            (check.user_id, MAX_NOTES_SHOWN)).fetchall()
+            (check.user_id, MAX_NOTES_SHOWN),
+        ).fetchall()
     notes = [{"id": r["id"], "text": r["text"], "created_at": r["created_at"]} for r in rows]
     return json_response({"sub": check.user_id, "notes": notes})
 
@@ -85,13 +91,15 @@ def _add_note(ctx: Context, request: WebRequest, check: BearerCheck) -> WebRespo
     if not isinstance(text, str) or not text.strip():
         return error_json(400, "invalid_request", 'The note needs a non-empty "text".')
     if len(text) > MAX_NOTE_CHARS:
-        return error_json(400, "invalid_request",
-                          f"A note holds at most {MAX_NOTE_CHARS} characters.")
+        return error_json(
+            400, "invalid_request", f"A note holds at most {MAX_NOTE_CHARS} characters."
+        )
     now = ctx.clock()
     with ctx.store.transaction() as db:
         cursor = db.execute(
             "INSERT INTO notes (user_id, text, created_at, client_id) VALUES (?, ?, ?, ?)",
-            (check.user_id, text.strip(), now, check.client_id))
+            (check.user_id, text.strip(), now, check.client_id),
+        )
     return json_response({"id": cursor.lastrowid, "text": text.strip(), "created_at": now}, 201)
 
 

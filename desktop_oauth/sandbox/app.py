@@ -77,8 +77,9 @@ class SandboxApp:
     def _not_found(self, request: WebRequest) -> WebResponse:
         methods = sorted({m for m, p in (*self._endpoints, *self._pages) if p == request.path})
         if methods:
-            response = error_json(405, "invalid_request",
-                                  f"Use {' or '.join(methods)} for {request.path}.")
+            response = error_json(
+                405, "invalid_request", f"Use {' or '.join(methods)} for {request.path}."
+            )
             response.headers.append(("Allow", ", ".join(methods)))
             return response
         return error_json(404, "not_found", "There is nothing at this address.")

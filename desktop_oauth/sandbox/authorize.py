@@ -21,8 +21,9 @@ from .pages import UserChoice, consent_page, csrf_refused_page, error_page, logi
 from .sessions import BrowserSession, Interaction
 from .web import WebRequest, WebResponse, redirect, single
 
-_EXPIRED = ("This sign-in has expired or was already answered. Go back to the application "
-            "and start again.")
+_EXPIRED = (
+    "This sign-in has expired or was already answered. Go back to the application and start again."
+)
 
 
 def with_iss(ctx: Context, uri: str, params: Iterable[tuple[str, str]]) -> str:
@@ -35,17 +36,22 @@ def authorize(ctx: Context, request: WebRequest, session: BrowserSession) -> Web
     try:
         urldecode(request.query)
     except ValueError:
-        return error_page("This sign-in request cannot be used",
-                          "Its address is malformed. The application that sent you here needs "
-                          "to fix its request; nothing was sent back to it.")
+        return error_page(
+            "This sign-in request cannot be used",
+            "Its address is malformed. The application that sent you here needs "
+            "to fix its request; nothing was sent back to it.",
+        )
     try:
         scopes, info = ctx.oauth.server.validate_authorization_request(
-            request.uri, "GET", None, dict(request.headers))
+            request.uri, "GET", None, dict(request.headers)
+        )
     except errors.FatalClientError as exc:
         # RFC 6749 §4.1.2.1: with a bad client or redirect URI, never redirect.
-        return error_page("This sign-in request cannot be used",
-                          f"{exc.description} The application that sent you here needs to "
-                          "fix its request; nothing was sent back to it.")
+        return error_page(
+            "This sign-in request cannot be used",
+            f"{exc.description} The application that sent you here needs to "
+            "fix its request; nothing was sent back to it.",
+        )
     except errors.OAuth2Error as exc:
         if not exc.redirect_uri:
             return error_page("This sign-in request cannot be used", str(exc.description))
@@ -53,10 +59,15 @@ def authorize(ctx: Context, request: WebRequest, session: BrowserSession) -> Web
     params = request.query_params()
     prompt = set((single(params, "prompt") or "").split())
     interaction = ctx.sessions.start(
-        session, kind="authorize", client_id=info["client_id"],
+        session,
+        kind="authorize",
+        client_id=info["client_id"],
         scopes=tuple(dict.fromkeys(scopes)),  # each scope once on the consent page
-        uri=request.uri, redirect_uri=info["redirect_uri"], state=info.get("state"),
-        needs_login=bool(prompt & {"login", "select_account"}) or _too_old(ctx, session, params))
+        uri=request.uri,
+        redirect_uri=info["redirect_uri"],
+        state=info.get("state"),
+        needs_login=bool(prompt & {"login", "select_account"}) or _too_old(ctx, session, params),
+    )
     return _next_step(session, interaction)
 
 
@@ -89,10 +100,15 @@ def login_form(ctx: Context, request: WebRequest, session: BrowserSession) -> We
         interaction = ctx.sessions.interaction(session, single(params, "interaction"))
         if interaction is None:
             return error_page("Sign-in expired", _EXPIRED)
-        return login_page(users, session.csrf, carry=("interaction", interaction.id),
-                          client_name=CLIENTS[interaction.client_id].name)
-    return login_page(users, session.csrf, carry=("next", safe_next(single(params, "next"))),
-                      client_name=None)
+        return login_page(
+            users,
+            session.csrf,
+            carry=("interaction", interaction.id),
+            client_name=CLIENTS[interaction.client_id].name,
+        )
+    return login_page(
+        users, session.csrf, carry=("next", safe_next(single(params, "next"))), client_name=None
+    )
 
 
 def login_submit(ctx: Context, request: WebRequest, session: BrowserSession) -> WebResponse:
@@ -119,18 +135,20 @@ def login_submit(ctx: Context, request: WebRequest, session: BrowserSession) -> 
 
 def consent_form(ctx: Context, request: WebRequest, session: BrowserSession) -> WebResponse:
     """GET /consent: what the application asks for, one checkbox per scope."""
-    interaction = ctx.sessions.interaction(session, single(request.query_params(),
-                                                           "interaction"))
+    interaction = ctx.sessions.interaction(session, single(request.query_params(), "interaction"))
     if interaction is None:
         return error_page("Sign-in expired", _EXPIRED)
     user = ctx.store.user(session.user_id)
     if user is None or interaction.needs_login:
         return _next_step(session, interaction)
     return consent_page(
-        client_name=CLIENTS[interaction.client_id].name, user_name=user.name,
+        client_name=CLIENTS[interaction.client_id].name,
+        user_name=user.name,
         scopes=[SCOPES[name] for name in interaction.scopes if name in SCOPES],
-        csrf=session.csrf, interaction_id=interaction.id,
-        user_code=interaction.user_code or None)
+        csrf=session.csrf,
+        interaction_id=interaction.id,
+        user_code=interaction.user_code or None,
+    )
 
 
 def consent_submit(ctx: Context, request: WebRequest, session: BrowserSession) -> WebResponse:
@@ -149,8 +167,11 @@ def consent_submit(ctx: Context, request: WebRequest, session: BrowserSession) -
     if not ctx.sessions.finish(interaction):
         return error_page("Already answered", _EXPIRED)
     ticked = set(form.get("scope", []))
-    granted = tuple(name for name in interaction.scopes
-                    if name in ticked or (name in SCOPES and SCOPES[name].required))
+    granted = tuple(
+        name
+        for name in interaction.scopes
+        if name in ticked or (name in SCOPES and SCOPES[name].required)
+    )
     if decision == "deny":
         granted = ()  # nothing ticked counts as Deny too (oauthlib reads [] as "all asked")
     if interaction.kind == "device":
@@ -158,16 +179,23 @@ def consent_submit(ctx: Context, request: WebRequest, session: BrowserSession) -
     return _finish_authorization(ctx, session, interaction, granted)
 
 
-def _finish_authorization(ctx: Context, session: BrowserSession, interaction: Interaction,
-                          granted: tuple[str, ...]) -> WebResponse:
+def _finish_authorization(
+    ctx: Context, session: BrowserSession, interaction: Interaction, granted: tuple[str, ...]
+) -> WebResponse:
     if not granted:
         denied = errors.AccessDeniedError(
-            description="The user declined the request.", state=interaction.state)
+            description="The user declined the request.", state=interaction.state
+        )
         return redirect(with_iss(ctx, interaction.redirect_uri, denied.twotuples))
     try:
         headers, _, _ = ctx.oauth.server.create_authorization_response(
-            interaction.uri, "GET", None, None, scopes=list(granted),
-            credentials={"user": session.user_id, "auth_time": session.auth_time})
+            interaction.uri,
+            "GET",
+            None,
+            None,
+            scopes=list(granted),
+            credentials={"user": session.user_id, "auth_time": session.auth_time},
+        )
     except errors.FatalClientError as exc:
         return error_page("This sign-in request cannot be used", str(exc.description))
     except errors.OAuth2Error as exc:

@@ -27,12 +27,15 @@ def show(ctx: Context, request: WebRequest, session: BrowserSession) -> WebRespo
     connections = []
     for client_id, grants in by_client.items():
         held = {name for _, scopes in grants for name in scopes}
-        connections.append(Connection(
-            client_id=client_id,
-            client_name=CLIENTS[client_id].name if client_id in CLIENTS else client_id,
-            scopes=tuple(scope for name, scope in SCOPES.items() if name in held),
-            granted_at=min(created for created, _ in grants),
-            grants=len(grants)))
+        connections.append(
+            Connection(
+                client_id=client_id,
+                client_name=CLIENTS[client_id].name if client_id in CLIENTS else client_id,
+                scopes=tuple(scope for name, scope in SCOPES.items() if name in held),
+                granted_at=min(created for created, _ in grants),
+                grants=len(grants),
+            )
+        )
     removed = single(request.query_params(), "removed")
     notice = None
     if removed is not None:

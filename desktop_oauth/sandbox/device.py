@@ -39,27 +39,40 @@ def device_submit(ctx: Context, request: WebRequest, session: BrowserSession) ->
     if session.user_id is None:
         return _login_first(typed)
     if session.failed_user_codes >= MAX_WRONG_CODES:
-        return error_page("Too many wrong codes",
-                          "Start again on your device to get a new code.", 429)
+        return error_page(
+            "Too many wrong codes", "Start again on your device to get a new code.", 429
+        )
     record = ctx.devices.by_user_code(typed, ctx.clock())
     if record is None:
         session.failed_user_codes += 1
-        return device_page(session.csrf, typed,
-                           "That code is not valid or has expired. Check your device.")
+        return device_page(
+            session.csrf, typed, "That code is not valid or has expired. Check your device."
+        )
     code = normalise_user_code(typed)
     interaction = ctx.sessions.start(
-        session, kind="device", client_id=record.client_id, scopes=record.scopes,
-        device_hash=record.hash, user_code=f"{code[:4]}-{code[4:]}")
+        session,
+        kind="device",
+        client_id=record.client_id,
+        scopes=record.scopes,
+        device_hash=record.hash,
+        user_code=f"{code[:4]}-{code[4:]}",
+    )
     return redirect("/consent?" + urlencode({"interaction": interaction.id}))
 
 
-def finish(ctx: Context, session: BrowserSession, interaction: Interaction,
-           granted: tuple[str, ...]) -> WebResponse:
+def finish(
+    ctx: Context, session: BrowserSession, interaction: Interaction, granted: tuple[str, ...]
+) -> WebResponse:
     """Record Allow (``granted`` scopes) or Deny (nothing granted) for the device."""
     assert session.user_id is not None and session.auth_time is not None
-    if not ctx.devices.decide(interaction.device_hash, user_id=session.user_id,
-                              granted=granted or None, auth_time=session.auth_time):
-        return error_page("Code no longer valid",
-                          "This code was already used or has expired. Start again on your "
-                          "device.")
+    if not ctx.devices.decide(
+        interaction.device_hash,
+        user_id=session.user_id,
+        granted=granted or None,
+        auth_time=session.auth_time,
+    ):
+        return error_page(
+            "Code no longer valid",
+            "This code was already used or has expired. Start again on your device.",
+        )
     return device_done_page(bool(granted), CLIENTS[interaction.client_id].name)

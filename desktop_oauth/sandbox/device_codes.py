@@ -63,14 +63,28 @@ class DeviceCodes:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def add(self, device_code: str, user_code: str, client_id: str,
-            scopes: tuple[str, ...], expires_at: float, interval: float) -> None:
+    def add(
+        self,
+        device_code: str,
+        user_code: str,
+        client_id: str,
+        scopes: tuple[str, ...],
+        expires_at: float,
+        interval: float,
+    ) -> None:
         with self._store.transaction() as db:
             db.execute(
                 "INSERT INTO device_codes (hash, user_code_hash, client_id, scopes, expires_at,"
                 " interval, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                (digest(device_code), digest(normalise_user_code(user_code)), client_id,
-                 " ".join(scopes), expires_at, interval))
+                (
+                    digest(device_code),
+                    digest(normalise_user_code(user_code)),
+                    client_id,
+                    " ".join(scopes),
+                    expires_at,
+                    interval,
+                ),
+            )
 
     def by_user_code(self, user_code: str, now: float) -> DeviceRecord | None:
         """The pending, unexpired authorization that ``user_code`` names, if any."""
@@ -78,15 +92,17 @@ class DeviceCodes:
         if len(code) != USER_CODE_LENGTH:
             return None
         with self._store.transaction() as db:
-            row = db.execute("SELECT * FROM device_codes WHERE user_code_hash=?",
-                             (digest(code),)).fetchone()
+            row = db.execute(
+                "SELECT * FROM device_codes WHERE user_code_hash=?", (digest(code),)
+            ).fetchone()
         record = None if row is None else _record(row)
         if record is None or record.status != "pending" or now >= record.expires_at:
             return None
         return record
 
-    def decide(self, record_hash: str, *, user_id: str, granted: tuple[str, ...] | None,
-               auth_time: float) -> bool:
+    def decide(
+        self, record_hash: str, *, user_id: str, granted: tuple[str, ...] | None, auth_time: float
+    ) -> bool:
         """Record the person's answer: ``granted`` scopes, or None for "Deny".
 
         Returns False when the authorization was no longer pending.
@@ -96,19 +112,22 @@ class DeviceCodes:
             cursor = db.execute(
                 "UPDATE device_codes SET status=?, user_id=?, granted_scopes=?, auth_time=? "
                 "WHERE hash=? AND status='pending'",
-                (status, user_id, " ".join(granted or ()), auth_time, record_hash))
+                (status, user_id, " ".join(granted or ()), auth_time, record_hash),
+            )
             return cursor.rowcount == 1
 
-    def poll(self, client_id: str, device_code: str, now: float) -> tuple[str | None,
-                                                                         DeviceRecord | None]:
+    def poll(
+        self, client_id: str, device_code: str, now: float
+    ) -> tuple[str | None, DeviceRecord | None]:
         """One poll of the token endpoint (RFC 8628 §3.4-3.5).
 
         Returns the status (None for an unknown code) and the record. An
         authorized code is used up by the poll that collects it.
         """
         with self._store.transaction() as db:
-            row = db.execute("SELECT * FROM device_codes WHERE hash=?",
-                             (digest(device_code),)).fetchone()
+            row = db.execute(
+                "SELECT * FROM device_codes WHERE hash=?", (digest(device_code),)
+            ).fetchone()
             if row is None or row["client_id"] != client_id or row["status"] == "used":
                 return None, None
             record = _record(row)
@@ -122,20 +141,29 @@ class DeviceCodes:
             waited = None if record.last_poll is None else now - record.last_poll
             too_soon = waited is not None and waited < record.interval - _POLL_TOLERANCE
             interval = record.interval + SLOW_DOWN_STEP if too_soon else record.interval
-            db.execute("UPDATE device_codes SET last_poll=?, interval=? WHERE hash=?",
-                       (now, interval, record.hash))
+            db.execute(
+                "UPDATE device_codes SET last_poll=?, interval=? WHERE hash=?",
+                (now, interval, record.hash),
+            )
             return (SLOW_DOWN if too_soon else PENDING), record
 
     def link_grant(self, device_code: str, grant_id: str) -> None:
         with self._store.transaction() as db:
-            db.execute("UPDATE device_codes SET grant_id=? WHERE hash=?",
-                       (grant_id, digest(device_code)))
+            db.execute(
+                "UPDATE device_codes SET grant_id=? WHERE hash=?", (grant_id, digest(device_code))
+            )
 
 
 def _record(row: sqlite3.Row) -> DeviceRecord:
     return DeviceRecord(
-        hash=row["hash"], client_id=row["client_id"], scopes=tuple(row["scopes"].split()),
-        expires_at=row["expires_at"], interval=row["interval"], last_poll=row["last_poll"],
-        status=row["status"], user_id=row["user_id"],
+        hash=row["hash"],
+        client_id=row["client_id"],
+        scopes=tuple(row["scopes"].split()),
+        expires_at=row["expires_at"],
+        interval=row["interval"],
+        last_poll=row["last_poll"],
+        status=row["status"],
+        user_id=row["user_id"],
         granted_scopes=tuple((row["granted_scopes"] or "").split()),
-        auth_time=row["auth_time"])
+        auth_time=row["auth_time"],
+    )

@@ -64,14 +64,17 @@ def require_s256(request: Any) -> dict[str, Any]:
     if not request.code_challenge:
         raise errors.MissingCodeChallengeError(
             description="PKCE is required: send code_challenge with code_challenge_method=S256.",
-            request=request)
+            request=request,
+        )
     if request.code_challenge_method != "S256":
         raise errors.InvalidRequestError(
             description="Only code_challenge_method=S256 is accepted (PKCE 'plain' is not).",
-            request=request)
+            request=request,
+        )
     if not _S256_CHALLENGE.fullmatch(request.code_challenge):
         raise errors.InvalidRequestError(
-            description="code_challenge is not a base64url SHA-256 value.", request=request)
+            description="code_challenge is not a base64url SHA-256 value.", request=request
+        )
     return {}
 
 
@@ -91,8 +94,7 @@ class OpenIDDeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]  # untyped b
             return headers, body, status
         token = json.loads(body)
         claims = {"aud": request.client_id, "at_hash": _at_hash(token["access_token"])}
-        token["id_token"] = self._validator.finalize_id_token(claims, token, token_handler,
-                                                             request)
+        token["id_token"] = self._validator.finalize_id_token(claims, token, token_handler, request)
         return headers, json.dumps(token), status
 
 
@@ -136,26 +138,43 @@ class OAuthEndpoints:
         clock: Wall-clock seconds.
     """
 
-    def __init__(self, validator: SandboxValidator, key: SigningKey, devices: DeviceCodes, *,
-                 issuer: str, instance: str, access_token_ttl: int, device_interval: int,
-                 device_code_ttl: int, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        validator: SandboxValidator,
+        key: SigningKey,
+        devices: DeviceCodes,
+        *,
+        issuer: str,
+        instance: str,
+        access_token_ttl: int,
+        device_interval: int,
+        device_code_ttl: int,
+        clock: Callable[[], float],
+    ) -> None:
         self.issuer = issuer
         self._instance = instance
         self._key = key
         self._devices = devices
         self._clock = clock
-        self.server = Server(validator, token_expires_in=access_token_ttl,
-                             token_generator=_new_token, refresh_token_generator=_new_token)
+        self.server = Server(
+            validator,
+            token_expires_in=access_token_ttl,
+            token_generator=_new_token,
+            refresh_token_generator=_new_token,
+        )
         # Plain OAuth and OpenID requests go through different grant objects.
         for grant in (self.server.auth_grant, self.server.openid_connect_auth):
             grant.custom_validators.pre_auth.append(require_s256)
         self.server.device_code_grant = OpenIDDeviceCodeGrant(validator)
         self.server.grant_types[DEVICE_CODE_GRANT] = self.server.device_code_grant
         self.device = DeviceAuthorizationEndpoint(
-            validator, verification_uri=f"{issuer}/device", expires_in=device_code_ttl,
+            validator,
+            verification_uri=f"{issuer}/device",
+            expires_in=device_code_ttl,
             interval=device_interval,
             verification_uri_complete=f"{issuer}/device?user_code={{user_code}}",
-            user_code_generator=new_user_code)
+            user_code_generator=new_user_code,
+        )
         # One token request at a time: checking a code or refresh token and
         # marking it used must not interleave with another use of the same one.
         self._token_lock = threading.Lock()
@@ -163,33 +182,46 @@ class OAuthEndpoints:
     def discovery(self, request: WebRequest) -> WebResponse:
         """OpenID Connect Discovery 1.0 §3 / RFC 8414 §2."""
         issuer = self.issuer
-        return json_response({
-            "issuer": issuer,
-            "authorization_endpoint": f"{issuer}/authorize",
-            "token_endpoint": f"{issuer}/token",
-            "userinfo_endpoint": f"{issuer}/userinfo",
-            "jwks_uri": f"{issuer}/jwks",
-            "revocation_endpoint": f"{issuer}/revoke",
-            "introspection_endpoint": f"{issuer}/introspect",
-            "device_authorization_endpoint": f"{issuer}/device_authorization",
-            "scopes_supported": list(SCOPES),
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": [ALGORITHM],
-            "token_endpoint_auth_methods_supported": ["none"],
-            "revocation_endpoint_auth_methods_supported": ["none"],
-            "introspection_endpoint_auth_methods_supported": ["none"],
-            "code_challenge_methods_supported": ["S256"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce",
-                                 "name", "preferred_username", "email", "email_verified"],
-            # RFC 9207 §3: every authorization response carries iss.
-            "authorization_response_iss_parameter_supported": True,
-            # Not a standard field: lets another process of the app tell this
-            # profile's sandbox from anything else on the port (instance.py).
-            "desktop_oauth_sandbox_instance": self._instance,
-        })
+        return json_response(
+            {
+                "issuer": issuer,
+                "authorization_endpoint": f"{issuer}/authorize",
+                "token_endpoint": f"{issuer}/token",
+                "userinfo_endpoint": f"{issuer}/userinfo",
+                "jwks_uri": f"{issuer}/jwks",
+                "revocation_endpoint": f"{issuer}/revoke",
+                "introspection_endpoint": f"{issuer}/introspect",
+                "device_authorization_endpoint": f"{issuer}/device_authorization",
+                "scopes_supported": list(SCOPES),
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": [ALGORITHM],
+                "token_endpoint_auth_methods_supported": ["none"],
+                "revocation_endpoint_auth_methods_supported": ["none"],
+                "introspection_endpoint_auth_methods_supported": ["none"],
+                "code_challenge_methods_supported": ["S256"],
+                "claims_supported": [
+                    "sub",
+                    "iss",
+                    "aud",
+                    "exp",
+                    "iat",
+                    "auth_time",
+                    "nonce",
+                    "name",
+                    "preferred_username",
+                    "email",
+                    "email_verified",
+                ],
+                # RFC 9207 §3: every authorization response carries iss.
+                "authorization_response_iss_parameter_supported": True,
+                # Not a standard field: lets another process of the app tell this
+                # profile's sandbox from anything else on the port (instance.py).
+                "desktop_oauth_sandbox_instance": self._instance,
+            }
+        )
 
     def jwks(self, request: WebRequest) -> WebResponse:
         return json_response(self._key.jwks())
@@ -200,8 +232,11 @@ class OAuthEndpoints:
             return malformed()
         with self._token_lock:
             try:
-                return oauthlib_response(*self.server.create_token_response(
-                    request.uri, "POST", body, dict(request.headers)))
+                return oauthlib_response(
+                    *self.server.create_token_response(
+                        request.uri, "POST", body, dict(request.headers)
+                    )
+                )
             except errors.OAuth2Error as exc:
                 return _error(exc)
 
@@ -224,15 +259,21 @@ class OAuthEndpoints:
             return malformed()
         try:
             headers, data, status = self.device.create_device_authorization_response(
-                request.uri, "POST", body, dict(request.headers))
+                request.uri, "POST", body, dict(request.headers)
+            )
         except errors.OAuth2Error as exc:
             return _error(exc)
         if status != 200 or not isinstance(data, dict):
             return oauthlib_response(headers, data if isinstance(data, str) else None, status)
         client_id = single(request.form(), "client_id") or ""
-        self._devices.add(data["device_code"], data["user_code"], client_id,
-                          tuple(str(data.get("scope", "")).split()),
-                          self._clock() + float(data["expires_in"]), float(data["interval"]))
+        self._devices.add(
+            data["device_code"],
+            data["user_code"],
+            client_id,
+            tuple(str(data.get("scope", "")).split()),
+            self._clock() + float(data["expires_in"]),
+            float(data["interval"]),
+        )
         return json_response(data)
 
     def check_bearer(self, request: WebRequest, any_of: list[str]) -> BearerCheck:
@@ -247,12 +288,20 @@ class OAuthEndpoints:
         if body is None:
             return BearerCheck(None, None, (), malformed())
         if "access_token" in request.query_params() or "access_token" in request.form():
-            return BearerCheck(None, None, (), error_json(
-                400, "invalid_request",
-                "Send the access token in the Authorization header, not in the URL or body.",
-                [("WWW-Authenticate", 'Bearer realm="sandbox", error="invalid_request"')]))
+            return BearerCheck(
+                None,
+                None,
+                (),
+                error_json(
+                    400,
+                    "invalid_request",
+                    "Send the access token in the Authorization header, not in the URL or body.",
+                    [("WWW-Authenticate", 'Bearer realm="sandbox", error="invalid_request"')],
+                ),
+            )
         valid, checked = self.server.verify_request(
-            request.uri, request.method, body, dict(request.headers), scopes=any_of)
+            request.uri, request.method, body, dict(request.headers), scopes=any_of
+        )
         user = getattr(checked, "user", None)
         client_id = getattr(checked, "client_id", None)
         scopes = tuple(getattr(checked, "scopes", None) or ())
@@ -260,28 +309,57 @@ class OAuthEndpoints:
             return BearerCheck(user, client_id, scopes, None)
         if getattr(checked, "sandbox_denial", "") == "insufficient_scope":
             needed = " ".join(any_of)
-            return BearerCheck(user, client_id, scopes, error_json(
-                403, "insufficient_scope",
-                f"This token was not granted the permission this call needs ({needed}).",
-                [("WWW-Authenticate",
-                  f'Bearer realm="sandbox", error="insufficient_scope", scope="{needed}"')]))
+            return BearerCheck(
+                user,
+                client_id,
+                scopes,
+                error_json(
+                    403,
+                    "insufficient_scope",
+                    f"This token was not granted the permission this call needs ({needed}).",
+                    [
+                        (
+                            "WWW-Authenticate",
+                            f'Bearer realm="sandbox", error="insufficient_scope", scope="{needed}"',
+                        )
+                    ],
+                ),
+            )
         if not request.header("Authorization"):
             # RFC 6750 §3.1: no credentials at all gets a challenge without an error code.
-            return BearerCheck(None, None, (), error_json(
-                401, "invalid_token", "This call needs an access token (Authorization: Bearer).",
-                [("WWW-Authenticate", 'Bearer realm="sandbox"')]))
-        return BearerCheck(None, None, (), error_json(
-            401, "invalid_token", "The access token is not valid: expired, revoked or unknown.",
-            [("WWW-Authenticate", 'Bearer realm="sandbox", error="invalid_token"')]))
+            return BearerCheck(
+                None,
+                None,
+                (),
+                error_json(
+                    401,
+                    "invalid_token",
+                    "This call needs an access token (Authorization: Bearer).",
+                    [("WWW-Authenticate", 'Bearer realm="sandbox"')],
+                ),
+            )
+        return BearerCheck(
+            None,
+            None,
+            (),
+            error_json(
+                401,
+                "invalid_token",
+                "The access token is not valid: expired, revoked or unknown.",
+                [("WWW-Authenticate", 'Bearer realm="sandbox", error="invalid_token"')],
+            ),
+        )
 
-    def _call(self, endpoint: Callable[..., tuple[Any, Any, int]],
-              request: WebRequest) -> WebResponse:
+    def _call(
+        self, endpoint: Callable[..., tuple[Any, Any, int]], request: WebRequest
+    ) -> WebResponse:
         body = _text(request)
         if body is None:
             return malformed()
         try:
-            return oauthlib_response(*endpoint(request.uri, request.method, body,
-                                               dict(request.headers)))
+            return oauthlib_response(
+                *endpoint(request.uri, request.method, body, dict(request.headers))
+            )
         except errors.OAuth2Error as exc:
             return _error(exc)
 
@@ -300,8 +378,11 @@ def _text(request: WebRequest) -> str | None:
 
 
 def malformed() -> WebResponse:
-    return error_json(400, "invalid_request",
-                      "The request is not form-encoded (application/x-www-form-urlencoded).")
+    return error_json(
+        400,
+        "invalid_request",
+        "The request is not form-encoded (application/x-www-form-urlencoded).",
+    )
 
 
 def _error(exc: Any) -> WebResponse:

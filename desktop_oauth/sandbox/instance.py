@@ -68,9 +68,12 @@ class Settings:
 
     def save(self, folder: Path) -> None:
         """Write atomically (temporary file, then rename)."""
-        write_atomically(self.path(folder), json.dumps(
-            {"version": SETTINGS_VERSION, "port": self.port, "instance": self.instance}
-        ).encode("utf-8"))
+        write_atomically(
+            self.path(folder),
+            json.dumps(
+                {"version": SETTINGS_VERSION, "port": self.port, "instance": self.instance}
+            ).encode("utf-8"),
+        )
 
 
 class ServeLock:
@@ -126,8 +129,11 @@ def answers_as(port: int, instance: str, timeout: float = 1.0) -> bool:
     """
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", "/.well-known/openid-configuration",
-                           headers={"Host": f"127.0.0.1:{port}", "Accept": "application/json"})
+        connection.request(
+            "GET",
+            "/.well-known/openid-configuration",
+            headers={"Host": f"127.0.0.1:{port}", "Accept": "application/json"},
+        )
         response = connection.getresponse()
         if response.status != 200:
             return False
@@ -136,6 +142,8 @@ def answers_as(port: int, instance: str, timeout: float = 1.0) -> bool:
         return False
     finally:
         connection.close()
-    return (isinstance(document, dict)
-            and document.get("issuer") == f"http://127.0.0.1:{port}"
-            and document.get("desktop_oauth_sandbox_instance") == instance)
+    return (
+        isinstance(document, dict)
+        and document.get("issuer") == f"http://127.0.0.1:{port}"
+        and document.get("desktop_oauth_sandbox_instance") == instance
+    )

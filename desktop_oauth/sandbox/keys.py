@@ -84,8 +84,7 @@ class SigningKey:
 
     def sign(self, claims: dict[str, Any]) -> str:
         """A compact JWS of ``claims``, signed RS256 with ``kid`` in the header."""
-        return jwt.encode(claims, self._private_key, algorithm=ALGORITHM,
-                          headers={"kid": self.kid})
+        return jwt.encode(claims, self._private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
 
 def _thumbprint(jwk: dict[str, Any]) -> str:

@@ -53,8 +53,7 @@ class RateLimiter:
         clock: Wall-clock seconds.
     """
 
-    def __init__(self, store: Store, limit: int, window: float,
-                 clock: Callable[[], float]) -> None:
+    def __init__(self, store: Store, limit: int, window: float, clock: Callable[[], float]) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("a rate limit needs at least one call per positive window")
         self.limit = limit
@@ -66,8 +65,9 @@ class RateLimiter:
         """Count one call by ``user_id`` if the quota allows it."""
         now = self._clock()
         with self._store.transaction() as db:
-            row = db.execute("SELECT window_start, used FROM quotas WHERE user_id=?",
-                             (user_id,)).fetchone()
+            row = db.execute(
+                "SELECT window_start, used FROM quotas WHERE user_id=?", (user_id,)
+            ).fetchone()
             if row is None or now >= row["window_start"] + self.window:
                 start, used = now, 0
             else:

@@ -34,9 +34,13 @@ class Sandbox:
             self.server.stop()
 
 
-def ensure_running(home: Path, *, wait_seconds: float = 10.0,
-                   rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
-                   device_interval: int = DEFAULT_DEVICE_INTERVAL) -> Sandbox:
+def ensure_running(
+    home: Path,
+    *,
+    wait_seconds: float = 10.0,
+    rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
+    device_interval: int = DEFAULT_DEVICE_INTERVAL,
+) -> Sandbox:
     """The sandbox of the profile in ``home``: found running, or started here.
 
     If another process of the app already serves it (it answers the health
@@ -61,8 +65,7 @@ def ensure_running(home: Path, *, wait_seconds: float = 10.0,
     deadline = time.monotonic() + wait_seconds
     while True:
         settings = Settings.read(sandbox_folder(home))
-        if settings is not None and settings.port and answers_as(settings.port,
-                                                                 settings.instance):
+        if settings is not None and settings.port and answers_as(settings.port, settings.instance):
             return Sandbox(issuer=f"http://127.0.0.1:{settings.port}")
         server = SandboxServer(home, rate_limit=rate_limit, device_interval=device_interval)
         try:
@@ -74,5 +77,6 @@ def ensure_running(home: Path, *, wait_seconds: float = 10.0,
             where = f" at http://127.0.0.1:{settings.port}" if settings and settings.port else ""
             raise SandboxError(
                 f"Another process of desktop-oauth runs this profile's sandbox provider but "
-                f"it does not answer{where}. Close the app's other windows and try again.")
+                f"it does not answer{where}. Close the app's other windows and try again."
+            )
         time.sleep(0.1)

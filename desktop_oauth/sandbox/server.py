@@ -85,16 +85,22 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:
             # Exception messages may quote the query or body (codes, tokens): log
             # the path, the exception's type and where it happened, never its text.
-            log.error("sandbox: %s %s failed with %s:\n%s", method, path, type(exc).__name__,
-                      "".join(traceback.format_tb(exc.__traceback__)))
+            log.error(
+                "sandbox: %s %s failed with %s:\n%s",
+                method,
+                path,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
             response = error_json(500, "server_error", "The sandbox provider had a problem.")
         self._send(response)
 
     def _answer(self, method: str) -> WebResponse:
         # A page loaded through another host name (DNS rebinding) is refused.
         if self.headers.get("Host") != self.server.host_header:
-            return error_json(421, "invalid_request",
-                              f"Address this server as {self.server.issuer}.")
+            return error_json(
+                421, "invalid_request", f"Address this server as {self.server.issuer}."
+            )
         path, _, query = self.path.partition("?")
         if not path.startswith("/"):
             return error_json(400, "invalid_request", "Malformed request target.")
@@ -107,9 +113,14 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             return error_json(413, "invalid_request", "The request body is too large.")
         body = self.rfile.read(length) if length else b""
-        request = WebRequest(method=method, path=path, query=query,
-                             headers=dict(self.headers.items()), body=body,
-                             issuer=self.server.issuer)
+        request = WebRequest(
+            method=method,
+            path=path,
+            query=query,
+            headers=dict(self.headers.items()),
+            body=body,
+            issuer=self.server.issuer,
+        )
         return self.server.app.handle(request)
 
     def _send(self, response: WebResponse) -> None:
@@ -151,10 +162,16 @@ class SandboxServer:
     ``issuer`` and ``port`` are known once :meth:`start` returned.
     """
 
-    def __init__(self, home: Path, *, access_token_ttl: int = 3600,
-                 rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
-                 device_interval: int = DEFAULT_DEVICE_INTERVAL,
-                 device_code_ttl: int = 600, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        access_token_ttl: int = 3600,
+        rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
+        device_interval: int = DEFAULT_DEVICE_INTERVAL,
+        device_code_ttl: int = 600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.home = home
         self.folder = sandbox_folder(home)
         self.access_token_ttl = access_token_ttl
@@ -191,12 +208,14 @@ class SandboxServer:
             if os.name == "posix" and self.folder.stat().st_mode & 0o077:
                 self.folder.chmod(0o700)  # the database and key are nobody else's business
         except OSError as exc:
-            raise SandboxError(f"Cannot create the sandbox folder {self.folder}: "
-                               f"{exc.strerror}.") from None
+            raise SandboxError(
+                f"Cannot create the sandbox folder {self.folder}: {exc.strerror}."
+            ) from None
         if not self._lock.acquire():
             raise SandboxAlreadyServedError(
                 "Another window or command of desktop-oauth already runs this profile's "
-                "sandbox provider.")
+                "sandbox provider."
+            )
         try:
             self._start_locked()
         except BaseException:
@@ -216,20 +235,35 @@ class SandboxServer:
         devices = DeviceCodes(store)
         validator = SandboxValidator(store, devices, key, self.issuer, self._clock)
         oauth = OAuthEndpoints(
-            validator, key, devices, issuer=self.issuer, instance=settings.instance,
-            access_token_ttl=self.access_token_ttl, device_interval=self.device_interval,
-            device_code_ttl=self.device_code_ttl, clock=self._clock)
+            validator,
+            key,
+            devices,
+            issuer=self.issuer,
+            instance=settings.instance,
+            access_token_ttl=self.access_token_ttl,
+            device_interval=self.device_interval,
+            device_code_ttl=self.device_code_ttl,
+            clock=self._clock,
+        )
         limit, window = self.rate_limit
-        ctx = Context(issuer=self.issuer, store=store, devices=devices,
-                      sessions=Sessions(f"sandbox_session_{self.port}", self._clock),
-                      oauth=oauth, quota=RateLimiter(store, limit, window, self._clock),
-                      clock=self._clock)
+        ctx = Context(
+            issuer=self.issuer,
+            store=store,
+            devices=devices,
+            sessions=Sessions(f"sandbox_session_{self.port}", self._clock),
+            oauth=oauth,
+            quota=RateLimiter(store, limit, window, self._clock),
+            clock=self._clock,
+        )
         self._httpd.app = SandboxApp(ctx)
         self._httpd.issuer = self.issuer
         self._httpd.host_header = f"{HOST}:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.1},
-                                        name=f"sandbox-provider-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"sandbox-provider-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         log.info("sandbox provider serving at %s", self.issuer)
 
@@ -238,10 +272,12 @@ class SandboxServer:
             return _HTTPServer((HOST, settings.port or 0), _Handler)
         except OSError as exc:
             if settings.port and exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise SandboxPortInUseError(settings.port,
-                                            str(Settings.path(self.folder))) from None
-            raise SandboxError(f"The sandbox provider could not listen on {HOST}: "
-                               f"{exc.strerror}.") from None
+                raise SandboxPortInUseError(
+                    settings.port, str(Settings.path(self.folder))
+                ) from None
+            raise SandboxError(
+                f"The sandbox provider could not listen on {HOST}: {exc.strerror}."
+            ) from None
 
     def stop(self) -> None:
         """Stop serving and free the port (well within a second); idempotent."""

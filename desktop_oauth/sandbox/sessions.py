@@ -87,8 +87,9 @@ class Sessions:
             if value:
                 self._by_cookie.pop(value, None)
             self._prune(now)
-            session = BrowserSession(key=secrets.token_urlsafe(16),
-                                     csrf=secrets.token_urlsafe(32), last_seen=now)
+            session = BrowserSession(
+                key=secrets.token_urlsafe(16), csrf=secrets.token_urlsafe(32), last_seen=now
+            )
             new_value = secrets.token_urlsafe(32)
             self._by_cookie[new_value] = session
             return session, new_value
@@ -113,26 +114,47 @@ class Sessions:
     @staticmethod
     def csrf_ok(session: BrowserSession, submitted: str | None) -> bool:
         return submitted is not None and hmac.compare_digest(
-            submitted.encode(), session.csrf.encode())
+            submitted.encode(), session.csrf.encode()
+        )
 
-    def start(self, session: BrowserSession, *, kind: str, client_id: str,
-              scopes: tuple[str, ...], uri: str = "", redirect_uri: str = "",
-              state: str | None = None, needs_login: bool = False, device_hash: str = "",
-              user_code: str = "") -> Interaction:
+    def start(
+        self,
+        session: BrowserSession,
+        *,
+        kind: str,
+        client_id: str,
+        scopes: tuple[str, ...],
+        uri: str = "",
+        redirect_uri: str = "",
+        state: str | None = None,
+        needs_login: bool = False,
+        device_hash: str = "",
+        user_code: str = "",
+    ) -> Interaction:
         """Remember a new interaction for ``session``."""
         now = self._clock()
         interaction = Interaction(
-            id=secrets.token_urlsafe(16), session_key=session.key, kind=kind,
-            client_id=client_id, scopes=scopes, created=now, uri=uri,
-            redirect_uri=redirect_uri, state=state, needs_login=needs_login,
-            device_hash=device_hash, user_code=user_code)
+            id=secrets.token_urlsafe(16),
+            session_key=session.key,
+            kind=kind,
+            client_id=client_id,
+            scopes=scopes,
+            created=now,
+            uri=uri,
+            redirect_uri=redirect_uri,
+            state=state,
+            needs_login=needs_login,
+            device_hash=device_hash,
+            user_code=user_code,
+        )
         with self._lock:
             self._prune(now)
             self._interactions[interaction.id] = interaction
         return interaction
 
-    def interaction(self, session: BrowserSession,
-                    interaction_id: str | None) -> Interaction | None:
+    def interaction(
+        self, session: BrowserSession, interaction_id: str | None
+    ) -> Interaction | None:
         """The session's unexpired interaction ``interaction_id``, if any."""
         if not interaction_id:
             return None
@@ -152,12 +174,13 @@ class Sessions:
     def _prune(self, now: float) -> None:
         if len(self._by_cookie) > _MAX_SESSIONS:
             oldest = sorted(self._by_cookie, key=lambda v: self._by_cookie[v].last_seen)
-            for value in oldest[:_MAX_SESSIONS // 2]:
+            for value in oldest[: _MAX_SESSIONS // 2]:
                 del self._by_cookie[value]
         for key, interaction in list(self._interactions.items()):
             if now - interaction.created > INTERACTION_SECONDS:
                 del self._interactions[key]
         if len(self._interactions) > _MAX_INTERACTIONS:
-            for key in sorted(self._interactions,
-                              key=lambda k: self._interactions[k].created)[:_MAX_INTERACTIONS // 2]:
+            for key in sorted(self._interactions, key=lambda k: self._interactions[k].created)[
+                : _MAX_INTERACTIONS // 2
+            ]:
                 del self._interactions[key]

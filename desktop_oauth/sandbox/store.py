@@ -152,11 +152,15 @@ class Store:
                 return
             db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             for user in DEMO_USERS:
-                db.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
-                           (user.id, user.name, user.username, user.email))
+                db.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?)",
+                    (user.id, user.name, user.username, user.email),
+                )
                 for text in STARTER_NOTES:
-                    db.execute("INSERT INTO notes (user_id, text, created_at) VALUES (?, ?, ?)",
-                               (user.id, text, time.time()))
+                    db.execute(
+                        "INSERT INTO notes (user_id, text, created_at) VALUES (?, ?, ?)",
+                        (user.id, text, time.time()),
+                    )
 
     # -- users ------------------------------------------------------------------
     def users(self) -> list[DemoUser]:
@@ -168,12 +172,15 @@ class Store:
         return next((u for u in self.users() if u.id == user_id), None)
 
     # -- grants -----------------------------------------------------------------
-    def create_grant(self, user_id: str, client_id: str, scopes: tuple[str, ...],
-                     auth_time: float, now: float) -> str:
+    def create_grant(
+        self, user_id: str, client_id: str, scopes: tuple[str, ...], auth_time: float, now: float
+    ) -> str:
         grant_id = secrets.token_urlsafe(16)
         with self._transaction() as db:
-            db.execute("INSERT INTO grants VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                       (grant_id, user_id, client_id, " ".join(scopes), auth_time, now))
+            db.execute(
+                "INSERT INTO grants VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (grant_id, user_id, client_id, " ".join(scopes), auth_time, now),
+            )
         return grant_id
 
     def grant(self, grant_id: str) -> Grant | None:
@@ -188,28 +195,41 @@ class Store:
                 "SELECT DISTINCT g.* FROM grants g JOIN tokens t ON t.grant_id = g.id "
                 "WHERE g.user_id=? AND g.revoked_at IS NULL AND t.rotated_at IS NULL "
                 "AND (t.expires_at IS NULL OR t.expires_at > ?) ORDER BY g.created_at",
-                (user_id, now)).fetchall()
+                (user_id, now),
+            ).fetchall()
         return [_grant(row) for row in rows]
 
     def revoke_grant(self, grant_id: str, now: float) -> None:
         with self._transaction() as db:
-            db.execute("UPDATE grants SET revoked_at=? WHERE id=? AND revoked_at IS NULL",
-                       (now, grant_id))
+            db.execute(
+                "UPDATE grants SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (now, grant_id)
+            )
 
     def revoke_client(self, user_id: str, client_id: str, now: float) -> int:
         """Revoke every grant ``user_id`` gave ``client_id``; return how many."""
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE grants SET revoked_at=? WHERE user_id=? AND client_id=? "
-                "AND revoked_at IS NULL", (now, user_id, client_id))
+                "AND revoked_at IS NULL",
+                (now, user_id, client_id),
+            )
             return cursor.rowcount
 
     # -- tokens -----------------------------------------------------------------
-    def add_token(self, token: str, kind: str, grant_id: str, scopes: tuple[str, ...],
-                  issued_at: float, expires_at: float | None) -> None:
+    def add_token(
+        self,
+        token: str,
+        kind: str,
+        grant_id: str,
+        scopes: tuple[str, ...],
+        issued_at: float,
+        expires_at: float | None,
+    ) -> None:
         with self._transaction() as db:
-            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                       (digest(token), kind, grant_id, " ".join(scopes), issued_at, expires_at))
+            db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (digest(token), kind, grant_id, " ".join(scopes), issued_at, expires_at),
+            )
 
     def token(self, token: str | None) -> TokenRecord | None:
         """The record of ``token`` (an access or refresh token), whatever its state."""
@@ -219,19 +239,27 @@ class Store:
             row = self._db.execute(
                 "SELECT t.kind, t.scopes AS token_scopes, t.issued_at, t.expires_at, "
                 "t.rotated_at, g.* FROM tokens t JOIN grants g ON g.id = t.grant_id "
-                "WHERE t.hash=?", (digest(token),)).fetchone()
+                "WHERE t.hash=?",
+                (digest(token),),
+            ).fetchone()
         if row is None:
             return None
-        return TokenRecord(kind=row["kind"], grant=_grant(row),
-                           scopes=_scopes(row["token_scopes"]), issued_at=row["issued_at"],
-                           expires_at=row["expires_at"], rotated_at=row["rotated_at"])
+        return TokenRecord(
+            kind=row["kind"],
+            grant=_grant(row),
+            scopes=_scopes(row["token_scopes"]),
+            issued_at=row["issued_at"],
+            expires_at=row["expires_at"],
+            rotated_at=row["rotated_at"],
+        )
 
     def rotate_token(self, token: str, now: float) -> bool:
         """Mark a refresh token as used up; False if it already was."""
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE tokens SET rotated_at=? WHERE hash=? AND rotated_at IS NULL",
-                (now, digest(token)))
+                (now, digest(token)),
+            )
             return cursor.rowcount == 1
 
     # -- authorization codes ----------------------------------------------------
@@ -239,9 +267,19 @@ class Store:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                (digest(code), record.client_id, record.user_id, record.redirect_uri,
-                 " ".join(record.scopes), record.nonce, record.challenge,
-                 record.challenge_method, record.auth_time, record.expires_at))
+                (
+                    digest(code),
+                    record.client_id,
+                    record.user_id,
+                    record.redirect_uri,
+                    " ".join(record.scopes),
+                    record.nonce,
+                    record.challenge,
+                    record.challenge_method,
+                    record.auth_time,
+                    record.expires_at,
+                ),
+            )
 
     def code(self, code: str | None) -> CodeRecord | None:
         if not code:
@@ -251,17 +289,25 @@ class Store:
         if row is None:
             return None
         return CodeRecord(
-            client_id=row["client_id"], user_id=row["user_id"],
-            redirect_uri=row["redirect_uri"], scopes=_scopes(row["scopes"]),
-            nonce=row["nonce"], challenge=row["challenge"],
-            challenge_method=row["challenge_method"], auth_time=row["auth_time"],
-            expires_at=row["expires_at"], used_at=row["used_at"], grant_id=row["grant_id"])
+            client_id=row["client_id"],
+            user_id=row["user_id"],
+            redirect_uri=row["redirect_uri"],
+            scopes=_scopes(row["scopes"]),
+            nonce=row["nonce"],
+            challenge=row["challenge"],
+            challenge_method=row["challenge_method"],
+            auth_time=row["auth_time"],
+            expires_at=row["expires_at"],
+            used_at=row["used_at"],
+            grant_id=row["grant_id"],
+        )
 
     def use_code(self, code: str, now: float) -> bool:
         """Mark ``code`` as presented; True only for the first presentation."""
         with self._transaction() as db:
-            cursor = db.execute("UPDATE codes SET used_at=? WHERE hash=? AND used_at IS NULL",
-                                (now, digest(code)))
+            cursor = db.execute(
+                "UPDATE codes SET used_at=? WHERE hash=? AND used_at IS NULL", (now, digest(code))
+            )
             return cursor.rowcount == 1
 
     def link_code(self, code: str, grant_id: str) -> None:
@@ -284,6 +330,12 @@ class Store:
 
 
 def _grant(row: sqlite3.Row) -> Grant:
-    return Grant(id=row["id"], user_id=row["user_id"], client_id=row["client_id"],
-                 scopes=_scopes(row["scopes"]), auth_time=row["auth_time"],
-                 created_at=row["created_at"], revoked_at=row["revoked_at"])
+    return Grant(
+        id=row["id"],
+        user_id=row["user_id"],
+        client_id=row["client_id"],
+        scopes=_scopes(row["scopes"]),
+        auth_time=row["auth_time"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )

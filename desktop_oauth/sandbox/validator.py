@@ -36,8 +36,14 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
         clock: Wall-clock seconds (tests pass their own).
     """
 
-    def __init__(self, store: Store, devices: DeviceCodes, key: SigningKey, issuer: str,
-                 clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        devices: DeviceCodes,
+        key: SigningKey,
+        issuer: str,
+        clock: Callable[[], float],
+    ) -> None:
         super().__init__()
         self._store = store
         self._devices = devices
@@ -59,43 +65,63 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         return False  # no confidential clients, so no secret is ever right
 
-    def validate_user(self, username: str, password: str, client: Any, request: Any,
-                      *args: Any, **kwargs: Any) -> bool:
+    def validate_user(
+        self, username: str, password: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         return False  # no password grant (RFC 9700 §2.4); oauthlib asks before the grant check
 
-    def authenticate_client_id(self, client_id: str, request: Any, *args: Any,
-                               **kwargs: Any) -> bool:
+    def authenticate_client_id(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         client = CLIENTS.get(client_id or "")
         if client is None:
             return False
         request.client = client
         return True
 
-    def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Any,
-                              *args: Any, **kwargs: Any) -> bool:
+    def validate_redirect_uri(
+        self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         client = CLIENTS.get(client_id)
         return client is not None and client.accepts_redirect_uri(redirect_uri)
 
-    def get_default_redirect_uri(self, client_id: str, request: Any, *args: Any,
-                                 **kwargs: Any) -> str | None:
+    def get_default_redirect_uri(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> str | None:
         return None  # the port varies (RFC 8252 §7.3), so redirect_uri is always required
 
-    def validate_response_type(self, client_id: str, response_type: str, client: Any,
-                               request: Any, *args: Any, **kwargs: Any) -> bool:
+    def validate_response_type(
+        self,
+        client_id: str,
+        response_type: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
         return response_type == "code"  # no implicit or hybrid flows (RFC 9700 §2.1.2)
 
-    def validate_grant_type(self, client_id: str, grant_type: str, client: Any, request: Any,
-                            *args: Any, **kwargs: Any) -> bool:
+    def validate_grant_type(
+        self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         known: Client | None = CLIENTS.get(client_id or "")
         return known is not None and grant_type in known.grant_types
 
-    def validate_scopes(self, client_id: str, scopes: list[str], client: Any, request: Any,
-                        *args: Any, **kwargs: Any) -> bool:
+    def validate_scopes(
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
         known = CLIENTS.get(client_id or "")
         return known is not None and bool(scopes) and set(scopes) <= known.scopes
 
-    def get_default_scopes(self, client_id: str, request: Any, *args: Any,
-                           **kwargs: Any) -> list[str]:
+    def get_default_scopes(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> list[str]:
         return list(DEFAULT_SCOPES)
 
     def is_pkce_required(self, client_id: str, request: Any) -> bool:
@@ -108,32 +134,47 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
     def validate_silent_authorization(self, request: Any) -> bool:
         return False
 
-    def validate_user_match(self, id_token_hint: Any, scopes: Any, claims: Any,
-                            request: Any) -> bool:
+    def validate_user_match(
+        self, id_token_hint: Any, scopes: Any, claims: Any, request: Any
+    ) -> bool:
         return True
 
     # -- authorization codes ------------------------------------------------------------------
-    def save_authorization_code(self, client_id: str, code: dict[str, str], request: Any,
-                                *args: Any, **kwargs: Any) -> None:
-        self._store.save_code(code["code"], CodeRecord(
-            client_id=client_id, user_id=request.user, redirect_uri=request.redirect_uri,
-            scopes=tuple(request.scopes), nonce=request.nonce,
-            challenge=request.code_challenge, challenge_method=request.code_challenge_method,
-            auth_time=request.auth_time, expires_at=self._clock() + CODE_TTL,
-            used_at=None, grant_id=None))
+    def save_authorization_code(
+        self, client_id: str, code: dict[str, str], request: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        self._store.save_code(
+            code["code"],
+            CodeRecord(
+                client_id=client_id,
+                user_id=request.user,
+                redirect_uri=request.redirect_uri,
+                scopes=tuple(request.scopes),
+                nonce=request.nonce,
+                challenge=request.code_challenge,
+                challenge_method=request.code_challenge_method,
+                auth_time=request.auth_time,
+                expires_at=self._clock() + CODE_TTL,
+                used_at=None,
+                grant_id=None,
+            ),
+        )
 
-    def get_authorization_code_scopes(self, client_id: str, code: str, redirect_uri: str,
-                                      request: Any) -> list[str]:
+    def get_authorization_code_scopes(
+        self, client_id: str, code: str, redirect_uri: str, request: Any
+    ) -> list[str]:
         record = self._store.code(code)
         return list(record.scopes) if record and record.client_id == client_id else []
 
-    def get_authorization_code_nonce(self, client_id: str, code: str, redirect_uri: str,
-                                     request: Any) -> str | None:
+    def get_authorization_code_nonce(
+        self, client_id: str, code: str, redirect_uri: str, request: Any
+    ) -> str | None:
         record: CodeRecord | None = getattr(request, "sandbox_code", None)
         return record.nonce if record else None
 
-    def validate_code(self, client_id: str, code: str, client: Any, request: Any,
-                      *args: Any, **kwargs: Any) -> bool:
+    def validate_code(
+        self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         record = self._store.code(code)
         if record is None or record.client_id != client_id:
             return False
@@ -160,20 +201,30 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
         record: CodeRecord | None = getattr(request, "sandbox_code", None)
         return record.challenge_method if record else None
 
-    def confirm_redirect_uri(self, client_id: str, code: str, redirect_uri: str, client: Any,
-                             request: Any, *args: Any, **kwargs: Any) -> bool:
+    def confirm_redirect_uri(
+        self,
+        client_id: str,
+        code: str,
+        redirect_uri: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
         # RFC 6749 §4.1.3: identical to the one in the authorization request.
         record: CodeRecord | None = getattr(request, "sandbox_code", None)
         return record is not None and record.redirect_uri == redirect_uri
 
-    def invalidate_authorization_code(self, client_id: str, code: str, request: Any,
-                                      *args: Any, **kwargs: Any) -> None:
+    def invalidate_authorization_code(
+        self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         pass  # already used up in validate_code
 
     # -- refresh tokens: oauthlib rotates them (rotate_refresh_token) and refreshes the
     # id_token (refresh_id_token) by default, as wanted (RFC 9700 §4.14.2, OIDC Core §12.2).
-    def validate_refresh_token(self, refresh_token: str, client: Any, request: Any,
-                               *args: Any, **kwargs: Any) -> bool:
+    def validate_refresh_token(
+        self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         record = self._store.token(refresh_token)
         if record is None or record.kind != "refresh":
             return False
@@ -189,14 +240,16 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
         request.sandbox_refresh = record
         return True
 
-    def get_original_scopes(self, refresh_token: str, request: Any, *args: Any,
-                            **kwargs: Any) -> list[str]:
+    def get_original_scopes(
+        self, refresh_token: str, request: Any, *args: Any, **kwargs: Any
+    ) -> list[str]:
         record: TokenRecord | None = getattr(request, "sandbox_refresh", None)
         return list(record.scopes) if record else []
 
     # -- issuing tokens ---------------------------------------------------------------------
-    def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any,
-                          **kwargs: Any) -> None:
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         now = self._clock()
         refresh: TokenRecord | None = getattr(request, "sandbox_refresh", None)
         if refresh is not None:
@@ -204,8 +257,9 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
             self._store.rotate_token(request.refresh_token, now)
         else:
             kept_scopes = tuple(request.scopes)
-            grant_id = self._store.create_grant(request.user, request.client_id, kept_scopes,
-                                                request.auth_time, now)
+            grant_id = self._store.create_grant(
+                request.user, request.client_id, kept_scopes, request.auth_time, now
+            )
             if getattr(request, "sandbox_code", None) is not None:
                 self._store.link_code(request.code, grant_id)
             if request.device_code:
@@ -214,25 +268,39 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
         # is what oauthlib sends next, so dropping it here drops it from the answer.
         if "offline_access" not in kept_scopes:
             token.pop("refresh_token", None)
-        self._store.add_token(token["access_token"], "access", grant_id, tuple(request.scopes),
-                              now, now + float(token["expires_in"]))
+        self._store.add_token(
+            token["access_token"],
+            "access",
+            grant_id,
+            tuple(request.scopes),
+            now,
+            now + float(token["expires_in"]),
+        )
         if "refresh_token" in token:
-            self._store.add_token(token["refresh_token"], "refresh", grant_id, kept_scopes,
-                                  now, None)
+            self._store.add_token(
+                token["refresh_token"], "refresh", grant_id, kept_scopes, now, None
+            )
 
-    def finalize_id_token(self, id_token: dict[str, Any], token: dict[str, Any],
-                          token_handler: Any, request: Any) -> str:
+    def finalize_id_token(
+        self, id_token: dict[str, Any], token: dict[str, Any], token_handler: Any, request: Any
+    ) -> str:
         # oauthlib fills aud, iat, nonce and at_hash; the rest is the provider's (OIDC Core §2).
         now = int(self._clock())
         claims = dict(id_token)
-        claims.update(iss=self._issuer, sub=request.user, iat=now, exp=now + ID_TOKEN_TTL,
-                      auth_time=int(request.auth_time))
+        claims.update(
+            iss=self._issuer,
+            sub=request.user,
+            iat=now,
+            exp=now + ID_TOKEN_TTL,
+            auth_time=int(request.auth_time),
+        )
         claims.update(user_claims(self._store.user(request.user), request.scopes))
         return self._key.sign(claims)
 
     # -- using tokens -----------------------------------------------------------------------
-    def validate_bearer_token(self, token: str | None, scopes: list[str] | None,
-                              request: Any) -> bool:
+    def validate_bearer_token(
+        self, token: str | None, scopes: list[str] | None, request: Any
+    ) -> bool:
         """Whether ``token`` is an active access token holding ANY of ``scopes``.
 
         oauthlib leaves the policy to the provider ("all" or "any"); "any" lets
@@ -262,15 +330,17 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
         return claims
 
     # -- revocation (RFC 7009) and introspection (RFC 7662) ---------------------------------
-    def revoke_token(self, token: str, token_type_hint: str | None, request: Any,
-                     *args: Any, **kwargs: Any) -> None:
+    def revoke_token(
+        self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
+    ) -> None:
         # Either kind ends the whole grant (RFC 7009 §2.1 allows it for access tokens).
         record = self._store.token(token)
         if record is not None and record.grant.client_id == request.client_id:
             self._store.revoke_grant(record.grant.id, self._clock())
 
-    def introspect_token(self, token: str, token_type_hint: str | None, request: Any,
-                         *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+    def introspect_token(
+        self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
+    ) -> dict[str, Any] | None:
         record = self._store.token(token)
         # A public client may look at its own tokens only (RFC 7662 §4).
         if record is None or record.grant.client_id != request.client_id:
@@ -291,8 +361,9 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
         return claims
 
     # -- the device grant (RFC 8628) --------------------------------------------------------
-    def validate_device_code(self, client_id: str, code: str, request: Any, *args: Any,
-                             **kwargs: Any) -> str | None:
+    def validate_device_code(
+        self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
+    ) -> str | None:
         status, record = self._devices.poll(client_id, code, self._clock())
         if status == AUTHORIZED and record is not None:
             request.user = record.user_id

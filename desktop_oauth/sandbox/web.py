@@ -101,23 +101,28 @@ class WebResponse:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
 
-def json_response(data: Any, status: int = 200,
-                  headers: list[tuple[str, str]] | None = None) -> WebResponse:
-    return WebResponse(status, json.dumps(data).encode(), "application/json",
-                       list(headers or []))
+def json_response(
+    data: Any, status: int = 200, headers: list[tuple[str, str]] | None = None
+) -> WebResponse:
+    return WebResponse(status, json.dumps(data).encode(), "application/json", list(headers or []))
 
 
-def error_json(status: int, error: str, description: str,
-               headers: list[tuple[str, str]] | None = None) -> WebResponse:
+def error_json(
+    status: int, error: str, description: str, headers: list[tuple[str, str]] | None = None
+) -> WebResponse:
     """An OAuth-style error body (RFC 6749 §5.2 shape) with a readable description."""
     return json_response({"error": error, "error_description": description}, status, headers)
 
 
-def oauthlib_response(headers: Mapping[str, str] | None, body: str | None,
-                      status: int) -> WebResponse:
+def oauthlib_response(
+    headers: Mapping[str, str] | None, body: str | None, status: int
+) -> WebResponse:
     """What an oauthlib endpoint returned, as a response."""
-    extra = [(k, v) for k, v in (headers or {}).items()
-             if k.lower() not in ("content-type", "cache-control", "pragma")]
+    extra = [
+        (k, v)
+        for k, v in (headers or {}).items()
+        if k.lower() not in ("content-type", "cache-control", "pragma")
+    ]
     content_type = (headers or {}).get("Content-Type", "application/json") if body else None
     return WebResponse(status, (body or "").encode(), content_type, extra)
 

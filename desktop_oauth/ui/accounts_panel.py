@@ -40,10 +40,12 @@ class AccountsPanel(QWidget):
         self.refreshButton = button("Refresh", "refreshButton", "Refresh the access token")
         self.revokeButton = button("Revoke", "revokeButton", "Revoke access at the provider")
         self.removeButton = button("Remove", "removeButton", "Revoke and forget the account")
-        self.reconnectButton = button("Sign in again", "reconnectButton",
-                                       "Sign in again to this account")
-        self.scopesButton = button("Change scopes…", "changeScopesButton",
-                                    "Ask for more or fewer scopes")
+        self.reconnectButton = button(
+            "Sign in again", "reconnectButton", "Sign in again to this account"
+        )
+        self.scopesButton = button(
+            "Change scopes…", "changeScopesButton", "Ask for more or fewer scopes"
+        )
         buttons = QGridLayout()
         buttons.addWidget(self.refreshButton, 0, 0)
         buttons.addWidget(self.revokeButton, 0, 1)
@@ -53,8 +55,10 @@ class AccountsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Accounts"))
-        self.emptyHint = QLabel("No account yet. Pick a provider above and press Connect: "
-                                "the sandbox needs no account anywhere.")
+        self.emptyHint = QLabel(
+            "No account yet. Pick a provider above and press Connect: "
+            "the sandbox needs no account anywhere."
+        )
         self.emptyHint.setObjectName("accountsEmptyHint")
         self.emptyHint.setWordWrap(True)
         layout.addWidget(self.emptyHint)
@@ -72,8 +76,9 @@ class AccountsPanel(QWidget):
         self.accountsList.blockSignals(True)
         self.accountsList.clear()
         for record in records:
-            item = QListWidgetItem(f"{record.display_name}\n{record.provider} · "
-                                   f"{record.state(now)}")
+            item = QListWidgetItem(
+                f"{record.display_name}\n{record.provider} · {record.state(now)}"
+            )
             item.setData(ACCOUNT_ID_ROLE, record.id)
             item.setToolTip(f"{record.provider}: {record.state(now)}")
             self.accountsList.addItem(item)
@@ -93,8 +98,9 @@ class AccountsPanel(QWidget):
     def enable_for(self, record: AccountRecord | None, *, busy: bool) -> None:
         """Enable the buttons that make sense for ``record`` right now."""
         connected = record is not None and record.status == "connected"
-        self.refreshButton.setEnabled(connected and not busy and bool(
-            record and record.has_refresh_token))
+        self.refreshButton.setEnabled(
+            connected and not busy and bool(record and record.has_refresh_token)
+        )
         self.revokeButton.setEnabled(connected and not busy)
         self.scopesButton.setEnabled(record is not None and not busy)
         self.removeButton.setEnabled(record is not None and not busy)

@@ -39,7 +39,8 @@ class DevicePanel(QGroupBox):
         self.copyButton.setObjectName("copyVerificationUrlButton")
         self.copyButton.setAccessibleName("Copy the address where the code is entered")
         self.copyButton.clicked.connect(
-            lambda: QGuiApplication.clipboard().setText(self.url.text()))
+            lambda: QGuiApplication.clipboard().setText(self.url.text())
+        )
         self.countdown = QLabel()
         self.countdown.setObjectName("deviceCountdown")
         row = QHBoxLayout()
@@ -74,5 +75,6 @@ class DevicePanel(QGroupBox):
 
     def _tick(self) -> None:
         left = self._expires_at - time.time()
-        self.countdown.setText("The code " + format_countdown(left) if left > 0
-                               else "The code has expired.")
+        self.countdown.setText(
+            "The code " + format_countdown(left) if left > 0 else "The code has expired."
+        )

@@ -55,10 +55,12 @@ class MainWindow(QMainWindow):
         self.providerCombo.setMinimumContentsLength(24)
         self.connectButton = button("Connect", "connectButton", "Connect an account")
         self.connectButton.setDefault(True)
-        self.deviceButton = button("Connect with a code", "connectWithCodeButton",
-                                    "Connect with a code entered at the provider")
-        self.addProviderButton = button("Add provider…", "addProviderButton",
-                                         "Add a provider")
+        self.deviceButton = button(
+            "Connect with a code",
+            "connectWithCodeButton",
+            "Connect with a code entered at the provider",
+        )
+        self.addProviderButton = button("Add provider…", "addProviderButton", "Add a provider")
         top = QHBoxLayout()
         top.addWidget(QLabel("Provider:"))
         top.addWidget(self.providerCombo, 1)
@@ -193,8 +195,7 @@ class MainWindow(QMainWindow):
         """Show one account in the panels."""
         self._current = view
         self.urlRow.hide()
-        self.tokenPanel.show_tokens(view.tokens, view.claims,
-                                    last_refresh=view.record.last_refresh)
+        self.tokenPanel.show_tokens(view.tokens, view.claims, last_refresh=view.record.last_refresh)
         self._show_record_details(view.record)
         if view.userinfo is not None:
             self.apiDataPanel.show_result(view.userinfo)
@@ -206,14 +207,16 @@ class MainWindow(QMainWindow):
         self._update_buttons()
 
     def _show_record_details(self, record: AccountRecord) -> None:
-        self.scopesPanel.show_scopes(record.requested_scopes, record.granted_scopes,
-                                     record.previous_granted_scopes)
+        self.scopesPanel.show_scopes(
+            record.requested_scopes, record.granted_scopes, record.previous_granted_scopes
+        )
         self.apiDataPanel.offer_calls(record.api_urls, record.status == "connected")
 
     def _refreshed(self, view: AccountView) -> None:
         if self._current is not None and self._current.record.id == view.record.id:
-            self.tokenPanel.show_tokens(view.tokens, view.claims,
-                                        last_refresh=view.record.last_refresh)
+            self.tokenPanel.show_tokens(
+                view.tokens, view.claims, last_refresh=view.record.last_refresh
+            )
             self._current = _with_record(view, view.record)
 
     def _forget(self, account_id: str) -> None:
@@ -269,9 +272,12 @@ class MainWindow(QMainWindow):
             return
         record = self._current.record
         text, ok = QInputDialog.getText(
-            self, "Change scopes",
+            self,
+            "Change scopes",
             "Scopes to ask for (add some for more access, remove some for less):",
-            QLineEdit.EchoMode.Normal, " ".join(record.requested_scopes))
+            QLineEdit.EchoMode.Normal,
+            " ".join(record.requested_scopes),
+        )
         if ok and text.split():
             self.controller.connect_provider(record.provider, tuple(text.split()))
 

@@ -43,8 +43,13 @@ class ProviderDialog(QDialog):
     (discovery, the registration check) and the keyring (the client secret).
     """
 
-    def __init__(self, controller: Controller, parent: QWidget | None = None, *,
-                 taken_names: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        controller: Controller,
+        parent: QWidget | None = None,
+        *,
+        taken_names: Collection[str] = (),
+    ) -> None:
         """
         Args:
             taken_names: Providers that exist already: adding one of the same name
@@ -82,8 +87,11 @@ class ProviderDialog(QDialog):
         self.userinfo_url = field("userinfoUrlEdit", "User data endpoint (optional)")
         self.revocation_url = field("revocationUrlEdit", "Revocation endpoint (optional)")
         self.client_id = field("clientIdEdit", "Client ID")
-        self.client_secret = field("clientSecretEdit", "Client secret", "only if the provider "
-                                   "needs one; kept in the keyring")
+        self.client_secret = field(
+            "clientSecretEdit",
+            "Client secret",
+            "only if the provider needs one; kept in the keyring",
+        )
         self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.scopes = field("scopesEdit", "Scopes", "space-separated")
 
@@ -127,10 +135,12 @@ class ProviderDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color:#b00020")
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.checkButton = self.buttons.addButton("Check registration",
-                                                  QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.checkButton = self.buttons.addButton(
+            "Check registration", QDialogButtonBox.ButtonRole.ActionRole
+        )
         self.checkButton.setObjectName("checkRegistrationButton")
         self.saveButton = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.saveButton.setObjectName("saveProviderButton")
@@ -164,7 +174,9 @@ class ProviderDialog(QDialog):
         has_secret = bool(self.client_secret.text())
         if kind in PRESETS:
             provider = preset_provider(
-                kind, client_id=client_id, name=name or None,
+                kind,
+                client_id=client_id,
+                name=name or None,
                 tenant=self.tenant.text().strip() or None if kind == "microsoft" else None,
                 base_url=self.server.text().strip() or None if kind == "gitlab" else None,
             )
@@ -181,9 +193,13 @@ class ProviderDialog(QDialog):
                 revocation=self.revocation_url.text().strip() or None,
             )
             endpoints.validate()
-            provider = ProviderConfig(name=name or endpoints.authorization,
-                                      issuer=endpoints.authorization, client_id=client_id,
-                                      scopes=("openid",), endpoints=endpoints)
+            provider = ProviderConfig(
+                name=name or endpoints.authorization,
+                issuer=endpoints.authorization,
+                client_id=client_id,
+                scopes=("openid",),
+                endpoints=endpoints,
+            )
         if not name and kind in PRESETS:
             provider = replace(provider, name=PRESETS[kind].display_name)
         if scopes:
@@ -195,14 +211,18 @@ class ProviderDialog(QDialog):
     def _refusal(self, provider: ProviderConfig) -> str | None:
         """Why ``provider`` cannot be saved as entered (the check may still run)."""
         if provider.name in self._taken:
-            return (f"There is already a provider called {provider.name!r}. Choose another "
-                    "name, or remove that provider first.")
+            return (
+                f"There is already a provider called {provider.name!r}. Choose another "
+                "name, or remove that provider first."
+            )
         preset = PRESETS.get(provider.preset or "")
         if preset is not None and preset.needs_client_secret and not self.client_secret.text():
             # Without it the token request fails after the person has already
             # signed in: say so now.
-            return (f"{preset.display_name} needs the client secret of your registration: "
-                    "enter it too (it is kept in the keyring, not in the settings file).")
+            return (
+                f"{preset.display_name} needs the client secret of your registration: "
+                "enter it too (it is kept in the keyring, not in the settings file)."
+            )
         return None
 
     def _kind_changed(self) -> None:
@@ -228,8 +248,10 @@ class ProviderDialog(QDialog):
             )
         else:
             self.scopes.setText("openid profile email" if kind == OPENID else "")
-            self.help.setText("Register a public (native) client with the redirect URI below; "
-                              "any port is used on 127.0.0.1.")
+            self.help.setText(
+                "Register a public (native) client with the redirect URI below; "
+                "any port is used on 127.0.0.1."
+            )
         self.findings.clear()
         self.error.clear()
 

@@ -24,8 +24,11 @@ PYTHON = os.environ.get("DESKTOP_OAUTH_TEST_PYTHON", sys.executable)
 def files_containing(root: Path, *needles: str) -> list[Path]:
     """Every file under ``root`` that contains any of ``needles``."""
     encoded = [n.encode() for n in needles if n]
-    return [path for path in root.rglob("*")
-            if path.is_file() and any(n in path.read_bytes() for n in encoded)]
+    return [
+        path
+        for path in root.rglob("*")
+        if path.is_file() and any(n in path.read_bytes() for n in encoded)
+    ]
 
 
 @dataclass
@@ -47,8 +50,10 @@ class Result:
         return lines[0]
 
     def __str__(self) -> str:
-        return (f"desktop-oauth {' '.join(self.args)} -> {self.returncode}\n"
-                f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}")
+        return (
+            f"desktop-oauth {' '.join(self.args)} -> {self.returncode}\n"
+            f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+        )
 
 
 @dataclass
@@ -70,12 +75,23 @@ class Cli:
     def command(self, *args: str, python_options: tuple[str, ...] = ()) -> list[str]:
         return [PYTHON, *python_options, "-m", "desktop_oauth", *args]
 
-    def run(self, *args: str, stdin: str = "", timeout: float = 60,
-            env: dict[str, str] | None = None, python_options: tuple[str, ...] = ()) -> Result:
+    def run(
+        self,
+        *args: str,
+        stdin: str = "",
+        timeout: float = 60,
+        env: dict[str, str] | None = None,
+        python_options: tuple[str, ...] = (),
+    ) -> Result:
         done = subprocess.run(
-            self.command(*args, python_options=python_options), input=stdin,
-            capture_output=True, text=True, timeout=timeout, cwd=REPO,
-            env=self.environ(**(env or {})), check=False,
+            self.command(*args, python_options=python_options),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,
+            env=self.environ(**(env or {})),
+            check=False,
         )
         result = Result(tuple(args), done.returncode, done.stdout, done.stderr)
         self.transcript.append(result)
@@ -99,13 +115,13 @@ class Cli:
         return load_config(self.profile.config_path).accounts
 
     def account(self, subject: str, provider: str | None = None) -> AccountRecord:
-        [record] = [a for a in self.accounts()
-                    if a.subject == subject and provider in (None, a.provider)]
+        [record] = [
+            a for a in self.accounts() if a.subject == subject and provider in (None, a.provider)
+        ]
         return record
 
     def stored_tokens(self, subject: str, provider: str | None = None) -> TokenSet:
         """The tokens the keyring holds for the account (the test fails when there are none)."""
-        tokens = TokenStore(self.profile.keyring_service).load(
-            self.account(subject, provider).id)
+        tokens = TokenStore(self.profile.keyring_service).load(self.account(subject, provider).id)
         assert tokens is not None, f"no tokens stored for {provider}:{subject}"
         return tokens

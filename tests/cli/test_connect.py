@@ -30,13 +30,19 @@ def granted_scopes(connect_output: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def two_accounts(
-    tmp_path_factory: pytest.TempPathFactory, oidc_provider: OidcProvider
-) -> Cli:
+def two_accounts(tmp_path_factory: pytest.TempPathFactory, oidc_provider: OidcProvider) -> Cli:
     """alice and bob, connected at the same provider through the command line."""
     cli = Cli(tmp_path_factory.mktemp("two-accounts") / "home")
-    cli.ok("provider", "add", "op", "--issuer", oidc_provider.issuer,
-           "--client-id", oidc_provider.client_id, *SCOPES)
+    cli.ok(
+        "provider",
+        "add",
+        "op",
+        "--issuer",
+        oidc_provider.issuer,
+        "--client-id",
+        oidc_provider.client_id,
+        *SCOPES,
+    )
     plan = BrowserPlan(PLAN_PATH)
     for login in ("alice", "bob"):
         connected = cli.connect("op", plan, login)
@@ -64,8 +70,12 @@ def test_accounts_json_lists_both(two_accounts: Cli) -> None:
 def test_token_prints_only_the_right_accounts_token(
     two_accounts: Cli, oidc_provider: OidcProvider
 ) -> None:
-    for query, login in (("alice@example.test", "alice"), ("BOB@EXAMPLE.TEST", "bob"),
-                         ("op:bob", "bob"), ("alice", "alice")):
+    for query, login in (
+        ("alice@example.test", "alice"),
+        ("BOB@EXAMPLE.TEST", "bob"),
+        ("op:bob", "bob"),
+        ("alice", "alice"),
+    ):
         result = two_accounts.ok("token", query)
         assert result.stdout == two_accounts.stored_tokens(login).access_token + "\n"
         assert result.stderr == ""
@@ -81,7 +91,8 @@ def test_token_prints_only_the_right_accounts_token(
 
     # As scripts use it: curl -H "Authorization: Bearer $(desktop-oauth token ...)".
     userinfo = requests.get(
-        oidc_provider.endpoint("userinfo_endpoint"), timeout=5,
+        oidc_provider.endpoint("userinfo_endpoint"),
+        timeout=5,
         headers={"Authorization": f"Bearer {as_json['access_token']}"},
     )
     assert userinfo.json()["email"] == "alice@example.test"
@@ -93,11 +104,16 @@ def test_token_prints_only_the_right_accounts_token(
 
 
 def test_no_secret_outside_the_keyring_and_the_token_command(two_accounts: Cli) -> None:
-    secrets = [secret for login in ("alice", "bob") for secret in (
-        two_accounts.stored_tokens(login).access_token,
-        two_accounts.stored_tokens(login).refresh_token,
-        two_accounts.stored_tokens(login).id_token,
-    ) if secret]
+    secrets = [
+        secret
+        for login in ("alice", "bob")
+        for secret in (
+            two_accounts.stored_tokens(login).access_token,
+            two_accounts.stored_tokens(login).refresh_token,
+            two_accounts.stored_tokens(login).id_token,
+        )
+        if secret
+    ]
     assert len(secrets) == 6
     assert files_containing(two_accounts.home, *secrets) == []
     two_accounts.ok("accounts")
@@ -119,15 +135,33 @@ def short_lived_provider() -> Iterator[OidcProvider]:
 
 
 def test_token_refreshes_one_that_is_about_to_expire(
-    tmp_path: Path, oidc_provider: OidcProvider, short_lived_provider: OidcProvider,
+    tmp_path: Path,
+    oidc_provider: OidcProvider,
+    short_lived_provider: OidcProvider,
     browser_plan: BrowserPlan,
 ) -> None:
     short = short_lived_provider
     cli = Cli(tmp_path / "home")
-    cli.ok("provider", "add", "short", "--issuer", short.issuer, "--client-id", short.client_id,
-           *SCOPES)
-    cli.ok("provider", "add", "op", "--issuer", oidc_provider.issuer,
-           "--client-id", oidc_provider.client_id, *SCOPES)
+    cli.ok(
+        "provider",
+        "add",
+        "short",
+        "--issuer",
+        short.issuer,
+        "--client-id",
+        short.client_id,
+        *SCOPES,
+    )
+    cli.ok(
+        "provider",
+        "add",
+        "op",
+        "--issuer",
+        oidc_provider.issuer,
+        "--client-id",
+        oidc_provider.client_id,
+        *SCOPES,
+    )
     cli.connect("short", browser_plan, "alice")
     first = cli.stored_tokens("alice")
     assert first.refresh_token
@@ -181,5 +215,8 @@ def test_token_refreshes_one_that_is_about_to_expire(
 def revoke_at_provider(op: OidcProvider, token: str | None) -> None:
     """Revoke as if from the provider's side: the whole grant ends (FACTS)."""
     assert token
-    requests.post(op.endpoint("revocation_endpoint"), timeout=5,
-                  data={"token": token, "client_id": op.client_id}).raise_for_status()
+    requests.post(
+        op.endpoint("revocation_endpoint"),
+        timeout=5,
+        data={"token": token, "client_id": op.client_id},
+    ).raise_for_status()

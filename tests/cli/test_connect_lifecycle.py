@@ -26,8 +26,20 @@ pytestmark = pytest.mark.e2e
 
 
 def add_provider(cli: Cli, op: OidcProvider) -> None:
-    cli.ok("provider", "add", "op", "--issuer", op.issuer, "--client-id", op.client_id,
-           "--scope", "openid", "profile", "email", "offline_access")
+    cli.ok(
+        "provider",
+        "add",
+        "op",
+        "--issuer",
+        op.issuer,
+        "--client-id",
+        op.client_id,
+        "--scope",
+        "openid",
+        "profile",
+        "email",
+        "offline_access",
+    )
 
 
 def test_revoke_takes_access_back_and_says_so(
@@ -79,8 +91,9 @@ class Lines:
             try:
                 line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"no line starting {prefix!r} in:\n" +
-                                     "\n".join(self.lines)) from None
+                raise AssertionError(
+                    f"no line starting {prefix!r} in:\n" + "\n".join(self.lines)
+                ) from None
             self.lines.append(line)
             if line.startswith(prefix):
                 return line
@@ -114,8 +127,14 @@ def test_no_browser_shows_the_link_and_ctrl_c_cancels(
     add_provider(cli, oidc_provider)
     # A BROWSER that cannot start: the link is shown and the receiver keeps waiting.
     env = cli.environ(BROWSER=str(tmp_path / "no-such-browser"))
-    with subprocess.Popen(cli.command("connect", "op"), env=env, cwd=REPO, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        cli.command("connect", "op"),
+        env=env,
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
         try:
             stderr = Lines(proc.stderr)
             assert "No browser could be opened" in stderr.wait_for("No browser")
@@ -144,9 +163,14 @@ def test_no_browser_prints_the_link_and_waits_for_it(
     spy.write_text(f"#!/bin/sh\ntouch '{marker}'\n")
     spy.chmod(spy.stat().st_mode | stat.S_IXUSR)
     browser_plan.set(login="alice", action="consent")
-    with subprocess.Popen(cli.command("connect", "op", "--no-browser"),
-                          env=cli.environ(BROWSER=str(spy)), cwd=REPO, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        cli.command("connect", "op", "--no-browser"),
+        env=cli.environ(BROWSER=str(spy)),
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
         try:
             stderr = Lines(proc.stderr)
             url = stderr.wait_for("  http").strip()
@@ -170,8 +194,14 @@ def test_gui_connect_starts_a_connection_in_the_window(
     add_provider(cli, oidc_provider)
     browser_plan.set(login="bob", action="consent")
     env = cli.environ(QT_QPA_PLATFORM="offscreen")
-    with subprocess.Popen(cli.command("gui", "--connect", "op"), env=env, cwd=REPO, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        cli.command("gui", "--connect", "op"),
+        env=env,
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
         try:
             deadline = time.monotonic() + 30
             while not cli.accounts() and time.monotonic() < deadline and proc.poll() is None:

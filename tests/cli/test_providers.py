@@ -53,12 +53,17 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_add_by_issuer_then_list_show_remove(
-    tmp_path: Path, oidc_provider: OidcProvider
-) -> None:
+def test_add_by_issuer_then_list_show_remove(tmp_path: Path, oidc_provider: OidcProvider) -> None:
     cli = Cli(tmp_path / "home")
-    added = cli.ok("provider", "add", "op", "--issuer", oidc_provider.issuer,
-                   "--client-id", oidc_provider.client_id)
+    added = cli.ok(
+        "provider",
+        "add",
+        "op",
+        "--issuer",
+        oidc_provider.issuer,
+        "--client-id",
+        oidc_provider.client_id,
+    )
     assert "http://127.0.0.1/callback" in added.stdout
     # Default scopes: openid profile email, plus offline_access, which it offers.
     assert "Scopes: openid profile email offline_access" in added.stdout
@@ -75,8 +80,9 @@ def test_add_by_issuer_then_list_show_remove(
     assert "Redirect URI:  http://127.0.0.1/callback (any port" in shown
     assert oidc_provider.issuer in shown
 
-    again = cli.run("provider", "add", "op", "--issuer", oidc_provider.issuer,
-                    "--client-id", "other")
+    again = cli.run(
+        "provider", "add", "op", "--issuer", oidc_provider.issuer, "--client-id", "other"
+    )
     assert again.returncode == 1
     assert "already a provider called 'op'" in again.error_line
 
@@ -86,19 +92,38 @@ def test_add_by_issuer_then_list_show_remove(
 
 def test_add_by_hand_entered_endpoints(tmp_path: Path, oidc_provider: OidcProvider) -> None:
     cli = Cli(tmp_path / "home")
-    cli.ok("provider", "add", "plain", "--client-id", oidc_provider.client_id,
-           "--authorize-url", oidc_provider.endpoint("authorization_endpoint"),
-           "--token-url", oidc_provider.endpoint("token_endpoint"),
-           "--revocation-url", oidc_provider.endpoint("revocation_endpoint"),
-           "--scope", "profile", "email")
+    cli.ok(
+        "provider",
+        "add",
+        "plain",
+        "--client-id",
+        oidc_provider.client_id,
+        "--authorize-url",
+        oidc_provider.endpoint("authorization_endpoint"),
+        "--token-url",
+        oidc_provider.endpoint("token_endpoint"),
+        "--revocation-url",
+        oidc_provider.endpoint("revocation_endpoint"),
+        "--scope",
+        "profile",
+        "email",
+    )
     [listed] = added_providers(cli)
     assert listed["endpoints"]["token"] == oidc_provider.endpoint("token_endpoint")
     assert listed["endpoints"]["userinfo"] is None
     assert listed["scopes"] == ["profile", "email"]
 
-    insecure = cli.run("provider", "add", "bad", "--client-id", "x",
-                       "--authorize-url", "http://auth.example.com/authorize",
-                       "--token-url", "https://auth.example.com/token")
+    insecure = cli.run(
+        "provider",
+        "add",
+        "bad",
+        "--client-id",
+        "x",
+        "--authorize-url",
+        "http://auth.example.com/authorize",
+        "--token-url",
+        "https://auth.example.com/token",
+    )
     assert insecure.returncode == 1
     assert "plain http on auth.example.com" in insecure.error_line
 
@@ -129,9 +154,17 @@ def test_client_secret_lives_in_the_keyring_only(
     cli = Cli(tmp_path / "home")
     secret = "cli-test-secret-8d3f0c2b9e"
     entry = "client-secret:conf"
-    added = cli.ok("provider", "add", "conf", "--issuer", oidc_provider.issuer,
-                   "--client-id", "confidential-app", "--client-secret-stdin",
-                   stdin=secret + "\n")
+    added = cli.ok(
+        "provider",
+        "add",
+        "conf",
+        "--issuer",
+        oidc_provider.issuer,
+        "--client-id",
+        "confidential-app",
+        "--client-secret-stdin",
+        stdin=secret + "\n",
+    )
     assert "kept in the system keyring" in added.stdout
     assert secret not in added.stdout + added.stderr
     assert keyring.get_password(cli.profile.keyring_service, entry) == secret
@@ -141,8 +174,17 @@ def test_client_secret_lives_in_the_keyring_only(
     assert secret not in json.dumps(listed)
     assert "kept in the system keyring" in cli.ok("provider", "show", "conf").stdout
 
-    empty = cli.run("provider", "add", "conf2", "--issuer", oidc_provider.issuer,
-                    "--client-id", "x", "--client-secret-stdin", stdin="\n")
+    empty = cli.run(
+        "provider",
+        "add",
+        "conf2",
+        "--issuer",
+        oidc_provider.issuer,
+        "--client-id",
+        "x",
+        "--client-secret-stdin",
+        stdin="\n",
+    )
     assert empty.returncode == 2
     assert "No client secret" in empty.error_line
 
@@ -152,12 +194,22 @@ def test_client_secret_lives_in_the_keyring_only(
 
 def test_presets_and_the_registration_check(tmp_path: Path, oidc_provider: OidcProvider) -> None:
     cli = Cli(tmp_path / "home")
-    added = cli.ok("provider", "add", "ms", "--preset", "microsoft", "--tenant", "consumers",
-                   "--client-id", "11111111-2222-3333-4444-555555555555")
+    added = cli.ok(
+        "provider",
+        "add",
+        "ms",
+        "--preset",
+        "microsoft",
+        "--tenant",
+        "consumers",
+        "--client-id",
+        "11111111-2222-3333-4444-555555555555",
+    )
     assert "http://127.0.0.1/callback" in added.stdout
     [listed] = added_providers(cli)
     assert listed["endpoints"]["authorization"].startswith(
-        "https://login.microsoftonline.com/consumers/")
+        "https://login.microsoftonline.com/consumers/"
+    )
     needs_secret = cli.run("provider", "add", "gh", "--preset", "github", "--client-id", "x")
     assert needs_secret.returncode == 2
     assert "--client-secret-stdin" in needs_secret.error_line
@@ -165,8 +217,15 @@ def test_presets_and_the_registration_check(tmp_path: Path, oidc_provider: OidcP
     assert unknown.returncode == 1
     assert "no preset called 'nosuch'" in unknown.error_line
 
-    cli.ok("provider", "add", "op", "--issuer", oidc_provider.issuer,
-           "--client-id", oidc_provider.client_id)
+    cli.ok(
+        "provider",
+        "add",
+        "op",
+        "--issuer",
+        oidc_provider.issuer,
+        "--client-id",
+        oidc_provider.client_id,
+    )
     checked = cli.run("provider", "check", "op", "--json")
     assert checked.returncode == 0, str(checked)
     findings = checked.json()

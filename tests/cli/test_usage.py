@@ -23,28 +23,58 @@ def test_help_documents_every_command(tmp_path: Path) -> None:
     assert result.stderr == ""
 
     add = cli.ok("provider", "add", "--help").stdout
-    for option in ("--issuer", "--preset", "--authorize-url", "--token-url", "--userinfo-url",
-                   "--revocation-url", "--client-id", "--client-secret-stdin", "--scope"):
+    for option in (
+        "--issuer",
+        "--preset",
+        "--authorize-url",
+        "--token-url",
+        "--userinfo-url",
+        "--revocation-url",
+        "--client-id",
+        "--client-secret-stdin",
+        "--scope",
+    ):
         assert option in add
     assert "http://127.0.0.1/callback" in add
     assert "--no-browser" in cli.ok("connect", "--help").stdout
     assert "60 seconds" in cli.ok("token", "--help").stdout
 
 
-@pytest.mark.parametrize("args", [
-    ("bogus",),
-    ("token",),
-    ("connect",),
-    ("accounts", "--bogus"),
-    ("provider",),
-    ("provider", "add", "x", "--client-id", "y"),
-    ("provider", "add", "x", "--issuer", "https://a.test", "--preset", "github",
-     "--client-id", "y"),
-    ("provider", "add", "x", "--authorize-url", "https://a.test/auth", "--client-id", "y"),
-    ("provider", "add", "x", "--issuer", "https://a.test", "--token-url", "https://a.test/t",
-     "--client-id", "y"),
-    ("connect", "p", "--timeout", "soon"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("bogus",),
+        ("token",),
+        ("connect",),
+        ("accounts", "--bogus"),
+        ("provider",),
+        ("provider", "add", "x", "--client-id", "y"),
+        (
+            "provider",
+            "add",
+            "x",
+            "--issuer",
+            "https://a.test",
+            "--preset",
+            "github",
+            "--client-id",
+            "y",
+        ),
+        ("provider", "add", "x", "--authorize-url", "https://a.test/auth", "--client-id", "y"),
+        (
+            "provider",
+            "add",
+            "x",
+            "--issuer",
+            "https://a.test",
+            "--token-url",
+            "https://a.test/t",
+            "--client-id",
+            "y",
+        ),
+        ("connect", "p", "--timeout", "soon"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
     result = Cli(tmp_path / "home").run(*args)
     assert result.returncode == 2, str(result)
@@ -72,8 +102,11 @@ def test_command_line_never_imports_qt(tmp_path: Path) -> None:
     cli = Cli(tmp_path / "home")
     for args in (("--help",), ("accounts", "--json"), ("token", "nobody")):
         result = cli.run(*args, python_options=("-X", "importtime"))
-        imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines()
-                    if line.startswith("import time:")]
+        imported = [
+            line.split("|")[-1].strip()
+            for line in result.stderr.splitlines()
+            if line.startswith("import time:")
+        ]
         assert "desktop_oauth.cli" in imported, result.stderr[-2000:]
         qt = [name for name in imported if name.split(".")[0] in ("PySide6", "shiboken6")]
         assert qt == [], f"{args} imported {qt}"

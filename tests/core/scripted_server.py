@@ -44,8 +44,9 @@ class ScriptedServer:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                request = Received(self.command, self.path, dict(self.headers),
-                                   self.rfile.read(length))
+                request = Received(
+                    self.command, self.path, dict(self.headers), self.rfile.read(length)
+                )
                 outer.received.append(request)
                 reply = outer.answer(request)
                 if reply.delay:

@@ -14,13 +14,24 @@ from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import Endpoints, ProviderConfig
 
 PROVIDER = ProviderConfig(
-    name="Example", issuer="https://id.example.test", client_id="app",
-    endpoints=Endpoints(authorization="https://id.example.test/a",
-                        token="https://id.example.test/t", code_challenge_methods=("S256",)),
+    name="Example",
+    issuer="https://id.example.test",
+    client_id="app",
+    endpoints=Endpoints(
+        authorization="https://id.example.test/a",
+        token="https://id.example.test/t",
+        code_challenge_methods=("S256",),
+    ),
 )
-ACCOUNT = AccountRecord(id="acct-1", provider="Example", issuer="https://id.example.test",
-                        subject="s", display_name="ada@example.test", granted_scopes=("openid",),
-                        expires_at=123.5)
+ACCOUNT = AccountRecord(
+    id="acct-1",
+    provider="Example",
+    issuer="https://id.example.test",
+    subject="s",
+    display_name="ada@example.test",
+    granted_scopes=("openid",),
+    expires_at=123.5,
+)
 
 
 def test_round_trip_and_schema_version(tmp_path: Path) -> None:

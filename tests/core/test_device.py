@@ -22,20 +22,31 @@ from .scripted_server import Answer, Received, scripted_server
 
 
 def provider(url: str) -> ProviderConfig:
-    return ProviderConfig(name="dev", issuer=url, client_id="app", scopes=("openid",),
-                          endpoints=Endpoints(authorization=url + "/auth", token=url + "/token",
-                                              device_authorization=url + "/device"))
+    return ProviderConfig(
+        name="dev",
+        issuer=url,
+        client_id="app",
+        scopes=("openid",),
+        endpoints=Endpoints(
+            authorization=url + "/auth", token=url + "/token", device_authorization=url + "/device"
+        ),
+    )
 
 
 def scripted(token_answers: list[Answer], interval: int | None = None):  # type: ignore[no-untyped-def]
     def answer(request: Received) -> Answer:
         if request.path == "/device":
-            data = {"device_code": "dc", "user_code": "ABCD-EFGH",
-                    "verification_uri": "http://127.0.0.1/device", "expires_in": 600}
+            data = {
+                "device_code": "dc",
+                "user_code": "ABCD-EFGH",
+                "verification_uri": "http://127.0.0.1/device",
+                "expires_in": 600,
+            }
             if interval is not None:
                 data["interval"] = interval
             return Answer.json(data)
         return token_answers.pop(0)
+
     return scripted_server(answer)
 
 
@@ -52,19 +63,32 @@ def run(answers: list[Answer], interval: int | None = None) -> tuple[list[float]
         assert authorization.user_code == "ABCD-EFGH"
         try:
             result: object = poll_for_tokens(
-                session, config, authorization, cancelled=threading.Event(),
-                pause=lambda s: waits.append(s) or False)
+                session,
+                config,
+                authorization,
+                cancelled=threading.Event(),
+                pause=lambda s: waits.append(s) or False,
+            )
         except Exception as exc:
             result = exc
         posts = [parse_qs(p.body.decode()) for p in server.posts() if p.path == "/token"]
-    assert all(p["grant_type"] == ["urn:ietf:params:oauth:grant-type:device_code"]
-               and p["device_code"] == ["dc"] for p in posts)
+    assert all(
+        p["grant_type"] == ["urn:ietf:params:oauth:grant-type:device_code"]
+        and p["device_code"] == ["dc"]
+        for p in posts
+    )
     return waits, result
 
 
 def test_default_interval_is_five_seconds_and_slow_down_adds_five() -> None:
-    waits, tokens = run([pending(), Answer.json({"error": "slow_down"}, 400), pending(),
-                         Answer.json({"access_token": "at", "expires_in": 60})])
+    waits, tokens = run(
+        [
+            pending(),
+            Answer.json({"error": "slow_down"}, 400),
+            pending(),
+            Answer.json({"access_token": "at", "expires_in": 60}),
+        ]
+    )
     assert waits == [5.0, 5.0, 10.0, 10.0]
     assert getattr(tokens, "access_token", None) == "at"
 
@@ -75,8 +99,9 @@ def test_the_providers_interval_is_honoured() -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "kind"), [("access_denied", AuthorizationDeniedError),
-                        ("expired_token", FlowTimeoutError)])
+    ("error", "kind"),
+    [("access_denied", AuthorizationDeniedError), ("expired_token", FlowTimeoutError)],
+)
 def test_polling_stops_on_denial_and_expiry(error: str, kind: type[Exception]) -> None:
     waits, result = run([pending(), Answer.json({"error": error}, 400)])
     assert isinstance(result, kind)
@@ -112,7 +137,13 @@ def test_a_confidential_client_authenticates_when_polling() -> None:
         session = requests.Session()
         config = provider(server.url)
         authorization = start_device_authorization(session, config)
-        poll_for_tokens(session, config, authorization, cancelled=threading.Event(),
-                        pause=lambda s: False, client_secret="s3cret")
+        poll_for_tokens(
+            session,
+            config,
+            authorization,
+            cancelled=threading.Event(),
+            pause=lambda s: False,
+            client_secret="s3cret",
+        )
         [poll] = [p for p in server.posts() if p.path == "/token"]
     assert poll.headers["Authorization"] == "Basic " + base64.b64encode(b"app:s3cret").decode()

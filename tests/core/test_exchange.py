@@ -20,14 +20,22 @@ from .scripted_server import Answer, scripted_server
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        (Answer(200, b"<html><body>Sign in to the Wi-Fi</body></html>",
-                {"Content-Type": "text/html"}), "web page"),
+        (
+            Answer(
+                200,
+                b"<html><body>Sign in to the Wi-Fi</body></html>",
+                {"Content-Type": "text/html"},
+            ),
+            "web page",
+        ),
         (Answer(500, b"oops", {"Content-Type": "text/plain"}), "HTTP 500"),
         (Answer(503, b"", {}), "HTTP 503"),
         (Answer.json({"error": "slow_down"}, 429, **{"Retry-After": "30"}), "30 seconds"),
         (Answer.json({"error": "invalid_client"}, 401), "invalid_client"),
-        (Answer(200, b"x" * (MAX_BODY_BYTES + 10), {"Content-Type": "application/json"}),
-         "far too large"),
+        (
+            Answer(200, b"x" * (MAX_BODY_BYTES + 10), {"Content-Type": "application/json"}),
+            "far too large",
+        ),
         (Answer.json(["not", "an", "object"]), "not an object"),
     ],
 )
@@ -48,8 +56,9 @@ def test_read_timeout_is_reported_and_not_retried() -> None:
     with scripted_server(lambda r: Answer(200, b"{}", delay=1.5)) as server:
         started = time.monotonic()
         with pytest.raises(TokenError, match="did not answer in time"):
-            post_token_request(requests.Session(), server.url + "/token", "code=c", "app",
-                               timeout=(2.0, 0.5))
+            post_token_request(
+                requests.Session(), server.url + "/token", "code=c", "app", timeout=(2.0, 0.5)
+            )
         assert time.monotonic() - started < 1.4
     assert len(server.posts()) == 1
 

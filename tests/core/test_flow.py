@@ -26,12 +26,21 @@ from .scripted_server import Answer, scripted_server
 ISSUER = "https://id.example.test"
 
 
-def provider(token_url: str = "https://id.example.test/token", iss_supported: bool = True,
-             scopes: tuple[str, ...] = ("openid", "email")) -> ProviderConfig:
+def provider(
+    token_url: str = "https://id.example.test/token",
+    iss_supported: bool = True,
+    scopes: tuple[str, ...] = ("openid", "email"),
+) -> ProviderConfig:
     return ProviderConfig(
-        name="example", issuer=ISSUER, client_id="app-1", scopes=scopes,
-        endpoints=Endpoints(authorization="https://id.example.test/authorize?x=1",
-                            token=token_url, iss_parameter_supported=iss_supported),
+        name="example",
+        issuer=ISSUER,
+        client_id="app-1",
+        scopes=scopes,
+        endpoints=Endpoints(
+            authorization="https://id.example.test/authorize?x=1",
+            token=token_url,
+            iss_parameter_supported=iss_supported,
+        ),
     )
 
 
@@ -44,8 +53,11 @@ def query(url: str) -> dict[str, str]:
 def test_request_uses_pkce_s256_with_the_verifier_it_keeps() -> None:
     pending = flow.start(provider(), "http://127.0.0.1:4321/callback")
     params = query(pending.url)
-    expected = base64.urlsafe_b64encode(
-        hashlib.sha256(pending.code_verifier.encode()).digest()).rstrip(b"=").decode()
+    expected = (
+        base64.urlsafe_b64encode(hashlib.sha256(pending.code_verifier.encode()).digest())
+        .rstrip(b"=")
+        .decode()
+    )
     assert params["code_challenge"] == expected
     assert params["code_challenge_method"] == "S256"
     assert params["response_type"] == "code"
@@ -83,8 +95,7 @@ def test_wrong_state_is_refused(bad: str) -> None:
 def test_iss_must_match_and_must_be_present_when_promised() -> None:
     pending = flow.start(provider(), "http://127.0.0.1:1/callback")
     with pytest.raises(IssuerMismatchError):
-        flow.check_response(pending, {"state": pending.state, "code": "c",
-                                      "iss": ISSUER + "/"})
+        flow.check_response(pending, {"state": pending.state, "code": "c", "iss": ISSUER + "/"})
     with pytest.raises(IssuerMismatchError):
         flow.check_response(pending, {"state": pending.state, "code": "c"})
     relaxed = flow.start(provider(iss_supported=False), "http://127.0.0.1:1/callback")
@@ -94,29 +105,42 @@ def test_iss_must_match_and_must_be_present_when_promised() -> None:
 def test_error_with_matching_state_is_a_denial() -> None:
     pending = flow.start(provider(), "http://127.0.0.1:1/callback")
     with pytest.raises(AuthorizationDeniedError, match="declined") as caught:
-        flow.check_response(pending, {"state": pending.state, "iss": ISSUER,
-                                      "error": "access_denied"})
+        flow.check_response(
+            pending, {"state": pending.state, "iss": ISSUER, "error": "access_denied"}
+        )
     assert caught.value.error == "access_denied"
 
 
 def token_response(pending: flow.PendingFlow, **claims: object) -> dict[str, object]:
     now = int(time.time())
-    base = {"iss": ISSUER, "aud": "app-1", "sub": "user-1", "exp": now + 600, "iat": now,
-            "nonce": pending.nonce}
+    base = {
+        "iss": ISSUER,
+        "aud": "app-1",
+        "sub": "user-1",
+        "exp": now + 600,
+        "iat": now,
+        "nonce": pending.nonce,
+    }
     base.update(claims)
-    return {"access_token": "at-123", "token_type": "Bearer", "expires_in": 3600,
-            "scope": "openid", "id_token": make_jwt({k: v for k, v in base.items()
-                                                       if v is not None})}
+    return {
+        "access_token": "at-123",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "scope": "openid",
+        "id_token": make_jwt({k: v for k, v in base.items() if v is not None}),
+    }
 
 
 def test_finish_posts_the_code_once_with_verifier_and_same_redirect_uri() -> None:
     holder: dict[str, flow.PendingFlow] = {}
     with scripted_server(lambda r: Answer.json(token_response(holder["p"]))) as server:
-        pending = flow.start(provider(token_url=server.url + "/token"),
-                             "http://127.0.0.1:5555/callback")
+        pending = flow.start(
+            provider(token_url=server.url + "/token"), "http://127.0.0.1:5555/callback"
+        )
         holder["p"] = pending
-        tokens = flow.finish(pending, {"state": pending.state, "code": "the-code",
-                                       "iss": ISSUER}, requests.Session())
+        tokens = flow.finish(
+            pending, {"state": pending.state, "code": "the-code", "iss": ISSUER}, requests.Session()
+        )
     assert tokens.access_token == "at-123"
     assert tokens.granted_scopes == ("openid",)  # narrower than requested: recorded
     [post] = server.posts()
@@ -146,12 +170,16 @@ def test_id_token_with_one_bad_claim_is_rejected(claims: dict[str, object], mess
         pending = flow.start(provider(token_url=server.url + "/token"), "http://127.0.0.1:1/cb")
         holder["p"] = pending
         with pytest.raises(IdTokenError, match=message):
-            flow.finish(pending, {"state": pending.state, "code": "c", "iss": ISSUER},
-                        requests.Session())
+            flow.finish(
+                pending, {"state": pending.state, "code": "c", "iss": ISSUER}, requests.Session()
+            )
 
 
 def test_unsigned_and_garbled_id_tokens_are_rejected() -> None:
-    for token, message in ((make_jwt({"sub": "x"}, alg="none"), "alg: none"),
-                           ("a.b", "three parts"), ("%%%.%%%.%%%", "base64url")):
+    for token, message in (
+        (make_jwt({"sub": "x"}, alg="none"), "alg: none"),
+        ("a.b", "three parts"),
+        ("%%%.%%%.%%%", "base64url"),
+    ):
         with pytest.raises(IdTokenError, match=message):
             decode_jwt_claims(token)

@@ -42,16 +42,19 @@ def public_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
 
 def sign(key: rsa.RSAPrivateKey, kid: str, **extra: Any) -> str:
     now = int(time.time())
-    return jwt.encode({**CLAIMS, "iat": now, "exp": now + 300, **extra}, key,
-                      algorithm="RS256", headers={"kid": kid})
+    return jwt.encode(
+        {**CLAIMS, "iat": now, "exp": now + 300, **extra},
+        key,
+        algorithm="RS256",
+        headers={"kid": kid},
+    )
 
 
 def test_a_token_signed_by_the_provider_verifies_and_its_claims_pass() -> None:
     key = new_key()
     with scripted_server(lambda r: Answer.json({"keys": [public_jwk(key, "k1")]})) as server:
         claims = verify_signature(sign(key, "k1"), KeySet(requests.Session(), server.url))
-    check_id_token_claims(claims, issuer=CLAIMS["iss"], client_id="app", nonce="n",
-                          now=time.time())
+    check_id_token_claims(claims, issuer=CLAIMS["iss"], client_id="app", nonce="n", now=time.time())
 
 
 def test_a_token_signed_by_another_key_is_rejected() -> None:
@@ -87,8 +90,9 @@ def test_a_key_published_without_alg_verifies_the_tokens_asymmetric_algorithm(al
     jwk = public_jwk(key, "k1")
     del jwk["alg"]
     now = int(time.time())
-    token = jwt.encode({**CLAIMS, "iat": now, "exp": now + 300}, key, algorithm=alg,
-                       headers={"kid": "k1"})
+    token = jwt.encode(
+        {**CLAIMS, "iat": now, "exp": now + 300}, key, algorithm=alg, headers={"kid": "k1"}
+    )
     with scripted_server(lambda r: Answer.json({"keys": [jwk]})) as server:
         assert verify_signature(token, KeySet(requests.Session(), server.url))["sub"] == "u1"
 
@@ -96,8 +100,9 @@ def test_a_key_published_without_alg_verifies_the_tokens_asymmetric_algorithm(al
 def test_a_key_published_for_one_algorithm_is_not_used_with_another() -> None:
     key = new_key()  # published for RS256, token signed with PS256 by the same key
     now = int(time.time())
-    token = jwt.encode({**CLAIMS, "iat": now, "exp": now + 300}, key, algorithm="PS256",
-                       headers={"kid": "k1"})
+    token = jwt.encode(
+        {**CLAIMS, "iat": now, "exp": now + 300}, key, algorithm="PS256", headers={"kid": "k1"}
+    )
     with scripted_server(lambda r: Answer.json({"keys": [public_jwk(key, "k1")]})) as server:
         with pytest.raises(IdTokenError, match="published for RS256"):
             verify_signature(token, KeySet(requests.Session(), server.url))
@@ -129,8 +134,9 @@ def test_unsigned_symmetric_and_garbled_tokens_are_refused(token: str, message: 
 
 def test_algorithm_confusion_with_the_public_key_as_hmac_secret_is_refused() -> None:
     key = new_key()
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     forged = make_jwt(CLAIMS, alg="HS256")  # what an attacker would sign with `pem`
     assert pem  # the attack needs the public key only
     with scripted_server(lambda r: Answer.json({"keys": [public_jwk(key, "k1")]})) as server:
@@ -149,13 +155,20 @@ KID = "k1"
 
 def defective_id_token(defect: str, key: rsa.RSAPrivateKey, issuer: str, nonce: str) -> str:
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": issuer, "aud": "app", "sub": "u1", "nonce": nonce,
-                              "iat": now, "exp": now + 300}
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "aud": "app",
+        "sub": "u1",
+        "nonce": nonce,
+        "iat": now,
+        "exp": now + 300,
+    }
     if defect == "signature":  # signed by someone else, under the provider's kid
         return jwt.encode(claims, new_key(), algorithm="RS256", headers={"kid": KID})
     if defect == "payload":  # the provider's signature over other claims
-        header, _, signature = jwt.encode(claims, key, algorithm="RS256",
-                                          headers={"kid": KID}).split(".")
+        header, _, signature = jwt.encode(
+            claims, key, algorithm="RS256", headers={"kid": KID}
+        ).split(".")
         forged = make_jwt({**claims, "sub": "admin"}).split(".")[1]
         return f"{header}.{forged}.{signature}"
     if defect == "alg none":
@@ -172,8 +185,7 @@ def defective_id_token(defect: str, key: rsa.RSAPrivateKey, issuer: str, nonce: 
         "iat within leeway": {"iat": now + 60},
         "none": {},
     }
-    return jwt.encode({**claims, **changes[defect]}, key, algorithm="RS256",
-                      headers={"kid": KID})
+    return jwt.encode({**claims, **changes[defect]}, key, algorithm="RS256", headers={"kid": KID})
 
 
 class TamperingProvider:
@@ -188,11 +200,16 @@ class TamperingProvider:
     def answer(self, request: Any) -> Answer:
         if request.path == "/jwks":
             return Answer.json({"keys": [public_jwk(self.key, KID)]})
-        return Answer.json({
-            "access_token": "at-" + self.defect, "token_type": "Bearer", "expires_in": 3600,
-            "refresh_token": "rt-" + self.defect, "scope": "openid",
-            "id_token": defective_id_token(self.defect, self.key, self.issuer, self.nonce),
-        })
+        return Answer.json(
+            {
+                "access_token": "at-" + self.defect,
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "refresh_token": "rt-" + self.defect,
+                "scope": "openid",
+                "id_token": defective_id_token(self.defect, self.key, self.issuer, self.nonce),
+            }
+        )
 
 
 @pytest.fixture
@@ -200,8 +217,9 @@ def service(tmp_path: Path) -> Iterator[AccountService]:
     """An account service on a fresh profile, its tokens in the real Secret Service."""
     if type(keyring.get_keyring()).__module__ != "keyring.backends.SecretService":
         pytest.fail("these tests need the real Secret Service: run the README's test command")
-    yield AccountService(Profile(home=tmp_path,
-                                 keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}"))
+    yield AccountService(
+        Profile(home=tmp_path, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
+    )
 
 
 def sign_in_with(service: AccountService, defect: str) -> AccountView:
@@ -209,15 +227,28 @@ def sign_in_with(service: AccountService, defect: str) -> AccountView:
     provider = TamperingProvider(defect)
     with scripted_server(provider.answer) as server:
         provider.issuer = server.url
-        service.add_provider(ProviderConfig(
-            name="tampering", issuer=server.url, client_id="app", scopes=("openid",),
-            endpoints=Endpoints(authorization=server.url + "/authorize",
-                                token=server.url + "/token", jwks_uri=server.url + "/jwks")))
+        service.add_provider(
+            ProviderConfig(
+                name="tampering",
+                issuer=server.url,
+                client_id="app",
+                scopes=("openid",),
+                endpoints=Endpoints(
+                    authorization=server.url + "/authorize",
+                    token=server.url + "/token",
+                    jwks_uri=server.url + "/jwks",
+                ),
+            )
+        )
         attempt = service.begin_connect("tampering", deadline_seconds=10)
         provider.nonce = attempt.pending.nonce
-        callback = threading.Thread(target=lambda: requests.get(
-            attempt.redirect_uri, params={"code": "c", "state": attempt.pending.state},
-            timeout=5))
+        callback = threading.Thread(
+            target=lambda: requests.get(
+                attempt.redirect_uri,
+                params={"code": "c", "state": attempt.pending.state},
+                timeout=5,
+            )
+        )
         callback.start()
         try:
             params = attempt.wait_for_redirect()

@@ -36,9 +36,12 @@ ALL_VARIANTS = [
 
 
 def endpoint_urls(endpoints: Endpoints) -> list[str]:
-    return [getattr(endpoints, f.name) for f in fields(endpoints)
-            if f.name not in ("iss_parameter_supported", "code_challenge_methods")
-            and getattr(endpoints, f.name)]
+    return [
+        getattr(endpoints, f.name)
+        for f in fields(endpoints)
+        if f.name not in ("iss_parameter_supported", "code_challenge_methods")
+        and getattr(endpoints, f.name)
+    ]
 
 
 def test_there_is_a_preset_for_each_well_known_provider() -> None:
@@ -103,7 +106,8 @@ def test_how_each_provider_takes_access_back() -> None:
     assert microsoft.revocation_kind == "connected_apps_page"
     assert "https://myapps.microsoft.com" in microsoft.connected_apps_urls
     assert get_preset("microsoft", tenant="consumers").connected_apps_urls == (
-        "https://account.live.com/consent/Manage",)
+        "https://account.live.com/consent/Manage",
+    )
 
 
 def test_github_provider_has_fixed_endpoints_and_keeps_a_secret() -> None:
@@ -122,12 +126,17 @@ def test_google_and_gitlab_are_discovered_from_their_issuer() -> None:
     google = preset_provider("google", client_id="123.apps.googleusercontent.com")
     assert (google.issuer, google.endpoints) == ("https://accounts.google.com", None)
     assert google.scopes == ("openid", "email", "profile")
-    gitlab = preset_provider("gitlab", client_id="app", base_url="https://git.example.org/",
-                             name="work-gitlab")
+    gitlab = preset_provider(
+        "gitlab", client_id="app", base_url="https://git.example.org/", name="work-gitlab"
+    )
     assert (gitlab.name, gitlab.issuer, gitlab.endpoints) == (
-        "work-gitlab", "https://git.example.org", None)
+        "work-gitlab",
+        "https://git.example.org",
+        None,
+    )
     assert get_preset("gitlab", base_url="https://git.example.org").api_url == (
-        "https://git.example.org/api/v4/user")
+        "https://git.example.org/api/v4/user"
+    )
 
 
 @pytest.mark.parametrize(
@@ -148,7 +157,8 @@ def test_microsoft_tenants_choose_endpoints_and_the_issuer_to_expect(
     assert provider.endpoints is not None
     expected_tenant = (tenant or "common").lower()
     assert provider.endpoints.authorization == (
-        f"https://login.microsoftonline.com/{expected_tenant}/oauth2/v2.0/authorize")
+        f"https://login.microsoftonline.com/{expected_tenant}/oauth2/v2.0/authorize"
+    )
     assert "offline_access" in provider.scopes and "User.Read" in provider.scopes
     assert not provider.has_client_secret
 
@@ -186,8 +196,9 @@ def test_multi_tenant_issuer_is_checked_against_the_tokens_own_tenant() -> None:
     assert not issuer_matches(ENTRA_ISSUER_TEMPLATE, {"iss": iss})
     evil = "https://login.microsoftonline.com/x/../evil/v2.0"
     assert not issuer_matches(ENTRA_ISSUER_TEMPLATE, {"iss": evil, "tid": "x/../evil"})
-    assert not issuer_matches(ENTRA_ISSUER_TEMPLATE,
-                              {"iss": "https://evil.example/" + GUID + "/v2.0", "tid": GUID})
+    assert not issuer_matches(
+        ENTRA_ISSUER_TEMPLATE, {"iss": "https://evil.example/" + GUID + "/v2.0", "tid": GUID}
+    )
     assert issuer_matches("https://accounts.google.com", {"iss": "https://accounts.google.com"})
     assert not issuer_matches("https://accounts.google.com", {"iss": "accounts.google.com"})
     assert not issuer_matches("https://accounts.google.com", {})
@@ -195,8 +206,13 @@ def test_multi_tenant_issuer_is_checked_against_the_tokens_own_tenant() -> None:
 
 @pytest.mark.parametrize(
     ("key", "kwargs"),
-    [("github", {}), ("google", {}), ("gitlab", {}), ("microsoft", {"tenant": "consumers"}),
-     ("microsoft", {"tenant": GUID})],
+    [
+        ("github", {}),
+        ("google", {}),
+        ("gitlab", {}),
+        ("microsoft", {"tenant": "consumers"}),
+        ("microsoft", {"tenant": GUID}),
+    ],
 )
 def test_a_configured_provider_finds_its_preset_again(key: str, kwargs: dict[str, str]) -> None:
     provider = preset_provider(key, client_id="x", **kwargs)
@@ -208,7 +224,8 @@ def test_a_configured_provider_finds_its_preset_again(key: str, kwargs: dict[str
 
 def test_an_empty_tenant_means_common() -> None:
     assert preset_provider("microsoft", client_id="x", tenant=" ").endpoints == (
-        get_preset("microsoft").endpoints)
+        get_preset("microsoft").endpoints
+    )
 
 
 def test_an_unknown_provider_has_no_preset() -> None:

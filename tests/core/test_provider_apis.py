@@ -47,8 +47,7 @@ def graph() -> Iterator[GraphStandIn]:
 
 
 def test_granted_scopes_are_read_from_x_oauth_scopes() -> None:
-    assert github_granted_scopes({"X-OAuth-Scopes": "repo, user, gist"}) == (
-        "repo", "user", "gist")
+    assert github_granted_scopes({"X-OAuth-Scopes": "repo, user, gist"}) == ("repo", "user", "gist")
     assert github_granted_scopes({"x-oauth-scopes": "read:user"}) == ("read:user",)
     assert github_granted_scopes({"X-OAuth-Scopes": ""}) == ()
     assert github_granted_scopes({}) == ()
@@ -97,8 +96,11 @@ def test_a_used_up_quota_is_its_own_message(github: GitHubStandIn) -> None:
 
 
 def test_a_bad_github_token_is_an_auth_error_without_the_token(github: GitHubStandIn) -> None:
-    with pytest.raises(ApiAuthError, match=r"^The GitHub API no longer accepts this token "
-                       r"\(HTTP 401, Bad credentials\)\.$") as caught:
+    with pytest.raises(
+        ApiAuthError,
+        match=r"^The GitHub API no longer accepts this token "
+        r"\(HTTP 401, Bad credentials\)\.$",
+    ) as caught:
         fetch_api(new_session(), get_preset("github"), "gho_not_valid", github.url)
     assert "gho_not_valid" not in str(caught.value)
 
@@ -106,7 +108,8 @@ def test_a_bad_github_token_is_an_auth_error_without_the_token(github: GitHubSta
 def test_revoking_a_github_token(github: GitHubStandIn) -> None:
     session = new_session()
     assert revoke_github(session, CLIENT_ID, CLIENT_SECRET, TOKEN, github.url) == (
-        RevokeOutcome.REVOKED)
+        RevokeOutcome.REVOKED
+    )
     (request,) = github.requests
     assert (request.method, request.target) == ("DELETE", f"/applications/{CLIENT_ID}/token")
     assert TOKEN not in request.target and CLIENT_SECRET not in request.target
@@ -119,13 +122,15 @@ def test_revoking_a_github_token(github: GitHubStandIn) -> None:
     with pytest.raises(ApiAuthError):
         fetch_api(session, get_preset("github"), TOKEN, github.url)
     assert revoke_github(session, CLIENT_ID, CLIENT_SECRET, TOKEN, github.url) == (
-        RevokeOutcome.ALREADY_INVALID)
+        RevokeOutcome.ALREADY_INVALID
+    )
 
 
 def test_validation_failed_means_there_is_nothing_to_revoke(github: GitHubStandIn) -> None:
     github.unprocessable.add(TOKEN)
     assert revoke_github(new_session(), CLIENT_ID, CLIENT_SECRET, TOKEN, github.url) == (
-        RevokeOutcome.ALREADY_INVALID)
+        RevokeOutcome.ALREADY_INVALID
+    )
 
 
 def test_a_wrong_client_secret_is_explained_without_secrets(github: GitHubStandIn) -> None:
@@ -148,8 +153,14 @@ def test_an_unreachable_github_is_a_revocation_error() -> None:
         spare.bind(("127.0.0.1", 0))
         port = spare.getsockname()[1]
     with pytest.raises(RevocationError, match="Could not reach"):
-        revoke_github(new_session(), CLIENT_ID, CLIENT_SECRET, TOKEN, f"http://127.0.0.1:{port}",
-                      timeout=(1.0, 1.0))
+        revoke_github(
+            new_session(),
+            CLIENT_ID,
+            CLIENT_SECRET,
+            TOKEN,
+            f"http://127.0.0.1:{port}",
+            timeout=(1.0, 1.0),
+        )
 
 
 def test_graph_me_is_fetched_with_the_token_in_the_header_only(graph: GraphStandIn) -> None:
@@ -164,8 +175,9 @@ def test_graph_me_is_fetched_with_the_token_in_the_header_only(graph: GraphStand
 
 
 def test_graph_401_names_graphs_error_code(graph: GraphStandIn) -> None:
-    with pytest.raises(ApiAuthError,
-                       match=r"Microsoft Graph API .* \(HTTP 401, InvalidAuthenticationToken\)"):
+    with pytest.raises(
+        ApiAuthError, match=r"Microsoft Graph API .* \(HTTP 401, InvalidAuthenticationToken\)"
+    ):
         fetch_api(new_session(), get_preset("microsoft"), "expired", graph.url)
 
 
@@ -178,8 +190,13 @@ def test_graph_throttling_says_when_to_try_again(graph: GraphStandIn) -> None:
 def test_gitlab_user_keeps_gitlabs_ratelimit_headers() -> None:
     # GitLab's documented quota headers (docs.gitlab.com/user/gitlab_com/#rate-limits).
     def answer(request: Request) -> Reply:
-        return Reply.json({"id": 1, "username": "jsmith"}, 200, ("RateLimit-Limit", "2000"),
-                          ("RateLimit-Remaining", "1999"), ("X-Request-Id", "r"))
+        return Reply.json(
+            {"id": 1, "username": "jsmith"},
+            200,
+            ("RateLimit-Limit", "2000"),
+            ("RateLimit-Remaining", "1999"),
+            ("X-Request-Id", "r"),
+        )
 
     with serving(StandInServer(answer)) as server:
         result = fetch_api(requests.Session(), get_preset("gitlab"), "glpat-token", server.url)

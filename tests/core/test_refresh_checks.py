@@ -34,9 +34,14 @@ def test_a_refreshed_id_token_must_name_the_same_user(
         if request.path == "/jwks":
             return Answer.json({"keys": [public_jwk(key, "k1")]})
         if request.path == "/token":
-            return Answer.json({
-                "access_token": "new-at", "refresh_token": "new-rt", "expires_in": 300,
-                "id_token": sign(key, "k1", iss=issuer["url"], sub=sub, aud="app")})
+            return Answer.json(
+                {
+                    "access_token": "new-at",
+                    "refresh_token": "new-rt",
+                    "expires_in": 300,
+                    "id_token": sign(key, "k1", iss=issuer["url"], sub=sub, aud="app"),
+                }
+            )
         return Answer(404, b"")
 
     with scripted_server(answer) as server:
@@ -44,14 +49,29 @@ def test_a_refreshed_id_token_must_name_the_same_user(
         profile = Profile(home=tmp_path, keyring_service=f"test:{uuid.uuid4().hex}")
         store = TokenStore(profile.keyring_service, FlakyKeyring())
         service = AccountService(profile, store=store, session=requests.Session())
-        service.add_provider(ProviderConfig(
-            name="op", issuer=server.url, client_id="app", scopes=("openid",),
-            endpoints=Endpoints(authorization=server.url + "/auth", token=server.url + "/token",
-                                jwks_uri=server.url + "/jwks")), check=False)
-        view = service.save_connection(ConnectResult(
-            provider=service.resolve_provider("op"),
-            tokens=TokenSet(access_token="at", refresh_token="rt", expires_at=1.0),
-            claims={"sub": "u1"}, userinfo=None, requested_scopes=("openid",)))
+        service.add_provider(
+            ProviderConfig(
+                name="op",
+                issuer=server.url,
+                client_id="app",
+                scopes=("openid",),
+                endpoints=Endpoints(
+                    authorization=server.url + "/auth",
+                    token=server.url + "/token",
+                    jwks_uri=server.url + "/jwks",
+                ),
+            ),
+            check=False,
+        )
+        view = service.save_connection(
+            ConnectResult(
+                provider=service.resolve_provider("op"),
+                tokens=TokenSet(access_token="at", refresh_token="rt", expires_at=1.0),
+                claims={"sub": "u1"},
+                userinfo=None,
+                requested_scopes=("openid",),
+            )
+        )
         if refused:
             with pytest.raises(IdTokenError, match="different user"):
                 service.refresh(view.record.id)

@@ -27,8 +27,9 @@ class CountingSession(requests.Session):
         super().__init__()
         self.sent: list[str] = []
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         self.sent.append(str(url))
         return super().request(method, url, *args, **kwargs)
 
@@ -59,7 +60,15 @@ def test_a_good_provider_passes_every_check(idp: DiscoveryStandIn) -> None:
     findings = check_registration(new_session(), provider_at(idp.url))
     assert_readable(findings)
     assert [f.topic for f in findings] == [
-        "redirect_uri", "discovery", "clock", "https", "pkce", "iss", "revocation", "userinfo"]
+        "redirect_uri",
+        "discovery",
+        "clock",
+        "https",
+        "pkce",
+        "iss",
+        "revocation",
+        "userinfo",
+    ]
     assert {f.level for f in findings} == {"ok"}
     assert findings[0].message == "The redirect URI to register is http://127.0.0.1/callback"
     assert [r.target for r in idp.requests] == [WELL_KNOWN]
@@ -123,15 +132,19 @@ def test_an_unreachable_provider() -> None:
     with socket.socket() as spare:
         spare.bind(("127.0.0.1", 0))
         port = spare.getsockname()[1]
-    problem = by_topic(check_registration(new_session(), provider_at(
-        f"http://127.0.0.1:{port}"), timeout=(1.0, 1.0)))["discovery"]
+    problem = by_topic(
+        check_registration(
+            new_session(), provider_at(f"http://127.0.0.1:{port}"), timeout=(1.0, 1.0)
+        )
+    )["discovery"]
     assert problem.level == "problem"
     assert "Could not reach" in problem.message
 
 
 def test_a_wrong_issuer_path_gets_a_404_finding(idp: DiscoveryStandIn) -> None:
     problem = by_topic(check_registration(new_session(), provider_at(idp.url + "/realms/x")))[
-        "discovery"]
+        "discovery"
+    ]
     assert "HTTP 404" in problem.message
     assert "/.well-known/openid-configuration" in problem.action
 
@@ -190,14 +203,16 @@ def test_a_server_clock_ten_minutes_off_says_check_your_clock() -> None:
 
 
 def test_a_local_clock_ahead_is_reported_too(idp: DiscoveryStandIn) -> None:
-    findings = check_registration(new_session(), provider_at(idp.url),
-                                  clock=lambda: time.time() + 600)
+    findings = check_registration(
+        new_session(), provider_at(idp.url), clock=lambda: time.time() + 600
+    )
     assert "about 10 minutes ahead of" in by_topic(findings)["clock"].message
 
 
 def test_a_small_clock_difference_is_fine(idp: DiscoveryStandIn) -> None:
-    findings = check_registration(new_session(), provider_at(idp.url),
-                                  clock=lambda: time.time() + 90)
+    findings = check_registration(
+        new_session(), provider_at(idp.url), clock=lambda: time.time() + 90
+    )
     assert by_topic(findings)["clock"].level == "ok"
 
 

@@ -24,18 +24,36 @@ from .test_token_store import FlakyKeyring
 def connected_service(tmp_path: Path, url: str) -> tuple[AccountService, str, FlakyKeyring]:
     backend = FlakyKeyring()
     profile = Profile(home=tmp_path, keyring_service=f"test:{uuid.uuid4().hex}")
-    service = AccountService(profile, store=TokenStore(profile.keyring_service, backend),
-                             session=requests.Session())
+    service = AccountService(
+        profile, store=TokenStore(profile.keyring_service, backend), session=requests.Session()
+    )
     provider = ProviderConfig(
-        name="down", issuer=url, client_id="app", scopes=("profile",),
-        endpoints=Endpoints(authorization=url + "/auth", token=url + "/token",
-                            revocation=url + "/revoke", userinfo=url + "/userinfo"))
+        name="down",
+        issuer=url,
+        client_id="app",
+        scopes=("profile",),
+        endpoints=Endpoints(
+            authorization=url + "/auth",
+            token=url + "/token",
+            revocation=url + "/revoke",
+            userinfo=url + "/userinfo",
+        ),
+    )
     service.add_provider(provider, check=False)
-    tokens = TokenSet(access_token="at-" + uuid.uuid4().hex, refresh_token="rt-secret",
-                      granted_scopes=("profile",))
-    view = service.save_connection(ConnectResult(
-        provider=service.resolve_provider("down"), tokens=tokens, claims={"sub": "u1"},
-        userinfo=None, requested_scopes=("profile",)))
+    tokens = TokenSet(
+        access_token="at-" + uuid.uuid4().hex,
+        refresh_token="rt-secret",
+        granted_scopes=("profile",),
+    )
+    view = service.save_connection(
+        ConnectResult(
+            provider=service.resolve_provider("down"),
+            tokens=tokens,
+            claims={"sub": "u1"},
+            userinfo=None,
+            requested_scopes=("profile",),
+        )
+    )
     return service, view.record.id, backend
 
 

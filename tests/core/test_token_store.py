@@ -52,8 +52,13 @@ class FlakyKeyring(keyring.backend.KeyringBackend):
 
 
 def big_tokens(size: int = 3000) -> TokenSet:
-    return TokenSet(access_token="A" * size, refresh_token="R-" + uuid.uuid4().hex,
-                    id_token="h.c.s", expires_at=1e9, granted_scopes=("openid",))
+    return TokenSet(
+        access_token="A" * size,
+        refresh_token="R-" + uuid.uuid4().hex,
+        id_token="h.c.s",
+        expires_at=1e9,
+        granted_scopes=("openid",),
+    )
 
 
 @pytest.fixture

@@ -52,7 +52,10 @@ class BrowserPlan:
         self.plan_id = ""
 
     def set(
-        self, login: str = "alice", action: str = "consent", wrong_state_first: bool = False,
+        self,
+        login: str = "alice",
+        action: str = "consent",
+        wrong_state_first: bool = False,
         **extra: Any,
     ) -> None:
         """Say what the browser does next. ``extra`` carries the sandbox's plan fields:

@@ -72,8 +72,10 @@ def item_of(window: MainWindow, account_id: str) -> QListWidgetItem:
 
 def claims_shown(window: MainWindow) -> dict[str, str]:
     tree = window.tokenPanel.claims
-    return {tree.topLevelItem(i).text(0): tree.topLevelItem(i).text(1)
-            for i in range(tree.topLevelItemCount())}
+    return {
+        tree.topLevelItem(i).text(0): tree.topLevelItem(i).text(1)
+        for i in range(tree.topLevelItemCount())
+    }
 
 
 def scopes_shown(window: MainWindow) -> dict[str, str]:
@@ -82,20 +84,25 @@ def scopes_shown(window: MainWindow) -> dict[str, str]:
 
 
 # -- acting in the window -------------------------------------------------------------
-def connect(qtbot: QtBot, running: Running, plan: BrowserPlan, provider: str,
-            login: str) -> AccountView:
+def connect(
+    qtbot: QtBot, running: Running, plan: BrowserPlan, provider: str, login: str
+) -> AccountView:
     """Pick ``provider``, press Connect, and have the browser sign in as ``login``."""
     window, controller = running.window, running.controller
     window.providerCombo.setCurrentText(provider)
     assert window.providerCombo.currentText() == provider
     plan.set(login=login, action="consent")
-    with qtbot.waitSignal(controller.accountShown, timeout=30_000,
-                          check_params_cb=lambda v: login in v.record.display_name) as shown:
+    with qtbot.waitSignal(
+        controller.accountShown,
+        timeout=30_000,
+        check_params_cb=lambda v: login in v.record.display_name,
+    ) as shown:
         qtbot.mouseClick(window.connectButton, Qt.MouseButton.LeftButton)
     [run] = browser_results(qtbot, plan)
     assert run["error"] is None, run
-    qtbot.waitUntil(lambda: not controller.connecting and window.connectButton.isEnabled(),
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: not controller.connecting and window.connectButton.isEnabled(), timeout=10_000
+    )
     view: AccountView = shown.args[0]
     return view
 
@@ -104,10 +111,14 @@ def select(qtbot: QtBot, running: Running, account_id: str) -> AccountView:
     """Click the account's line; wait until the panels show it."""
     window = running.window
     rect = window.accountsList.visualItemRect(item_of(window, account_id))
-    with qtbot.waitSignal(running.controller.accountShown, timeout=10_000,
-                          check_params_cb=lambda v: v.record.id == account_id) as shown:
-        qtbot.mouseClick(window.accountsList.viewport(), Qt.MouseButton.LeftButton,
-                         pos=rect.center())
+    with qtbot.waitSignal(
+        running.controller.accountShown,
+        timeout=10_000,
+        check_params_cb=lambda v: v.record.id == account_id,
+    ) as shown:
+        qtbot.mouseClick(
+            window.accountsList.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+        )
     view: AccountView = shown.args[0]
     return view
 
@@ -125,15 +136,19 @@ def come_back_to(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_cli(
-    qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path,
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    browser_plan: BrowserPlan,
+    tmp_path: Path,
     sandboxes: list[Sandbox],
 ) -> None:
     home = tmp_path / "home"
     profile = Profile.from_environment({HOME_VARIABLE: str(home)})
     cli = Cli(home)
     assert cli.profile == profile  # the same folder and keyring namespace as the window
-    config_file.save(profile.config_path,
-                     config_file.Config(providers=(provider_config(oidc_provider),)))
+    config_file.save(
+        profile.config_path, config_file.Config(providers=(provider_config(oidc_provider),))
+    )
 
     def start_sandbox(folder: Path) -> Sandbox:
         sandbox = ensure_running(folder)
@@ -168,8 +183,9 @@ def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_
             assert stored is not None and view.tokens == stored
             assert connected.tokens is not None
             assert stored.access_token == connected.tokens.access_token
-            assert f"({len(stored.access_token)} characters)" in \
-                window.tokenPanel.access_token.text()
+            assert (
+                f"({len(stored.access_token)} characters)" in window.tokenPanel.access_token.text()
+            )
             assert claims_shown(window)["sub"] == view.record.subject
             email = view.record.display_name
             assert f'"email": "{email}"' in window.apiDataPanel.raw.toPlainText()
@@ -207,8 +223,11 @@ def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_
         assert bob_tokens is not None and bob_tokens.refresh_token
         assert oidc_provider.introspect(bob_tokens.access_token)["active"] is True
         select(qtbot, running, bob.record.id)
-        with qtbot.waitSignal(running.controller.accountForgotten, timeout=15_000,
-                              check_params_cb=lambda i: i == bob.record.id):
+        with qtbot.waitSignal(
+            running.controller.accountForgotten,
+            timeout=15_000,
+            check_params_cb=lambda i: i == bob.record.id,
+        ):
             qtbot.mouseClick(window.accountsPanel.removeButton, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: len(listed(window)) == 2, timeout=5_000)
         assert bob.record.id not in listed(window)
@@ -231,10 +250,15 @@ def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_
         assert oidc_provider.introspect(again.tokens.access_token)["active"] is False
         assert "connected" in listed(window)[alice.record.id]  # not noticed yet
         come_back_to(qtbot, window)
-        qtbot.waitUntil(lambda: listed(window)[alice.record.id].endswith(
-            f"{PROVIDER_NAME} · revoked (verified)"), timeout=10_000)
-        qtbot.waitUntil(lambda: window.tokenPanel.access_token.text() == "Not connected",
-                        timeout=10_000)
+        qtbot.waitUntil(
+            lambda: listed(window)[alice.record.id].endswith(
+                f"{PROVIDER_NAME} · revoked (verified)"
+            ),
+            timeout=10_000,
+        )
+        qtbot.waitUntil(
+            lambda: window.tokenPanel.access_token.text() == "Not connected", timeout=10_000
+        )
         assert window.accountsPanel.reconnectButton.isVisible()
         assert not window.revokeButton.isEnabled()
         assert listed(window)[ada.record.id].endswith("· connected")
@@ -255,7 +279,9 @@ DAMAGED = {
 
 @pytest.mark.parametrize("damage", list(DAMAGED))
 def test_a_damaged_settings_file_is_moved_aside_and_no_token_is_lost(
-    qtbot: QtBot, tmp_path: Path, damage: str,
+    qtbot: QtBot,
+    tmp_path: Path,
+    damage: str,
 ) -> None:
     home = tmp_path / "home"
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
@@ -263,18 +289,32 @@ def test_a_damaged_settings_file_is_moved_aside_and_no_token_is_lost(
     assert type(backend).__module__ == "keyring.backends.SecretService"
     store = TokenStore(profile.keyring_service, backend)
     account_id = "acct-kept-in-the-keyring"
-    tokens = TokenSet(access_token="A-" + uuid.uuid4().hex, refresh_token="R-" + uuid.uuid4().hex,
-                      id_token=None, expires_at=None, granted_scopes=("openid",))
+    tokens = TokenSet(
+        access_token="A-" + uuid.uuid4().hex,
+        refresh_token="R-" + uuid.uuid4().hex,
+        id_token=None,
+        expires_at=None,
+        granted_scopes=("openid",),
+    )
     store.save(account_id, tokens)
     secret = "client-secret-" + uuid.uuid4().hex
     store.save_client_secret(PROVIDER_NAME, secret)
     # The file as it was before the damage: the provider and the account whose
     # tokens the keyring holds.
-    provider = ProviderConfig(name=PROVIDER_NAME, issuer="https://id.example.com",
-                              client_id="desktop-app", has_client_secret=True)
-    record = AccountRecord(id=account_id, provider=PROVIDER_NAME, issuer=provider.issuer,
-                           subject="248289761001", display_name="alice@example.test",
-                           granted_scopes=("openid",))
+    provider = ProviderConfig(
+        name=PROVIDER_NAME,
+        issuer="https://id.example.com",
+        client_id="desktop-app",
+        has_client_secret=True,
+    )
+    record = AccountRecord(
+        id=account_id,
+        provider=PROVIDER_NAME,
+        issuer=provider.issuer,
+        subject="248289761001",
+        display_name="alice@example.test",
+        granted_scopes=("openid",),
+    )
     good = profile.config_path
     config_file.save(good, config_file.Config(providers=(provider,), accounts=(record,)))
     data = DAMAGED[damage]
@@ -319,21 +359,34 @@ def test_a_damaged_settings_file_is_moved_aside_and_no_token_is_lost(
 
 
 def test_a_file_damaged_while_the_window_runs_loses_no_listed_account(
-    qtbot: QtBot, tmp_path: Path,
+    qtbot: QtBot,
+    tmp_path: Path,
 ) -> None:
     home = tmp_path / "home"
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
     store = TokenStore(profile.keyring_service, keyring.get_keyring())
-    provider = ProviderConfig(name=PROVIDER_NAME, issuer="https://id.example.com",
-                              client_id="desktop-app")
-    record = AccountRecord(id="acct-listed", provider=PROVIDER_NAME, issuer=provider.issuer,
-                           subject="s-1", display_name="alice@example.test",
-                           granted_scopes=("openid",))
-    tokens = TokenSet(access_token="A-" + uuid.uuid4().hex, refresh_token=None, id_token=None,
-                      expires_at=None, granted_scopes=("openid",))
+    provider = ProviderConfig(
+        name=PROVIDER_NAME, issuer="https://id.example.com", client_id="desktop-app"
+    )
+    record = AccountRecord(
+        id="acct-listed",
+        provider=PROVIDER_NAME,
+        issuer=provider.issuer,
+        subject="s-1",
+        display_name="alice@example.test",
+        granted_scopes=("openid",),
+    )
+    tokens = TokenSet(
+        access_token="A-" + uuid.uuid4().hex,
+        refresh_token=None,
+        id_token=None,
+        expires_at=None,
+        granted_scopes=("openid",),
+    )
     store.save(record.id, tokens)
-    config_file.save(profile.config_path,
-                     config_file.Config(providers=(provider,), accounts=(record,)))
+    config_file.save(
+        profile.config_path, config_file.Config(providers=(provider,), accounts=(record,))
+    )
     try:
         controller = Controller(lambda: AccountService(profile, store=store))
         window = MainWindow(controller, show_errors_in_dialogs=False)
@@ -369,5 +422,7 @@ def keyring_entries(namespace: str) -> dict[str, str]:
     scheme = backend.schemes[backend.scheme]
     collection = backend.get_preferred_collection()
     with closing(collection.connection):
-        return {item.get_attributes()[scheme["username"]]: item.get_secret().decode()
-                for item in collection.search_items({scheme["service"]: namespace})}
+        return {
+            item.get_attributes()[scheme["username"]]: item.get_secret().decode()
+            for item in collection.search_items({scheme["service"]: namespace})
+        }

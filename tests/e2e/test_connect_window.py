@@ -32,6 +32,7 @@ from .window import (
 
 pytestmark = pytest.mark.e2e
 
+
 def redirect_port_of(url: str) -> int:
     [redirect_uri] = parse_qs(urlsplit(url).query)["redirect_uri"]
     port = urlsplit(redirect_uri).port
@@ -47,8 +48,12 @@ ONE_FRAME = 0.016
 
 
 def test_connect_shows_token_scopes_and_userinfo_then_revoke(
-    qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path,
-    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    browser_plan: BrowserPlan,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)  # SECURITY (a)27: secrets stay out of logs at any level
     assert type(keyring.get_keyring()).__module__ == "keyring.backends.SecretService", (
@@ -74,8 +79,10 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     assert view.tokens.access_token not in window.tokenPanel.access_token.text()
     assert "expires in" in window.tokenPanel.expiry.text()
     assert window.tokenPanel.refresh_token.text().startswith("held in the keyring")
-    scopes = {window.scopesPanel.table.item(r, 0).text(): window.scopesPanel.table.item(r, 2).text()
-              for r in range(window.scopesPanel.table.rowCount())}
+    scopes = {
+        window.scopesPanel.table.item(r, 0).text(): window.scopesPanel.table.item(r, 2).text()
+        for r in range(window.scopesPanel.table.rowCount())
+    }
     assert scopes == {"openid": "yes", "profile": "yes", "email": "yes", "offline_access": "yes"}
     assert '"email": "alice@example.test"' in window.apiDataPanel.raw.toPlainText()
     assert window.accountsList.count() == 1
@@ -103,8 +110,9 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
 
     # Revoke: taken back at the provider, proven with introspection, forgotten here.
     qtbot.mouseClick(window.revokeButton, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "revoked (verified)" in window.accountsList.item(0).text(),
-                    timeout=15_000)
+    qtbot.waitUntil(
+        lambda: "revoked (verified)" in window.accountsList.item(0).text(), timeout=15_000
+    )
     assert "the provider confirms" in window.statusLabel.text()
     assert oidc_provider.introspect(view.tokens.access_token)["active"] is False
     assert oidc_provider.introspect(view.tokens.refresh_token)["active"] is False
@@ -121,7 +129,10 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
 
 
 def test_the_gui_thread_does_not_stall_while_connecting(
-    qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path,
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    browser_plan: BrowserPlan,
+    tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     """Issue 2: the longest stall of the GUI thread during a full connect, measured by
@@ -142,8 +153,10 @@ def test_the_gui_thread_does_not_stall_while_connecting(
         measured.append((heartbeat.stop(), baseline.stop()))
     with capfd.disabled():  # shown in every run's output, not only on failure
         for stall, machine in measured:
-            print(f"\nlongest GUI-thread stall during connect: {stall * 1000:.1f} ms "
-                  f"(a bare Qt process beside it: {machine * 1000:.1f} ms)")
+            print(
+                f"\nlongest GUI-thread stall during connect: {stall * 1000:.1f} ms "
+                f"(a bare Qt process beside it: {machine * 1000:.1f} ms)"
+            )
     assert any(stall < max(MAX_STALL, machine + ONE_FRAME) for stall, machine in measured)
     assert window.accountsList.count() == 1  # the same person, connected three times
 
@@ -155,8 +168,9 @@ def test_declining_at_the_provider_says_so_and_stores_nothing(
     browser_plan.set(login="bob", action="cancel")
     failures: list[tuple[str]] = []
     running.controller.status.connect(lambda m: failures.append((m,)))
-    with qtbot.waitSignal(running.controller.busy, timeout=30_000,
-                          check_params_cb=lambda busy: busy is False):
+    with qtbot.waitSignal(
+        running.controller.busy, timeout=30_000, check_params_cb=lambda busy: busy is False
+    ):
         qtbot.mouseClick(running.window.connectButton, Qt.MouseButton.LeftButton)
     assert "declined" in running.window.statusLabel.text()
     assert running.window.accountsList.count() == 0
@@ -185,13 +199,17 @@ def test_a_held_port_is_reported_before_any_browser_opens(
     holder.listen(1)
     port = holder.getsockname()[1]
     try:
-        running = open_window(qtbot, isolated_profile(tmp_path / "profile"),
-                              provider_config(oidc_provider, redirect_port=port))
+        running = open_window(
+            qtbot,
+            isolated_profile(tmp_path / "profile"),
+            provider_config(oidc_provider, redirect_port=port),
+        )
         browser_plan.set(action="ignore")
         errors: list[str] = []
         running.controller.errorShown.connect(errors.append)
-        with qtbot.waitSignal(running.controller.busy, timeout=15_000,
-                              check_params_cb=lambda busy: busy is False):
+        with qtbot.waitSignal(
+            running.controller.busy, timeout=15_000, check_params_cb=lambda busy: busy is False
+        ):
             qtbot.mouseClick(running.window.connectButton, Qt.MouseButton.LeftButton)
         assert errors and str(port) in errors[0]
         time.sleep(1.0)
@@ -203,8 +221,9 @@ def test_a_held_port_is_reported_before_any_browser_opens(
 def test_no_callback_times_out_with_a_message_and_closes_the_port(
     qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path
 ) -> None:
-    running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider),
-                          deadline=2.0)
+    running = open_window(
+        qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider), deadline=2.0
+    )
     browser_plan.set(action="ignore")
     errors: list[str] = []
     running.controller.errorShown.connect(errors.append)
@@ -229,8 +248,9 @@ def test_cancel_and_closing_the_window_free_the_port(
     port = redirect_port_of(result["url_opened"])
     socket.create_connection(("127.0.0.1", port), timeout=1).close()  # it listens
     qtbot.waitUntil(running.window.cancelButton.isEnabled, timeout=5_000)
-    with qtbot.waitSignal(running.controller.busy, timeout=5_000,
-                          check_params_cb=lambda busy: busy is False):
+    with qtbot.waitSignal(
+        running.controller.busy, timeout=5_000, check_params_cb=lambda busy: busy is False
+    ):
         qtbot.mouseClick(running.window.cancelButton, Qt.MouseButton.LeftButton)
     assert "cancelled" in running.window.statusLabel.text().lower()
     with pytest.raises(ConnectionRefusedError):

@@ -87,8 +87,13 @@ def service_of(running: Running) -> AccountService:
     return running.service
 
 
-def connect(qtbot: QtBot, running: Running, plan: BrowserPlan, login: str = "alice",
-            click: Callable[[], None] | None = None) -> AccountView:
+def connect(
+    qtbot: QtBot,
+    running: Running,
+    plan: BrowserPlan,
+    login: str = "alice",
+    click: Callable[[], None] | None = None,
+) -> AccountView:
     """Sign in through the window (Connect, or ``click``) and return the shown account."""
     plan.set(login=login, action="consent")
     with qtbot.waitSignal(running.controller.accountShown, timeout=30_000) as shown:
@@ -103,8 +108,9 @@ def connect(qtbot: QtBot, running: Running, plan: BrowserPlan, login: str = "ali
 
 
 def listed_state(running: Running) -> str:
-    [item] = [running.window.accountsList.item(i)
-              for i in range(running.window.accountsList.count())]
+    [item] = [
+        running.window.accountsList.item(i) for i in range(running.window.accountsList.count())
+    ]
     return item.text()
 
 
@@ -117,7 +123,9 @@ def countdown_seconds(text: str) -> int:
 
 # -- 1. automatic refresh, persisted rotation, a second process ----------------------
 def test_the_scheduler_refreshes_unattended_and_a_later_process_sees_the_rotation(
-    qtbot: QtBot, short_lived_provider: OidcProvider, browser_plan: BrowserPlan,
+    qtbot: QtBot,
+    short_lived_provider: OidcProvider,
+    browser_plan: BrowserPlan,
     tmp_path: Path,
 ) -> None:
     op = short_lived_provider
@@ -136,10 +144,12 @@ def test_the_scheduler_refreshes_unattended_and_a_later_process_sees_the_rotatio
     countdown: list[int] = []
     sampler = QTimer()
     sampler.timeout.connect(
-        lambda: countdown.append(countdown_seconds(window.tokenPanel.expiry.text())))
+        lambda: countdown.append(countdown_seconds(window.tokenPanel.expiry.text()))
+    )
     sampler.start(50)
-    with qtbot.waitSignal(running.controller.accountRefreshed,
-                          timeout=SHORT_TTL * 1000 + 5_000) as refreshed:
+    with qtbot.waitSignal(
+        running.controller.accountRefreshed, timeout=SHORT_TTL * 1000 + 5_000
+    ) as refreshed:
         pass
     sampler.stop()
     # Stop the next refresh before it comes: what the keyring holds must stay put.
@@ -148,8 +158,7 @@ def test_the_scheduler_refreshes_unattended_and_a_later_process_sees_the_rotatio
     assert view.tokens is not None and view.tokens.refresh_token
     assert view.tokens.access_token != first.tokens.access_token
     assert view.tokens.refresh_token != first.tokens.refresh_token  # rotated
-    qtbot.waitUntil(lambda: window.tokenPanel.last_refresh.text().endswith(", ok"),
-                    timeout=5_000)
+    qtbot.waitUntil(lambda: window.tokenPanel.last_refresh.text().endswith(", ok"), timeout=5_000)
     # The countdown ran down towards expiry, and starts again from the new lifetime.
     assert min(countdown) <= 2
     assert view.tokens.expires_at is not None and first.tokens.expires_at is not None
@@ -178,14 +187,18 @@ def test_the_scheduler_refreshes_unattended_and_a_later_process_sees_the_rotatio
     assert token not in (first.tokens.access_token, view.tokens.access_token)
     after = TokenStore(cli.profile.keyring_service).load(view.record.id)
     assert after is not None and after.refresh_token not in (
-        stored.refresh_token, first.tokens.refresh_token)
+        stored.refresh_token,
+        first.tokens.refresh_token,
+    )
     [listed] = cli.ok("accounts", "--json").json()
     assert listed["state"] == "connected"
 
 
 # -- 2. a rotated-out refresh token ---------------------------------------------------
 def test_a_rotated_out_refresh_token_needs_sign_in_and_one_click_reconnects(
-    qtbot: QtBot, short_lived_provider: OidcProvider, browser_plan: BrowserPlan,
+    qtbot: QtBot,
+    short_lived_provider: OidcProvider,
+    browser_plan: BrowserPlan,
     tmp_path: Path,
 ) -> None:
     op = short_lived_provider
@@ -231,8 +244,15 @@ def test_a_rotated_out_refresh_token_needs_sign_in_and_one_click_reconnects(
     assert controller.scheduler.due(account_id) is None  # no more refreshing
 
     # One click on "Sign in again" reconnects the same account.
-    again = connect(qtbot, running, browser_plan, login="dora", click=lambda: qtbot.mouseClick(
-        window.accountsPanel.reconnectButton, Qt.MouseButton.LeftButton))
+    again = connect(
+        qtbot,
+        running,
+        browser_plan,
+        login="dora",
+        click=lambda: qtbot.mouseClick(
+            window.accountsPanel.reconnectButton, Qt.MouseButton.LeftButton
+        ),
+    )
     assert again.record.id == account_id
     qtbot.waitUntil(lambda: "connected" in listed_state(running), timeout=5_000)
     assert window.accountsList.count() == 1
@@ -260,12 +280,17 @@ def answer_scopes_dialog(text: str) -> None:
 
 def granted_column(running: Running) -> dict[str, tuple[str, str]]:
     table = running.window.scopesPanel.table
-    return {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
-            for r in range(table.rowCount())}
+    return {
+        table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
+        for r in range(table.rowCount())
+    }
 
 
 def test_fewer_then_more_scopes_and_the_panel_says_what_changed(
-    qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path,
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    browser_plan: BrowserPlan,
+    tmp_path: Path,
 ) -> None:
     running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider))
     window = running.window
@@ -275,8 +300,15 @@ def test_fewer_then_more_scopes_and_the_panel_says_what_changed(
 
     def change_scopes_to(scopes: str) -> AccountView:
         answer_scopes_dialog(scopes)
-        return connect(qtbot, running, browser_plan, login="erin", click=lambda: qtbot.mouseClick(
-            window.accountsPanel.scopesButton, Qt.MouseButton.LeftButton))
+        return connect(
+            qtbot,
+            running,
+            browser_plan,
+            login="erin",
+            click=lambda: qtbot.mouseClick(
+                window.accountsPanel.scopesButton, Qt.MouseButton.LeftButton
+            ),
+        )
 
     # Fewer: the same account, now without "profile".
     fewer = change_scopes_to("openid email offline_access")
@@ -284,7 +316,10 @@ def test_fewer_then_more_scopes_and_the_panel_says_what_changed(
     assert fewer.record.granted_scopes == ("openid", "email", "offline_access")
     assert fewer.tokens is not None
     assert set(oidc_provider.introspect(fewer.tokens.access_token)["scope"].split()) == {
-        "openid", "email", "offline_access"}
+        "openid",
+        "email",
+        "offline_access",
+    }
     assert "At the last consent, no longer granted: profile." in summary.text()
     assert "profile" not in granted_column(running)
 
@@ -307,7 +342,10 @@ def revoke_and_wait(qtbot: QtBot, running: Running) -> None:
 
 
 def test_revoke_is_verified_by_introspection(
-    qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path,
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    browser_plan: BrowserPlan,
+    tmp_path: Path,
 ) -> None:
     op = oidc_provider
     running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(op))
@@ -338,7 +376,10 @@ def test_revoke_is_verified_by_introspection(
 
 
 def test_without_introspection_a_401_from_userinfo_verifies_the_revocation(
-    qtbot: QtBot, oidc_provider: OidcProvider, browser_plan: BrowserPlan, tmp_path: Path,
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    browser_plan: BrowserPlan,
+    tmp_path: Path,
 ) -> None:
     op = oidc_provider
     # Configured by hand, from the discovery document, minus introspection: a
@@ -395,11 +436,18 @@ class CodeEntry:
         from playwright.sync_api import sync_playwright
 
         plan = Plan(login=login, action="consent" if approve else "cancel")
-        with tempfile.TemporaryDirectory(prefix="desktop-oauth-chromium-") as folder, \
-                sync_playwright() as pw:
+        with (
+            tempfile.TemporaryDirectory(prefix="desktop-oauth-chromium-") as folder,
+            sync_playwright() as pw,
+        ):
             context = pw.chromium.launch_persistent_context(
-                folder, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                env=browser_environment(), timeout=10_000)
+                folder,
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                env=browser_environment(),
+                timeout=10_000,
+            )
             try:
                 context.set_default_timeout(8_000)
                 context.route("**/*", block_non_loopback)
@@ -423,8 +471,10 @@ def start_code_sign_in(qtbot: QtBot, running: Running) -> tuple[str, str]:
     """Press "Connect with a code"; the user code and the verification URL shown."""
     window = running.window
     qtbot.mouseClick(window.deviceButton, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.devicePanel.isVisible() and bool(
-        window.devicePanel.code.text()), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: window.devicePanel.isVisible() and bool(window.devicePanel.code.text()),
+        timeout=10_000,
+    )
     assert window.devicePanel.countdown.text().startswith("The code expires in")
     assert window.cancelButton.isEnabled()
     return window.devicePanel.code.text(), window.devicePanel.url.text()
@@ -435,7 +485,9 @@ def token_posts(log: RequestLog, op: OidcProvider, mark: int = 0) -> int:
 
 
 def test_sign_in_with_a_code_entered_in_the_browser(
-    qtbot: QtBot, oidc_provider: OidcProvider, tmp_path: Path,
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    tmp_path: Path,
 ) -> None:
     op = oidc_provider
     running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(op))
@@ -455,31 +507,38 @@ def test_sign_in_with_a_code_entered_in_the_browser(
 
 
 def test_denying_a_code_sign_in_says_access_was_declined(
-    qtbot: QtBot, oidc_provider: OidcProvider, tmp_path: Path,
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    tmp_path: Path,
 ) -> None:
     running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider))
     code, url = start_code_sign_in(qtbot, running)
-    with qtbot.waitSignal(running.controller.busy, timeout=30_000,
-                          check_params_cb=lambda busy: busy is False):
+    with qtbot.waitSignal(
+        running.controller.busy, timeout=30_000, check_params_cb=lambda busy: busy is False
+    ):
         person = CodeEntry(url, code, "ivan", approve=False)
         qtbot.waitUntil(person.done, timeout=20_000)
         assert "error" not in person.outcome, person.outcome
     assert running.window.statusLabel.text() == (
-        "You declined the request at the provider, so nothing was connected.")
+        "You declined the request at the provider, so nothing was connected."
+    )
     assert running.window.accountsList.count() == 0
     assert not running.window.devicePanel.isVisible()
 
 
 def test_cancel_stops_polling_for_a_code_sign_in(
-    qtbot: QtBot, oidc_provider: OidcProvider, tmp_path: Path,
+    qtbot: QtBot,
+    oidc_provider: OidcProvider,
+    tmp_path: Path,
 ) -> None:
     op = oidc_provider
     running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(op))
     log = RequestLog(service_of(running).session)
     start_code_sign_in(qtbot, running)
     qtbot.waitUntil(lambda: token_posts(log, op) >= 1, timeout=10_000)  # it polls ...
-    with qtbot.waitSignal(running.controller.busy, timeout=2_000,
-                          check_params_cb=lambda busy: busy is False):
+    with qtbot.waitSignal(
+        running.controller.busy, timeout=2_000, check_params_cb=lambda busy: busy is False
+    ):
         qtbot.mouseClick(running.window.cancelButton, Qt.MouseButton.LeftButton)
     assert running.window.statusLabel.text() == "Sign-in with a code cancelled."
     assert not running.controller.connecting

@@ -90,8 +90,13 @@ class Browser:
         self._folder = tempfile.TemporaryDirectory(prefix="desktop-oauth-chromium-")
         self._playwright = sync_playwright().start()
         self._context = self._playwright.chromium.launch_persistent_context(
-            self._folder.name, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            env=browser_environment(), timeout=10_000)
+            self._folder.name,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env=browser_environment(),
+            timeout=10_000,
+        )
         self._context.route("**/*", block_non_loopback)
         self._page = self._context.new_page()
 
@@ -139,8 +144,13 @@ def run_and_kill(cli: Cli, account_id: str, delay: float) -> int:
     """Start the worker, kill it ``delay`` seconds into its refresh loop; how many
     refreshes it reported finished."""
     worker = subprocess.Popen(
-        [PYTHON, "-c", WORKER, account_id, PROVIDER], cwd=REPO, env=cli.environ(),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [PYTHON, "-c", WORKER, account_id, PROVIDER],
+        cwd=REPO,
+        env=cli.environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert worker.stdout is not None
     watchdog = threading.Timer(20, worker.kill)  # a worker that never gets ready
     watchdog.start()
@@ -157,13 +167,25 @@ def run_and_kill(cli: Cli, account_id: str, delay: float) -> int:
 
 
 def test_sigkill_during_refresh_never_loses_or_corrupts_the_account(
-    tmp_path: Path, short_lived_provider: OidcProvider, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    short_lived_provider: OidcProvider,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     op = short_lived_provider
     cli = Cli(tmp_path / "home")
-    config_file.save(cli.profile.config_path, config_file.Config(providers=(ProviderConfig(
-        name=PROVIDER, issuer=op.issuer, client_id=op.client_id,
-        scopes=("openid", "email", "offline_access")),)))
+    config_file.save(
+        cli.profile.config_path,
+        config_file.Config(
+            providers=(
+                ProviderConfig(
+                    name=PROVIDER,
+                    issuer=op.issuer,
+                    client_id=op.client_id,
+                    scopes=("openid", "email", "offline_access"),
+                ),
+            )
+        ),
+    )
     seed = random.randrange(1 << 32)  # noqa: S311 - test timing, not a secret
     rng = random.Random(seed)  # noqa: S311
     outcomes: dict[str, int] = {"worked": 0, "needs sign-in": 0}
@@ -202,9 +224,11 @@ def test_sigkill_during_refresh_never_loses_or_corrupts_the_account(
     # write (the old file stays intact): listed, not fatal.
     leftovers = sorted(p.name for p in cli.profile.home.glob(".config-*.tmp"))
     with capsys.disabled():
-        print(f"\nSIGKILL during refresh x{KILLS} (seed {seed}): "
-              f"{outcomes['worked']} still worked, {outcomes['needs sign-in']} said "
-              f"'sign in again', 0 lost or corrupted; {refreshes} refreshes completed "
-              f"before the kills; {elapsed:.1f} s; leftover files: {leftovers or 'none'}")
+        print(
+            f"\nSIGKILL during refresh x{KILLS} (seed {seed}): "
+            f"{outcomes['worked']} still worked, {outcomes['needs sign-in']} said "
+            f"'sign in again', 0 lost or corrupted; {refreshes} refreshes completed "
+            f"before the kills; {elapsed:.1f} s; leftover files: {leftovers or 'none'}"
+        )
     assert sum(outcomes.values()) == KILLS
     assert not list(cli.profile.home.glob("config.json.unreadable-*"))

@@ -63,8 +63,9 @@ def provider(sandbox: SandboxServer, http: requests.Session) -> ProviderConfig:
     return resolve(http, provider_config(sandbox.issuer))
 
 
-def sign_in(provider: ProviderConfig, http: requests.Session, plan: BrowserPlan,
-            **plan_fields: Any) -> tuple[ConnectAttempt, dict[str, str], dict[str, Any]]:
+def sign_in(
+    provider: ProviderConfig, http: requests.Session, plan: BrowserPlan, **plan_fields: Any
+) -> tuple[ConnectAttempt, dict[str, str], dict[str, Any]]:
     """Connect as the app does: hold the port, open the browser, catch the redirect."""
     set_plan(plan, **plan_fields)
     attempt = ConnectAttempt(provider, http, deadline_seconds=30)
@@ -85,13 +86,21 @@ def verified_claims(sandbox: SandboxServer, result: ConnectResult) -> dict[str, 
     kid = jwt.get_unverified_header(result.tokens.id_token)["kid"]
     [key] = [k for k in keys if k["kid"] == kid]
     claims: dict[str, Any] = jwt.decode(
-        result.tokens.id_token, jwt.PyJWK(key).key, algorithms=["RS256"],
-        audience=SANDBOX_CLIENT_ID, issuer=sandbox.issuer)
+        result.tokens.id_token,
+        jwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        audience=SANDBOX_CLIENT_ID,
+        issuer=sandbox.issuer,
+    )
     return claims
 
 
-def test_connect_with_all_scopes(sandbox: SandboxServer, provider: ProviderConfig,
-                                 http: requests.Session, browser_plan: BrowserPlan) -> None:
+def test_connect_with_all_scopes(
+    sandbox: SandboxServer,
+    provider: ProviderConfig,
+    http: requests.Session,
+    browser_plan: BrowserPlan,
+) -> None:
     attempt, params, run = sign_in(provider, http, browser_plan, login="ada")
     assert run["pages"] == ["sandbox_login", "sandbox_consent", "redirect"]
     assert "close this" in run["final_text"].lower()
@@ -105,18 +114,20 @@ def test_connect_with_all_scopes(sandbox: SandboxServer, provider: ProviderConfi
     assert claims["sub"] == "ada" and claims["email"] == "ada@sandbox.test"
     assert result.userinfo is not None and result.userinfo.data["sub"] == "ada"
 
-    notes = call_api(http, f"{sandbox.issuer}/api/notes", result.tokens.access_token,
-                     "sandbox API")
+    notes = call_api(http, f"{sandbox.issuer}/api/notes", result.tokens.access_token, "sandbox API")
     assert notes.data["notes"]
-    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(
-        notes.headers)
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(notes.headers)
 
 
-def test_unticked_scope_is_not_granted(sandbox: SandboxServer, provider: ProviderConfig,
-                                       http: requests.Session,
-                                       browser_plan: BrowserPlan) -> None:
-    attempt, params, _ = sign_in(provider, http, browser_plan, login="grace",
-                                 uncheck_scopes=["email"])
+def test_unticked_scope_is_not_granted(
+    sandbox: SandboxServer,
+    provider: ProviderConfig,
+    http: requests.Session,
+    browser_plan: BrowserPlan,
+) -> None:
+    attempt, params, _ = sign_in(
+        provider, http, browser_plan, login="grace", uncheck_scopes=["email"]
+    )
     result = attempt.complete(params)
     assert "email" in result.requested_scopes
     assert "email" not in result.tokens.granted_scopes
@@ -126,8 +137,9 @@ def test_unticked_scope_is_not_granted(sandbox: SandboxServer, provider: Provide
     assert result.userinfo.data["name"] == "Grace Hopper"
 
 
-def test_deny_is_access_denied(provider: ProviderConfig, http: requests.Session,
-                               browser_plan: BrowserPlan) -> None:
+def test_deny_is_access_denied(
+    provider: ProviderConfig, http: requests.Session, browser_plan: BrowserPlan
+) -> None:
     attempt, params, run = sign_in(provider, http, browser_plan, action="cancel")
     assert run["pages"] == ["sandbox_login", "sandbox_consent", "redirect"]
     with pytest.raises(AuthorizationDeniedError) as denied:
@@ -136,8 +148,12 @@ def test_deny_is_access_denied(provider: ProviderConfig, http: requests.Session,
 
 
 def test_removing_the_app_on_the_connections_page_revokes_it(
-        sandbox: SandboxServer, provider: ProviderConfig, http: requests.Session,
-        browser_plan: BrowserPlan, tmp_path: Path) -> None:
+    sandbox: SandboxServer,
+    provider: ProviderConfig,
+    http: requests.Session,
+    browser_plan: BrowserPlan,
+    tmp_path: Path,
+) -> None:
     attempt, params, _ = sign_in(provider, http, browser_plan, login="linus")
     tokens = attempt.complete(params).tokens
     notes_url = f"{sandbox.issuer}/api/notes"
@@ -147,8 +163,13 @@ def test_removing_the_app_on_the_connections_page_revokes_it(
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium"), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, env=browser_environment(), timeout=10_000)
+            str(tmp_path / "chromium"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env=browser_environment(),
+            timeout=10_000,
+        )
         try:
             page = context.pages[0] if context.pages else context.new_page()
             page.goto(f"{sandbox.issuer}/connections")
@@ -165,17 +186,26 @@ def test_removing_the_app_on_the_connections_page_revokes_it(
         call_api(http, notes_url, tokens.access_token, "sandbox API")
     assert provider.endpoints is not None and tokens.refresh_token
     with pytest.raises(InvalidGrantError):
-        post_token_request(http, provider.endpoints.token,
-                           refresh_body(SANDBOX_CLIENT_ID, tokens.refresh_token),
-                           SANDBOX_CLIENT_ID)
+        post_token_request(
+            http,
+            provider.endpoints.token,
+            refresh_body(SANDBOX_CLIENT_ID, tokens.refresh_token),
+            SANDBOX_CLIENT_ID,
+        )
 
 
 def test_device_grant_with_the_browser_typing_the_code(
-        sandbox: SandboxServer, provider: ProviderConfig, http: requests.Session,
-        browser_plan: BrowserPlan) -> None:
+    sandbox: SandboxServer,
+    provider: ProviderConfig,
+    http: requests.Session,
+    browser_plan: BrowserPlan,
+) -> None:
     assert provider.endpoints is not None and provider.endpoints.device_authorization
-    started = http.post(provider.endpoints.device_authorization, timeout=5, data={
-        "client_id": SANDBOX_CLIENT_ID, "scope": "openid profile notes.read"}).json()
+    started = http.post(
+        provider.endpoints.device_authorization,
+        timeout=5,
+        data={"client_id": SANDBOX_CLIENT_ID, "scope": "openid profile notes.read"},
+    ).json()
     set_plan(browser_plan, action="device", login="ada", user_code=started["user_code"])
     assert webbrowser.open(started["verification_uri"])  # the person types the code
 
@@ -183,9 +213,15 @@ def test_device_grant_with_the_browser_typing_the_code(
     interval, deadline, seen = float(started["interval"]), time.monotonic() + 30, []
     while True:
         time.sleep(interval)
-        answer = http.post(provider.endpoints.token, timeout=5, data={
-            "grant_type": DEVICE_GRANT, "device_code": started["device_code"],
-            "client_id": SANDBOX_CLIENT_ID})
+        answer = http.post(
+            provider.endpoints.token,
+            timeout=5,
+            data={
+                "grant_type": DEVICE_GRANT,
+                "device_code": started["device_code"],
+                "client_id": SANDBOX_CLIENT_ID,
+            },
+        )
         if answer.status_code == 200:
             break
         error = answer.json()["error"]
@@ -197,10 +233,13 @@ def test_device_grant_with_the_browser_typing_the_code(
 
     [run] = browser_plan.results(timeout=25)
     assert run["error"] is None, (run, browser_plan.log_tail())
-    assert run["pages"] == ["sandbox_login", "sandbox_device", "sandbox_consent",
-                            "sandbox_device_done"]
+    assert run["pages"] == [
+        "sandbox_login",
+        "sandbox_device",
+        "sandbox_consent",
+        "sandbox_device_done",
+    ]
     tokens = answer.json()
     assert set(tokens["scope"].split()) == {"openid", "profile", "notes.read"}
-    notes = call_api(http, f"{sandbox.issuer}/api/notes", tokens["access_token"],
-                     "sandbox API")
+    notes = call_api(http, f"{sandbox.issuer}/api/notes", tokens["access_token"], "sandbox API")
     assert notes.data["sub"] == "ada"

@@ -63,8 +63,9 @@ class Sandboxes:
         self.started: list[Sandbox] = []
 
     def __call__(self, home: Path) -> Sandbox:
-        sandbox = ensure_running(home, rate_limit=self.rate_limit,
-                                 device_interval=self.device_interval)
+        sandbox = ensure_running(
+            home, rate_limit=self.rate_limit, device_interval=self.device_interval
+        )
         self.started.append(sandbox)
         return sandbox
 
@@ -153,11 +154,13 @@ def network() -> Iterator[Network]:
 # ---------------------------------------------------------------- the window
 
 
-def open_sandbox_window(qtbot: QtBot, tmp_path: Path, sandboxes: Sandboxes,
-                        network: Network) -> Running:
+def open_sandbox_window(
+    qtbot: QtBot, tmp_path: Path, sandboxes: Sandboxes, network: Network
+) -> Running:
     """A first launch: a fresh profile, nothing configured."""
-    running = open_app_window(qtbot, isolated_profile(tmp_path / "profile"),
-                              start_sandbox=sandboxes)
+    running = open_app_window(
+        qtbot, isolated_profile(tmp_path / "profile"), start_sandbox=sandboxes
+    )
     network.watch(running)
     return running
 
@@ -167,16 +170,19 @@ def click(qtbot: QtBot, button: Any) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def connect(qtbot: QtBot, running: Running, plan: BrowserPlan, *, button: Any = None,
-            **plan_fields: Any) -> AccountView:
+def connect(
+    qtbot: QtBot, running: Running, plan: BrowserPlan, *, button: Any = None, **plan_fields: Any
+) -> AccountView:
     """Press Connect (or ``button``); the browser plays the person per ``plan_fields``."""
     plan.set(**plan_fields)
-    return await_account(qtbot, running, plan,
-                         lambda: click(qtbot, button or running.window.connectButton))
+    return await_account(
+        qtbot, running, plan, lambda: click(qtbot, button or running.window.connectButton)
+    )
 
 
-def await_account(qtbot: QtBot, running: Running, plan: BrowserPlan,
-                  act: Callable[[], object]) -> AccountView:
+def await_account(
+    qtbot: QtBot, running: Running, plan: BrowserPlan, act: Callable[[], object]
+) -> AccountView:
     """Do ``act``, then wait until the window shows a newly connected account; fail
     early, with what the window and the browser said, when either reports an error."""
     controller = running.controller
@@ -193,12 +199,13 @@ def await_account(qtbot: QtBot, running: Running, plan: BrowserPlan,
     try:
         act()
         try:
-            qtbot.waitUntil(lambda: bool(shown or errors or browser_failed(plan)),
-                            timeout=30_000)
+            qtbot.waitUntil(lambda: bool(shown or errors or browser_failed(plan)), timeout=30_000)
         except qtbot.TimeoutError:
-            raise AssertionError(f"not connected; the window says "
-                                 f"{running.window.statusLabel.text()!r}\n"
-                                 f"{plan.log_tail()}") from None
+            raise AssertionError(
+                f"not connected; the window says "
+                f"{running.window.statusLabel.text()!r}\n"
+                f"{plan.log_tail()}"
+            ) from None
     finally:
         controller.accountShown.disconnect(connected)
         controller.errorShown.disconnect(errors.append)
@@ -220,8 +227,9 @@ def call_api(qtbot: QtBot, running: Running, url: str | None) -> None:
     index = panel.calls.findData(url) if url is not None else 0
     assert index >= 0, f"the data panel does not offer {url}"
     panel.calls.setCurrentIndex(index)
-    with qtbot.waitSignal(running.controller.busy, timeout=15_000,
-                          check_params_cb=lambda busy: busy is False):
+    with qtbot.waitSignal(
+        running.controller.busy, timeout=15_000, check_params_cb=lambda busy: busy is False
+    ):
         click(qtbot, panel.callButton)
 
 
@@ -233,9 +241,13 @@ def scope_cell(running: Running, row: int, column: int) -> QTableWidgetItem:
 
 def scope_rows(running: Running) -> dict[str, tuple[str, str]]:
     """Each scope in the permissions table: (requested, granted)."""
-    return {scope_cell(running, r, 0).text(): (scope_cell(running, r, 1).text(),
-                                                scope_cell(running, r, 2).text())
-            for r in range(running.window.scopesPanel.table.rowCount())}
+    return {
+        scope_cell(running, r, 0).text(): (
+            scope_cell(running, r, 1).text(),
+            scope_cell(running, r, 2).text(),
+        )
+        for r in range(running.window.scopesPanel.table.rowCount())
+    }
 
 
 def account_texts(running: Running) -> list[str]:
@@ -260,21 +272,28 @@ class Target:
 @pytest.fixture(params=["oidc-provider", "sandbox"])
 def target(request: pytest.FixtureRequest) -> Target:
     if request.param == "sandbox":
-        return Target(SANDBOX_NAME, "ada", "ada@sandbox.test",
-                      ("openid", "profile", "email", "offline_access", "notes.read"))
+        return Target(
+            SANDBOX_NAME,
+            "ada",
+            "ada@sandbox.test",
+            ("openid", "profile", "email", "offline_access", "notes.read"),
+        )
     op: OidcProvider = request.getfixturevalue("oidc_provider")
 
     def configure(home: Path) -> None:
         # Added by hand before the first launch; the sandbox is still listed first.
-        config_file.save(home / "config.json",
-                         config_file.Config(providers=(provider_config(op),)))
+        config_file.save(home / "config.json", config_file.Config(providers=(provider_config(op),)))
 
     return Target(PROVIDER_NAME, "alice", "alice@example.test", op.scopes, configure)
 
 
 def test_connect_shows_token_scopes_and_data(
-    qtbot: QtBot, target: Target, sandboxes: Sandboxes, network: Network,
-    browser_plan: BrowserPlan, tmp_path: Path,
+    qtbot: QtBot,
+    target: Target,
+    sandboxes: Sandboxes,
+    network: Network,
+    browser_plan: BrowserPlan,
+    tmp_path: Path,
 ) -> None:
     target.configure(tmp_path / "profile")
     running = open_sandbox_window(qtbot, tmp_path, sandboxes, network)
@@ -290,8 +309,7 @@ def test_connect_shows_token_scopes_and_data(
     assert view.tokens is not None and view.tokens.refresh_token
 
     # Token panel: masked token, expiry, refresh token in the keyring.
-    assert f"({len(view.tokens.access_token)} characters)" in \
-        window.tokenPanel.access_token.text()
+    assert f"({len(view.tokens.access_token)} characters)" in window.tokenPanel.access_token.text()
     assert view.tokens.access_token not in window.tokenPanel.access_token.text()
     assert "expires in" in window.tokenPanel.expiry.text()
     assert window.tokenPanel.refresh_token.text().startswith("held in the keyring")
@@ -329,14 +347,18 @@ def test_connect_shows_token_scopes_and_data(
 
 
 def test_denying_at_the_sandbox_says_so_and_connects_nothing(
-    qtbot: QtBot, sandboxes: Sandboxes, network: Network, browser_plan: BrowserPlan,
+    qtbot: QtBot,
+    sandboxes: Sandboxes,
+    network: Network,
+    browser_plan: BrowserPlan,
     tmp_path: Path,
 ) -> None:
     # (oidc-provider's Cancel: test_connect_window.py)
     running = open_sandbox_window(qtbot, tmp_path, sandboxes, network)
     browser_plan.set(login="ada", action="cancel")
-    with qtbot.waitSignal(running.controller.busy, timeout=30_000,
-                          check_params_cb=lambda busy: busy is False):
+    with qtbot.waitSignal(
+        running.controller.busy, timeout=30_000, check_params_cb=lambda busy: busy is False
+    ):
         click(qtbot, running.window.connectButton)
     [result] = browser_results(qtbot, browser_plan)
     assert result["pages"] == ["sandbox_login", "sandbox_consent", "redirect"]
@@ -347,7 +369,10 @@ def test_denying_at_the_sandbox_says_so_and_connects_nothing(
 
 
 def test_unticked_scope_is_requested_not_granted_and_the_api_refuses_it(
-    qtbot: QtBot, sandboxes: Sandboxes, network: Network, browser_plan: BrowserPlan,
+    qtbot: QtBot,
+    sandboxes: Sandboxes,
+    network: Network,
+    browser_plan: BrowserPlan,
     tmp_path: Path,
 ) -> None:
     running = open_sandbox_window(qtbot, tmp_path, sandboxes, network)
@@ -381,7 +406,10 @@ def test_unticked_scope_is_requested_not_granted_and_the_api_refuses_it(
 
 
 def test_a_used_up_quota_gives_a_readable_429(
-    qtbot: QtBot, sandboxes: Sandboxes, network: Network, browser_plan: BrowserPlan,
+    qtbot: QtBot,
+    sandboxes: Sandboxes,
+    network: Network,
+    browser_plan: BrowserPlan,
     tmp_path: Path,
 ) -> None:
     sandboxes.rate_limit = (3, 60.0)
@@ -410,8 +438,13 @@ def remove_on_connections_page(issuer: str, user: str, folder: Path) -> None:
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(folder), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            env=browser_environment(), timeout=10_000)
+            str(folder),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env=browser_environment(),
+            timeout=10_000,
+        )
         try:
             context.route("**/*", block_non_loopback)
             page = context.pages[0] if context.pages else context.new_page()
@@ -425,7 +458,10 @@ def remove_on_connections_page(issuer: str, user: str, folder: Path) -> None:
 
 
 def test_removing_the_app_at_the_sandbox_is_noticed_and_sign_in_again_restores_it(
-    qtbot: QtBot, sandboxes: Sandboxes, network: Network, browser_plan: BrowserPlan,
+    qtbot: QtBot,
+    sandboxes: Sandboxes,
+    network: Network,
+    browser_plan: BrowserPlan,
     tmp_path: Path,
 ) -> None:
     running = open_sandbox_window(qtbot, tmp_path, sandboxes, network)
@@ -441,24 +477,31 @@ def test_removing_the_app_at_the_sandbox_is_noticed_and_sign_in_again_restores_i
     seen = len(network.urls)
     call_api(qtbot, running, None)
     assert network.urls[seen:] == [  # one refresh, no retry, no loop
-        ("GET", f"{sandboxes.issuer}/userinfo", 401), ("POST", token_url, 400)]
+        ("GET", f"{sandboxes.issuer}/userinfo", 401),
+        ("POST", token_url, 400),
+    ]
     qtbot.waitUntil(lambda: "needs sign-in again" in account_texts(running)[0], timeout=5_000)
     assert len(account_texts(running)) == 1
     panel = window.apiDataPanel
     # The last data stays, marked stale; the tokens are gone.
-    qtbot.waitUntil(lambda: panel.source.text() ==
-                    "Last data fetched (stale: needs sign-in again)", timeout=5_000)
+    qtbot.waitUntil(
+        lambda: panel.source.text() == "Last data fetched (stale: needs sign-in again)",
+        timeout=5_000,
+    )
     assert '"email": "linus@sandbox.test"' in panel.raw.toPlainText()
     assert window.tokenPanel.access_token.text() == "Not connected"
     assert "Sign in again" in window.statusLabel.text()
     assert not panel.callButton.isEnabled()
 
     # Sign in again: the same account (same list entry) is connected again.
-    again = connect(qtbot, running, browser_plan, button=window.accountsPanel.reconnectButton,
-                    login="linus")
+    again = connect(
+        qtbot, running, browser_plan, button=window.accountsPanel.reconnectButton, login="linus"
+    )
     assert again.record.id == first.record.id
-    qtbot.waitUntil(lambda: account_texts(running) == [
-        f"linus@sandbox.test\n{SANDBOX_NAME} · connected"], timeout=5_000)
+    qtbot.waitUntil(
+        lambda: account_texts(running) == [f"linus@sandbox.test\n{SANDBOX_NAME} · connected"],
+        timeout=5_000,
+    )
     assert not window.accountsPanel.reconnectButton.isVisible()
     assert "stale" not in panel.source.text() and panel.refusal.text() == ""
     call_api(qtbot, running, f"{sandboxes.issuer}/api/notes")
@@ -491,7 +534,10 @@ def enter_code(plan: BrowserPlan, url: str, code: str, *, action: str) -> None:
 
 
 def test_sign_in_with_a_code_approved(
-    qtbot: QtBot, sandboxes: Sandboxes, network: Network, browser_plan: BrowserPlan,
+    qtbot: QtBot,
+    sandboxes: Sandboxes,
+    network: Network,
+    browser_plan: BrowserPlan,
     tmp_path: Path,
 ) -> None:
     running = open_sandbox_window(qtbot, tmp_path, sandboxes, network)
@@ -504,8 +550,12 @@ def test_sign_in_with_a_code_approved(
 
     view = await_account(qtbot, running, browser_plan, enter_the_code)
     [result] = browser_results(qtbot, browser_plan)
-    assert result["pages"] == ["sandbox_login", "sandbox_device", "sandbox_consent",
-                               "sandbox_device_done"]
+    assert result["pages"] == [
+        "sandbox_login",
+        "sandbox_device",
+        "sandbox_consent",
+        "sandbox_device_done",
+    ]
     assert view.tokens is not None and view.record.subject == "ada"
     qtbot.waitUntil(lambda: not window.devicePanel.isVisible(), timeout=5_000)
     assert account_texts(running) == [f"ada@sandbox.test\n{SANDBOX_NAME} · connected"]
@@ -515,15 +565,19 @@ def test_sign_in_with_a_code_approved(
 
 
 def test_sign_in_with_a_code_declined_then_cancelled(
-    qtbot: QtBot, sandboxes: Sandboxes, network: Network, browser_plan: BrowserPlan,
+    qtbot: QtBot,
+    sandboxes: Sandboxes,
+    network: Network,
+    browser_plan: BrowserPlan,
     tmp_path: Path,
 ) -> None:
     running = open_sandbox_window(qtbot, tmp_path, sandboxes, network)
     window, controller = running.window, running.controller
 
     # Deny at the sandbox: the app stops polling and says the person declined.
-    with qtbot.waitSignal(controller.busy, timeout=30_000,
-                          check_params_cb=lambda busy: busy is False):
+    with qtbot.waitSignal(
+        controller.busy, timeout=30_000, check_params_cb=lambda busy: busy is False
+    ):
         code, url = start_with_code(qtbot, running)
         enter_code(browser_plan, url, code, action="cancel")
     [result] = browser_results(qtbot, browser_plan)
@@ -539,8 +593,9 @@ def test_sign_in_with_a_code_declined_then_cancelled(
     qtbot.waitUntil(lambda: network.token_posts(token_url) > polls, timeout=5_000)
     assert controller.connecting  # it polls, as it waits for the person
     started = time.monotonic()
-    with qtbot.waitSignal(controller.busy, timeout=3_000,
-                          check_params_cb=lambda busy: busy is False):
+    with qtbot.waitSignal(
+        controller.busy, timeout=3_000, check_params_cb=lambda busy: busy is False
+    ):
         click(qtbot, window.cancelButton)
     assert time.monotonic() - started < 3.0
     assert not controller.connecting

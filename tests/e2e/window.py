@@ -35,11 +35,19 @@ def isolated_profile(home: Path) -> Profile:
     return Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
 
 
-def provider_config(op: OidcProvider, *, redirect_port: int = 0,
-                    scopes: tuple[str, ...] = ("openid", "profile", "email", "offline_access"),
-                    ) -> ProviderConfig:
-    return ProviderConfig(name=PROVIDER_NAME, issuer=op.issuer, client_id=op.client_id,
-                          scopes=scopes, redirect_port=redirect_port)
+def provider_config(
+    op: OidcProvider,
+    *,
+    redirect_port: int = 0,
+    scopes: tuple[str, ...] = ("openid", "profile", "email", "offline_access"),
+) -> ProviderConfig:
+    return ProviderConfig(
+        name=PROVIDER_NAME,
+        issuer=op.issuer,
+        client_id=op.client_id,
+        scopes=scopes,
+        redirect_port=redirect_port,
+    )
 
 
 @dataclass
@@ -50,17 +58,21 @@ class Running:
     service: AccountService | None = None
 
 
-def open_window(qtbot: QtBot, profile: Profile, provider: ProviderConfig, *,
-                deadline: float = 60.0) -> Running:
+def open_window(
+    qtbot: QtBot, profile: Profile, provider: ProviderConfig, *, deadline: float = 60.0
+) -> Running:
     """The real window on ``profile`` with ``provider`` configured, loaded and ready."""
-    config_file.save(profile.config_path,
-                     config_file.Config(providers=(provider,)))
+    config_file.save(profile.config_path, config_file.Config(providers=(provider,)))
     return _running_window(qtbot, profile, lambda: AccountService(profile), deadline)
 
 
-def open_app_window(qtbot: QtBot, profile: Profile, *,
-                    start_sandbox: SandboxStarter = ensure_running,
-                    deadline: float = 60.0) -> Running:
+def open_app_window(
+    qtbot: QtBot,
+    profile: Profile,
+    *,
+    start_sandbox: SandboxStarter = ensure_running,
+    deadline: float = 60.0,
+) -> Running:
     """The real window as the app builds it (``services.open_account_service``: the
     built-in sandbox listed first) on ``profile``, nothing configured: a first launch.
 
@@ -68,12 +80,13 @@ def open_app_window(qtbot: QtBot, profile: Profile, *,
         start_sandbox: How the service finds or starts the profile's sandbox.
     """
     return _running_window(
-        qtbot, profile, lambda: open_account_service(profile, start_sandbox=start_sandbox),
-        deadline)
+        qtbot, profile, lambda: open_account_service(profile, start_sandbox=start_sandbox), deadline
+    )
 
 
-def _running_window(qtbot: QtBot, profile: Profile, make: Callable[[], AccountService],
-                    deadline: float) -> Running:
+def _running_window(
+    qtbot: QtBot, profile: Profile, make: Callable[[], AccountService], deadline: float
+) -> Running:
     running = Running(window=None, controller=None, profile=profile)  # type: ignore[arg-type]
 
     def factory() -> AccountService:
@@ -124,8 +137,12 @@ class BaselineHeartbeat:
 
     def __init__(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.heartbeat_process"], cwd=REPO_ROOT,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [sys.executable, "-m", "tests.e2e.heartbeat_process"],
+            cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self._process.stdout is not None
         assert self._process.stdout.readline().strip() == "ready"
 
@@ -150,13 +167,13 @@ def files_containing(root: Path, *needles: str) -> list[Path]:
     return hits
 
 
-def browser_results(qtbot: QtBot, plan: BrowserPlan, count: int = 1,
-                    timeout_ms: int = 20_000) -> list[dict[str, Any]]:
+def browser_results(
+    qtbot: QtBot, plan: BrowserPlan, count: int = 1, timeout_ms: int = 20_000
+) -> list[dict[str, Any]]:
     """Wait for the test browser's reports while the GUI thread keeps running
     (the window opens the browser from its event loop)."""
     try:
-        qtbot.waitUntil(lambda: len(plan.results(timeout=0, count=0)) >= count,
-                        timeout=timeout_ms)
+        qtbot.waitUntil(lambda: len(plan.results(timeout=0, count=0)) >= count, timeout=timeout_ms)
     except qtbot.TimeoutError:
         raise AssertionError(f"the test browser did not report:\n{plan.log_tail()}") from None
     return plan.results(timeout=0, count=count)

@@ -27,9 +27,17 @@ def owner(qtbot: QtBot) -> Iterator[QObject]:
 
 def record(lifetime: float, *, obtained: float | None = None) -> AccountRecord:
     start = time.time() if obtained is None else obtained
-    return AccountRecord(id="a1", provider="p", issuer="https://id.example.test", subject="s",
-                         display_name="s", expires_at=start + lifetime,
-                         has_refresh_token=True, connected_at=start, refreshed_at=start)
+    return AccountRecord(
+        id="a1",
+        provider="p",
+        issuer="https://id.example.test",
+        subject="s",
+        display_name="s",
+        expires_at=start + lifetime,
+        has_refresh_token=True,
+        connected_at=start,
+        refreshed_at=start,
+    )
 
 
 def test_a_refresh_comes_at_80_percent_of_the_lifetime(qtbot: QtBot, owner: QObject) -> None:

@@ -33,14 +33,14 @@ def seeded_home(home: Path, signing_key_pem: bytes) -> Path:
 
 
 @pytest.fixture
-def make_sandbox(tmp_path: Path,
-                 signing_key_pem: bytes) -> Iterator[Callable[..., SandboxServer]]:
+def make_sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[Callable[..., SandboxServer]]:
     """Start sandboxes with options (``make_sandbox(home=..., **options)``), stopped after."""
     started: list[SandboxServer] = []
 
     def make(home: Path | None = None, **options: Any) -> SandboxServer:
-        server = SandboxServer(seeded_home(home or tmp_path / "profile", signing_key_pem),
-                               **options)
+        server = SandboxServer(
+            seeded_home(home or tmp_path / "profile", signing_key_pem), **options
+        )
         server.start()
         started.append(server)
         return server
@@ -51,8 +51,9 @@ def make_sandbox(tmp_path: Path,
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory,
-            signing_key_pem: bytes) -> Iterator[SandboxServer]:
+def sandbox(
+    tmp_path_factory: pytest.TempPathFactory, signing_key_pem: bytes
+) -> Iterator[SandboxServer]:
     """One sandbox per test module; each test has its own browser (session) and client.
 
     The quota is set out of reach here; quota tests start their own sandbox.

@@ -87,19 +87,32 @@ class Browser:
     def get(self, url: str) -> requests.Response:
         return self.http.get(urljoin(self.issuer, url), allow_redirects=False, timeout=TIMEOUT)
 
-    def submit(self, form: Form, button: str, *, uncheck: tuple[str, ...] = (),
-               fields: dict[str, str] | None = None) -> requests.Response:
-        data: list[tuple[str, str]] = [
-            (k, (fields or {}).get(k, v)) for k, v in form.fields]
+    def submit(
+        self,
+        form: Form,
+        button: str,
+        *,
+        uncheck: tuple[str, ...] = (),
+        fields: dict[str, str] | None = None,
+    ) -> requests.Response:
+        data: list[tuple[str, str]] = [(k, (fields or {}).get(k, v)) for k, v in form.fields]
         for name, values in form.checkboxes.items():
             data.extend((name, v) for v in values if v not in uncheck)
         data.append(form.buttons[button])
-        return self.http.post(urljoin(self.issuer, form.action), data=data,
-                              allow_redirects=False, timeout=TIMEOUT)
+        return self.http.post(
+            urljoin(self.issuer, form.action), data=data, allow_redirects=False, timeout=TIMEOUT
+        )
 
-    def walk(self, url: str, *, user: str = "ada", decision: str = "allow",
-             uncheck: tuple[str, ...] = (), user_code: str | None = None,
-             stop_at: str = "") -> str | PageParser:
+    def walk(
+        self,
+        url: str,
+        *,
+        user: str = "ada",
+        decision: str = "allow",
+        uncheck: tuple[str, ...] = (),
+        user_code: str | None = None,
+        stop_at: str = "",
+    ) -> str | PageParser:
         """Go to ``url`` and act like a person until leaving the sandbox.
 
         Returns the URL the browser was sent to outside the sandbox, or the
@@ -128,16 +141,18 @@ class Browser:
                     return page  # shown again: the code was refused
                 device_submitted = True
                 fields = {"user_code": user_code} if user_code is not None else None
-                response = self.submit(page.forms["sandbox-device"], "device-continue",
-                                       fields=fields)
+                response = self.submit(
+                    page.forms["sandbox-device"], "device-continue", fields=fields
+                )
             else:
                 raise AssertionError(f"unexpected page {page.page!r} ({response.status_code})")
         raise AssertionError("too many steps")
 
 
 def challenge_of(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(
-        b"=").decode()
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
 
 
 @dataclass
@@ -161,34 +176,54 @@ class Client:
     def close(self) -> None:
         self.http.close()
 
-    def authorization_url(self, scopes: tuple[str, ...] = DEFAULT_SCOPES,
-                          **overrides: str | None) -> Pending:
+    def authorization_url(
+        self, scopes: tuple[str, ...] = DEFAULT_SCOPES, **overrides: str | None
+    ) -> Pending:
         verifier = secrets.token_urlsafe(48)
         state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         params: dict[str, str | None] = {
-            "response_type": "code", "client_id": self.client_id,
-            "redirect_uri": REDIRECT_URI, "scope": " ".join(scopes), "state": state,
-            "nonce": nonce, "code_challenge": challenge_of(verifier),
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": " ".join(scopes),
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge_of(verifier),
             "code_challenge_method": "S256",
         }
         params.update(overrides)
         query = urlencode({k: v for k, v in params.items() if v is not None})
-        return Pending(f"{self.issuer}/authorize?{query}", state, nonce, verifier,
-                       params["redirect_uri"] or REDIRECT_URI)
+        return Pending(
+            f"{self.issuer}/authorize?{query}",
+            state,
+            nonce,
+            verifier,
+            params["redirect_uri"] or REDIRECT_URI,
+        )
 
     def post(self, path: str, data: dict[str, str], **kwargs: Any) -> requests.Response:
         return self.http.post(f"{self.issuer}{path}", data=data, timeout=TIMEOUT, **kwargs)
 
     def exchange(self, pending: Pending, code: str, **overrides: str) -> requests.Response:
-        data = {"grant_type": "authorization_code", "code": code,
-                "redirect_uri": pending.redirect_uri, "client_id": self.client_id,
-                "code_verifier": pending.verifier}
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": pending.redirect_uri,
+            "client_id": self.client_id,
+            "code_verifier": pending.verifier,
+        }
         data.update(overrides)
         return self.post("/token", data)
 
     def refresh(self, refresh_token: str) -> requests.Response:
-        return self.post("/token", {"grant_type": "refresh_token",
-                                    "refresh_token": refresh_token, "client_id": self.client_id})
+        return self.post(
+            "/token",
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": self.client_id,
+            },
+        )
 
     def api(self, path: str, token: str, method: str = "GET", **kwargs: Any) -> requests.Response:
         kwargs.setdefault("headers", {"Authorization": f"Bearer {token}"})
@@ -200,8 +235,14 @@ class Client:
         result: dict[str, Any] = response.json()
         return result
 
-    def connect(self, browser: Browser, scopes: tuple[str, ...] = DEFAULT_SCOPES, *,
-                user: str = "ada", uncheck: tuple[str, ...] = ()) -> dict[str, Any]:
+    def connect(
+        self,
+        browser: Browser,
+        scopes: tuple[str, ...] = DEFAULT_SCOPES,
+        *,
+        user: str = "ada",
+        uncheck: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
         """The whole code flow; returns the token answer (and checks the redirect)."""
         pending = self.authorization_url(scopes)
         location = browser.walk(pending.url, user=user, uncheck=uncheck)

@@ -24,7 +24,8 @@ def test_each_route_needs_its_scope(browser: Browser, client: Client) -> None:
     assert write.status_code == 403
     assert write.json()["error"] == "insufficient_scope"
     assert write.headers["WWW-Authenticate"] == (
-        'Bearer realm="sandbox", error="insufficient_scope", scope="notes.write"')
+        'Bearer realm="sandbox", error="insufficient_scope", scope="notes.write"'
+    )
     assert client.api("/api/profile", token).status_code == 403
 
     both = client.connect(browser, ("openid", "notes.read", "notes.write", "profile.read"))
@@ -37,19 +38,29 @@ def test_each_route_needs_its_scope(browser: Browser, client: Client) -> None:
 
 
 def test_profile_accepts_profile_scope_and_shows_email_only_with_email(
-        browser: Browser, client: Client) -> None:
+    browser: Browser, client: Client
+) -> None:
     tokens = client.connect(browser, ("openid", "profile", "email"), user="grace")
     assert client.api("/api/profile", tokens["access_token"]).json()["email"] == (
-        "grace@sandbox.test")
+        "grace@sandbox.test"
+    )
 
 
-@pytest.mark.parametrize("body", [b"{", b'{"text": ""}', b'{"text": 5}', b"[]",
-                                  b'{"text": "' + b"x" * 501 + b'"}'])
+@pytest.mark.parametrize(
+    "body", [b"{", b'{"text": ""}', b'{"text": 5}', b"[]", b'{"text": "' + b"x" * 501 + b'"}']
+)
 def test_bad_notes_are_refused_readably(browser: Browser, client: Client, body: bytes) -> None:
     tokens = client.connect(browser, ("notes.write",))
-    response = client.api("/api/notes", tokens["access_token"], "POST", data=body,
-                          headers={"Authorization": f"Bearer {tokens['access_token']}",
-                                   "Content-Type": "application/json"})
+    response = client.api(
+        "/api/notes",
+        tokens["access_token"],
+        "POST",
+        data=body,
+        headers={
+            "Authorization": f"Bearer {tokens['access_token']}",
+            "Content-Type": "application/json",
+        },
+    )
     assert response.status_code == 400
     assert response.json()["error_description"]
 
@@ -68,7 +79,8 @@ def test_token_only_in_the_authorization_header(browser: Browser, client: Client
 
 
 def test_quota_is_per_user_and_shared_by_their_tokens(
-        make_sandbox: Callable[..., SandboxServer]) -> None:
+    make_sandbox: Callable[..., SandboxServer],
+) -> None:
     sandbox = make_sandbox(rate_limit=(3, 30.0))
     browser, client = Browser(sandbox.issuer), Client(sandbox.issuer)
     try:
@@ -102,8 +114,9 @@ def test_quota_is_per_user_and_shared_by_their_tokens(
         client.close()
 
 
-def test_quota_refills_after_the_window(make_sandbox: Callable[..., SandboxServer],
-                                        clock: Clock) -> None:
+def test_quota_refills_after_the_window(
+    make_sandbox: Callable[..., SandboxServer], clock: Clock
+) -> None:
     sandbox = make_sandbox(rate_limit=(1, 30.0), clock=clock)
     browser, client = Browser(sandbox.issuer), Client(sandbox.issuer)
     try:

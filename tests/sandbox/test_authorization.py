@@ -15,14 +15,17 @@ def error_redirect(browser: Browser, url: str) -> dict[str, str]:
     return redirect_params(location)
 
 
-@pytest.mark.parametrize("overrides", [
-    {"code_challenge": None, "code_challenge_method": None},  # no PKCE at all
-    {"code_challenge_method": "plain"},
-    {"code_challenge_method": None},  # a missing method means plain (RFC 7636 §4.3)
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"code_challenge": None, "code_challenge_method": None},  # no PKCE at all
+        {"code_challenge_method": "plain"},
+        {"code_challenge_method": None},  # a missing method means plain (RFC 7636 §4.3)
+    ],
+)
 def test_authorization_without_pkce_s256_is_refused_with_iss(
-        sandbox: SandboxServer, browser: Browser, client: Client,
-        overrides: dict[str, str | None]) -> None:
+    sandbox: SandboxServer, browser: Browser, client: Client, overrides: dict[str, str | None]
+) -> None:
     pending = client.authorization_url(**overrides)
     params = error_redirect(browser, pending.url)
     assert params["error"] == "invalid_request"
@@ -39,8 +42,7 @@ def test_wrong_verifier_is_invalid_grant(browser: Browser, client: Client) -> No
     assert response.json()["error"] == "invalid_grant"
 
 
-def test_code_is_single_use_and_replay_revokes_its_tokens(browser: Browser,
-                                                          client: Client) -> None:
+def test_code_is_single_use_and_replay_revokes_its_tokens(browser: Browser, client: Client) -> None:
     pending = client.authorization_url()
     params = redirect_params(str(browser.walk(pending.url)))
     first = client.exchange(pending, params["code"])
@@ -52,24 +54,28 @@ def test_code_is_single_use_and_replay_revokes_its_tokens(browser: Browser,
     assert client.refresh(first.json()["refresh_token"]).json()["error"] == "invalid_grant"
 
 
-def test_redirect_uri_must_match_at_the_token_endpoint(browser: Browser,
-                                                       client: Client) -> None:
+def test_redirect_uri_must_match_at_the_token_endpoint(browser: Browser, client: Client) -> None:
     pending = client.authorization_url()
     params = redirect_params(str(browser.walk(pending.url)))
-    response = client.exchange(pending, params["code"],
-                               redirect_uri="http://127.0.0.1:54322/callback")
+    response = client.exchange(
+        pending, params["code"], redirect_uri="http://127.0.0.1:54322/callback"
+    )
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("redirect_uri", [
-    "http://localhost:5000/callback",
-    "http://127.0.0.1:5000/other",
-    "http://127.0.0.1:5000/callback?x=1",
-    "https://evil.example/callback",
-    "http://[::1]:5000/callback",
-])
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "http://localhost:5000/callback",
+        "http://127.0.0.1:5000/other",
+        "http://127.0.0.1:5000/callback?x=1",
+        "https://evil.example/callback",
+        "http://[::1]:5000/callback",
+    ],
+)
 def test_unregistered_redirect_uri_gets_a_page_not_a_redirect(
-        browser: Browser, client: Client, redirect_uri: str) -> None:
+    browser: Browser, client: Client, redirect_uri: str
+) -> None:
     page = browser.walk(client.authorization_url(redirect_uri=redirect_uri).url)
     assert isinstance(page, PageParser) and page.page == "sandbox-error"
 
@@ -80,9 +86,9 @@ def test_any_loopback_port_is_accepted(browser: Browser, client: Client) -> None
     assert isinstance(location, str) and location.startswith("http://127.0.0.1:1234/callback?")
 
 
-def test_deny_redirects_access_denied_with_state_and_iss(sandbox: SandboxServer,
-                                                         browser: Browser,
-                                                         client: Client) -> None:
+def test_deny_redirects_access_denied_with_state_and_iss(
+    sandbox: SandboxServer, browser: Browser, client: Client
+) -> None:
     pending = client.authorization_url()
     location = browser.walk(pending.url, decision="deny")
     params = redirect_params(str(location))
@@ -100,23 +106,26 @@ def test_unticked_scope_is_not_granted(browser: Browser, client: Client) -> None
     assert set(refreshed["scope"].split()) == {"openid", "profile", "offline_access"}
 
 
-def test_success_redirect_carries_code_state_and_iss(sandbox: SandboxServer,
-                                                      browser: Browser,
-                                                      client: Client) -> None:
+def test_success_redirect_carries_code_state_and_iss(
+    sandbox: SandboxServer, browser: Browser, client: Client
+) -> None:
     pending = client.authorization_url()
     params = redirect_params(str(browser.walk(pending.url)))
     assert set(params) == {"code", "state", "iss"}
     assert params["iss"] == sandbox.issuer
 
 
-@pytest.mark.parametrize(("overrides", "error"), [
-    ({"prompt": "none"}, "login_required"),
-    ({"scope": "openid launch.missiles"}, "invalid_scope"),
-    ({"response_type": "token"}, "unauthorized_client"),
-])
-def test_other_errors_are_redirected_with_iss(sandbox: SandboxServer, browser: Browser,
-                                              client: Client, overrides: dict[str, str],
-                                              error: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"prompt": "none"}, "login_required"),
+        ({"scope": "openid launch.missiles"}, "invalid_scope"),
+        ({"response_type": "token"}, "unauthorized_client"),
+    ],
+)
+def test_other_errors_are_redirected_with_iss(
+    sandbox: SandboxServer, browser: Browser, client: Client, overrides: dict[str, str], error: str
+) -> None:
     pending = client.authorization_url(**overrides)
     params = error_redirect(browser, pending.url)
     assert params["error"] == error
@@ -143,4 +152,5 @@ def test_offline_access_decides_the_refresh_token(browser: Browser, client: Clie
 
 def test_pkce_challenge_helper_matches_rfc_7636_appendix_b() -> None:
     assert challenge_of("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == (
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )

@@ -15,18 +15,21 @@ from .helpers import Browser, Client, PageParser
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-def start(client: Client, scope: str = "openid profile offline_access notes.read",
-          ) -> dict[str, Any]:
-    response = client.post("/device_authorization", {"client_id": client.client_id,
-                                                     "scope": scope})
+def start(
+    client: Client,
+    scope: str = "openid profile offline_access notes.read",
+) -> dict[str, Any]:
+    response = client.post("/device_authorization", {"client_id": client.client_id, "scope": scope})
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     return data
 
 
 def poll(client: Client, device_code: str) -> requests.Response:
-    return client.post("/token", {"grant_type": DEVICE_GRANT, "device_code": device_code,
-                                  "client_id": client.client_id})
+    return client.post(
+        "/token",
+        {"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": client.client_id},
+    )
 
 
 def error_of(response: requests.Response) -> str:
@@ -34,8 +37,7 @@ def error_of(response: requests.Response) -> str:
     return str(response.json()["error"])
 
 
-def test_device_authorization_answer(sandbox: SandboxServer,
-                                     client: Client) -> None:
+def test_device_authorization_answer(sandbox: SandboxServer, client: Client) -> None:
     data = start(client)
     issuer = sandbox.issuer
     assert data["verification_uri"] == f"{issuer}/device"
@@ -45,16 +47,19 @@ def test_device_authorization_answer(sandbox: SandboxServer,
     assert len(data["device_code"]) >= 20
 
 
-def test_polling_pending_slow_down_then_tokens(client: Client,
-                                               browser: Browser) -> None:
+def test_polling_pending_slow_down_then_tokens(client: Client, browser: Browser) -> None:
     data = start(client)
     assert error_of(poll(client, data["device_code"])) == "authorization_pending"
     assert error_of(poll(client, data["device_code"])) == "slow_down"  # too fast
 
     page = browser.walk(data["verification_uri"], user="grace", user_code=data["user_code"])
     assert isinstance(page, PageParser) and page.page == "sandbox-device-done"
-    assert browser.pages == ["sandbox-login", "sandbox-device", "sandbox-consent",
-                            "sandbox-device-done"]
+    assert browser.pages == [
+        "sandbox-login",
+        "sandbox-device",
+        "sandbox-consent",
+        "sandbox-device-done",
+    ]
     assert "is connected" in "".join(page.text)
 
     answer = poll(client, data["device_code"])
@@ -67,8 +72,9 @@ def test_polling_pending_slow_down_then_tokens(client: Client,
     assert error_of(poll(client, data["device_code"])) == "invalid_grant"
 
 
-def test_slow_down_adds_five_seconds(make_sandbox: Callable[..., SandboxServer],
-                                     clock: Clock) -> None:
+def test_slow_down_adds_five_seconds(
+    make_sandbox: Callable[..., SandboxServer], clock: Clock
+) -> None:
     sandbox = make_sandbox(device_interval=2, clock=clock)
     client = Client(sandbox.issuer)
     try:
@@ -85,7 +91,8 @@ def test_slow_down_adds_five_seconds(make_sandbox: Callable[..., SandboxServer],
 
 
 def test_verification_uri_complete_prefills_the_code_and_unticking_works(
-        client: Client, browser: Browser) -> None:
+    client: Client, browser: Browser
+) -> None:
     data = start(client)
     page = browser.walk(data["verification_uri_complete"], uncheck=("notes.read",))
     assert isinstance(page, PageParser) and page.page == "sandbox-device-done"
@@ -131,6 +138,5 @@ def test_unknown_device_code_and_wrong_client(client: Client) -> None:
     assert error_of(poll(client, "nope")) == "invalid_grant"
     response = client.post("/device_authorization", {"client_id": "who"})
     assert response.status_code in (400, 401)
-    response = client.post("/device_authorization", {"client_id": "desktop-oauth",
-                                                            "scope": "root"})
+    response = client.post("/device_authorization", {"client_id": "desktop-oauth", "scope": "root"})
     assert error_of(response) == "invalid_scope"

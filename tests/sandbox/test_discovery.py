@@ -21,12 +21,25 @@ def test_discovery_names_the_issuer_and_every_endpoint(sandbox: SandboxServer) -
     assert doc["response_types_supported"] == ["code"]
     assert doc["token_endpoint_auth_methods_supported"] == ["none"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
-    for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
-                 "revocation_endpoint", "introspection_endpoint",
-                 "device_authorization_endpoint"):
+    for name in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "device_authorization_endpoint",
+    ):
         assert doc[name].startswith(sandbox.issuer + "/"), name
-    assert {"openid", "profile", "email", "offline_access", "notes.read", "notes.write",
-            "profile.read"} <= set(doc["scopes_supported"])
+    assert {
+        "openid",
+        "profile",
+        "email",
+        "offline_access",
+        "notes.read",
+        "notes.write",
+        "profile.read",
+    } <= set(doc["scopes_supported"])
     assert "urn:ietf:params:oauth:grant-type:device_code" in doc["grant_types_supported"]
     assert "implicit" not in doc["grant_types_supported"]
     assert response.headers["Cache-Control"] == "no-store"
@@ -46,8 +59,9 @@ def test_the_core_accepts_the_discovery_document(sandbox: SandboxServer) -> None
     assert {"offline_access", "notes.read"} <= set(provider.scopes)
 
 
-def test_jwks_verifies_the_id_token(sandbox: SandboxServer, browser: Browser,
-                                    client: Client) -> None:
+def test_jwks_verifies_the_id_token(
+    sandbox: SandboxServer, browser: Browser, client: Client
+) -> None:
     tokens = client.connect(browser, user="grace")
     jwks = requests.get(f"{sandbox.issuer}/jwks", timeout=5).json()
     [key] = jwks["keys"]
@@ -55,8 +69,13 @@ def test_jwks_verifies_the_id_token(sandbox: SandboxServer, browser: Browser,
     assert "d" not in key  # public half only
     header = jwt.get_unverified_header(tokens["id_token"])
     assert header["alg"] == "RS256" and header["kid"] == key["kid"]
-    claims = jwt.decode(tokens["id_token"], jwt.PyJWK(key).key, algorithms=["RS256"],
-                        audience=SANDBOX_CLIENT_ID, issuer=sandbox.issuer)
+    claims = jwt.decode(
+        tokens["id_token"],
+        jwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        audience=SANDBOX_CLIENT_ID,
+        issuer=sandbox.issuer,
+    )
     assert claims["sub"] == "grace"
     assert claims["nonce"] == tokens["_nonce"]
     assert claims["exp"] > claims["iat"] and isinstance(claims["auth_time"], int)

@@ -88,7 +88,8 @@ def test_port_taken_by_another_program_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_stop_frees_the_port_quickly_even_with_an_idle_connection(
-        make_sandbox: Callable[..., SandboxServer]) -> None:
+    make_sandbox: Callable[..., SandboxServer],
+) -> None:
     server = make_sandbox()
     idle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     try:
@@ -115,30 +116,49 @@ def test_another_process_uses_the_running_sandbox(tmp_path: Path) -> None:
     ours = ensure_running(home)
     assert ours.owned
     try:
-        found = json.loads(subprocess.run(
-            [sys.executable, "-c", FIND_SANDBOX, str(home)], capture_output=True, text=True,
-            timeout=30, check=True).stdout)
+        found = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", FIND_SANDBOX, str(home)],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout
+        )
         assert found == {"issuer": ours.issuer, "owned": False}
     finally:
         ours.stop()
     # With nobody serving it, the other process starts it itself, on the same port.
-    started = json.loads(subprocess.run(
-        [sys.executable, "-c", FIND_SANDBOX, str(home)], capture_output=True, text=True,
-        timeout=30, check=True).stdout)
+    started = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", FIND_SANDBOX, str(home)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+    )
     assert started == {"issuer": ours.issuer, "owned": True}
 
 
-def test_files_at_rest_hold_no_plaintext_secrets(sandbox: SandboxServer, browser: Browser,
-                                                 client: Client) -> None:
+def test_files_at_rest_hold_no_plaintext_secrets(
+    sandbox: SandboxServer, browser: Browser, client: Client
+) -> None:
     pending = client.authorization_url()
     location = browser.walk(pending.url)
     code = redirect_params(str(location))["code"]
     tokens = client.exchange(pending, code).json()
     rotated = client.refresh(tokens["refresh_token"]).json()
     device = client.post("/device_authorization", {"client_id": client.client_id}).json()
-    secrets_issued = [code, tokens["access_token"], tokens["refresh_token"],
-                      rotated["access_token"], rotated["refresh_token"],
-                      device["device_code"], device["user_code"].replace("-", "")]
+    secrets_issued = [
+        code,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        rotated["access_token"],
+        rotated["refresh_token"],
+        device["device_code"],
+        device["user_code"].replace("-", ""),
+    ]
     folder = sandbox.folder
     contents = b"".join(path.read_bytes() for path in folder.iterdir() if path.is_file())
     assert contents.startswith(b"-----BEGIN PRIVATE KEY") or b"SQLite format 3" in contents
@@ -165,12 +185,17 @@ def test_command_line_serves_until_interrupted(tmp_path: Path) -> None:
     home = tmp_path / "cli"
     process = subprocess.Popen(
         [sys.executable, "-m", "desktop_oauth.sandbox", "--home", str(home)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
         assert first.startswith("Sandbox provider serving at http://127.0.0.1:"), (
-            first, process.stderr.read() if process.poll() is not None else "")
+            first,
+            process.stderr.read() if process.poll() is not None else "",
+        )
         issuer = first.split(" at ")[1].strip()
         doc = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()
         assert doc["issuer"] == issuer
@@ -184,4 +209,5 @@ def test_command_line_serves_until_interrupted(tmp_path: Path) -> None:
             if pipe is not None:
                 pipe.close()
     assert json.loads((home / "sandbox" / "sandbox.json").read_text())["port"] == int(
-        issuer.rsplit(":", 1)[1])
+        issuer.rsplit(":", 1)[1]
+    )

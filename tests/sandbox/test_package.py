@@ -16,8 +16,13 @@ def test_sandbox_never_imports_qt() -> None:
     for path in PACKAGE.rglob("*.py"):
         seen += 1
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
             for name in names:
                 assert name.split(".")[0] not in ("PySide6", "shiboken6"), (path, name)
     assert seen >= 15
@@ -35,7 +40,14 @@ def test_provider_config_is_an_ordinary_openid_provider() -> None:
 
 
 def test_every_scope_is_described_in_plain_words() -> None:
-    assert set(SCOPES) == {"openid", "profile", "email", "offline_access", "notes.read",
-                           "notes.write", "profile.read"}
+    assert set(SCOPES) == {
+        "openid",
+        "profile",
+        "email",
+        "offline_access",
+        "notes.read",
+        "notes.write",
+        "profile.read",
+    }
     for scope in SCOPES.values():
         assert scope.description and scope.description[0].isupper()

@@ -36,8 +36,9 @@ def check_page_headers(response: requests.Response) -> None:
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", response.text)
 
 
-def test_every_page_is_self_contained_with_protective_headers(browser: Browser,
-                                                               client: Client) -> None:
+def test_every_page_is_self_contained_with_protective_headers(
+    browser: Browser, client: Client
+) -> None:
     pending = client.authorization_url()
     first = browser.get(pending.url)
     assert first.status_code == 303
@@ -72,8 +73,9 @@ def test_no_open_redirect_after_sign_in(browser: Browser) -> None:
         assert response.headers["Location"] == "/", target
 
 
-def test_session_cookie_is_httponly_lax_and_rotated_at_sign_in(sandbox: SandboxServer,
-                                                               browser: Browser) -> None:
+def test_session_cookie_is_httponly_lax_and_rotated_at_sign_in(
+    sandbox: SandboxServer, browser: Browser
+) -> None:
     login = browser.get("/login?next=/")
     cookie = login.headers["Set-Cookie"]
     assert cookie.startswith(f"sandbox_session_{sandbox.port}=")
@@ -85,20 +87,30 @@ def test_session_cookie_is_httponly_lax_and_rotated_at_sign_in(sandbox: SandboxS
     assert before and after and before != after
 
 
-def test_forms_need_the_csrf_token_and_our_origin(sandbox: SandboxServer,
-                                                  browser: Browser) -> None:
+def test_forms_need_the_csrf_token_and_our_origin(sandbox: SandboxServer, browser: Browser) -> None:
     page = parse(browser.get("/login?next=/").text)
     form = page.forms["sandbox-login"]
-    forged = browser.http.post(f"{sandbox.issuer}/login", data={"user": "ada", "next": "/"},
-                               allow_redirects=False, timeout=5)
+    forged = browser.http.post(
+        f"{sandbox.issuer}/login",
+        data={"user": "ada", "next": "/"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert forged.status_code == 403
-    wrong = browser.http.post(f"{sandbox.issuer}/login",
-                              data={"user": "ada", "next": "/", "csrf_token": "x" * 43},
-                              allow_redirects=False, timeout=5)
+    wrong = browser.http.post(
+        f"{sandbox.issuer}/login",
+        data={"user": "ada", "next": "/", "csrf_token": "x" * 43},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert wrong.status_code == 403
-    foreign = browser.http.post(f"{sandbox.issuer}/login", data=dict(form.fields) | {"user": "ada"},
-                                headers={"Origin": "http://evil.example"},
-                                allow_redirects=False, timeout=5)
+    foreign = browser.http.post(
+        f"{sandbox.issuer}/login",
+        data=dict(form.fields) | {"user": "ada"},
+        headers={"Origin": "http://evil.example"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert foreign.status_code == 403
     assert browser.submit(form, "login-ada").status_code == 303
 
@@ -106,15 +118,17 @@ def test_forms_need_the_csrf_token_and_our_origin(sandbox: SandboxServer,
 def test_wrong_host_header_is_refused(sandbox: SandboxServer) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=5)
     try:
-        connection.request("GET", "/.well-known/openid-configuration",
-                           headers={"Host": "rebound.example"})
+        connection.request(
+            "GET", "/.well-known/openid-configuration", headers={"Host": "rebound.example"}
+        )
         assert connection.getresponse().status == 421
     finally:
         connection.close()
 
 
-def test_an_interaction_belongs_to_its_browser(sandbox: SandboxServer, browser: Browser,
-                                               client: Client) -> None:
+def test_an_interaction_belongs_to_its_browser(
+    sandbox: SandboxServer, browser: Browser, client: Client
+) -> None:
     pending = client.authorization_url()
     location = browser.get(pending.url).headers["Location"]
     other = Browser(sandbox.issuer)
@@ -126,7 +140,8 @@ def test_an_interaction_belongs_to_its_browser(sandbox: SandboxServer, browser: 
 
 
 def test_connections_page_lists_and_removes_one_application(
-        sandbox: SandboxServer, browser: Browser, client: Client) -> None:
+    sandbox: SandboxServer, browser: Browser, client: Client
+) -> None:
     tokens = client.connect(browser)
     grace_browser = Browser(sandbox.issuer)
     try:
@@ -151,8 +166,7 @@ def test_connections_page_lists_and_removes_one_application(
     assert client.api("/api/notes", grace["access_token"]).status_code == 200
 
 
-def test_signing_in_again_to_another_user_from_consent(browser: Browser,
-                                                       client: Client) -> None:
+def test_signing_in_again_to_another_user_from_consent(browser: Browser, client: Client) -> None:
     client.connect(browser, user="ada")
     pending = client.authorization_url(prompt="select_account")
     location = browser.walk(pending.url, user="linus")
@@ -174,46 +188,70 @@ def test_wrong_method_is_405(sandbox: SandboxServer) -> None:
     assert requests.delete(f"{sandbox.issuer}/token", timeout=5).status_code == 405
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("GET", "/authorize?a=<b>&client_id=desktop-oauth", b""),
-    ("GET", "/authorize?%FF", b""),
-    ("POST", "/token", b"%%%"),
-    ("POST", "/token", b"\xff\xfe"),
-    ("POST", "/token", b'{"grant_type": "authorization_code"}'),
-    ("POST", "/token", b"grant_type=password&username=ada&password=x&client_id=desktop-oauth"),
-    ("POST", "/token", b"grant_type=client_credentials&client_id=desktop-oauth"),
-    ("POST", "/token", b"grant_type=authorization_code&code=a&code=b&client_id=desktop-oauth"),
-    ("POST", "/introspect", b"token=<x>"),
-    ("GET", "/api/notes?<x>", b""),
-])
-def test_malformed_requests_get_a_4xx_never_a_500(sandbox: SandboxServer, method: str,
-                                                  path: str, body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/authorize?a=<b>&client_id=desktop-oauth", b""),
+        ("GET", "/authorize?%FF", b""),
+        ("POST", "/token", b"%%%"),
+        ("POST", "/token", b"\xff\xfe"),
+        ("POST", "/token", b'{"grant_type": "authorization_code"}'),
+        ("POST", "/token", b"grant_type=password&username=ada&password=x&client_id=desktop-oauth"),
+        ("POST", "/token", b"grant_type=client_credentials&client_id=desktop-oauth"),
+        ("POST", "/token", b"grant_type=authorization_code&code=a&code=b&client_id=desktop-oauth"),
+        ("POST", "/introspect", b"token=<x>"),
+        ("GET", "/api/notes?<x>", b""),
+    ],
+)
+def test_malformed_requests_get_a_4xx_never_a_500(
+    sandbox: SandboxServer, method: str, path: str, body: bytes
+) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=5)
     try:
-        connection.request(method, path, body=body, headers={
-            "Host": f"127.0.0.1:{sandbox.port}",
-            "Content-Type": "application/x-www-form-urlencoded"})
+        connection.request(
+            method,
+            path,
+            body=body,
+            headers={
+                "Host": f"127.0.0.1:{sandbox.port}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         status = connection.getresponse().status
     finally:
         connection.close()
     assert 400 <= status < 500
 
 
-def test_secrets_stay_out_of_the_logs(browser: Browser, client: Client,
-                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_stay_out_of_the_logs(
+    browser: Browser, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     pending = client.authorization_url()
     params = redirect_params(str(browser.walk(pending.url)))
     tokens = client.exchange(pending, params["code"]).json()
     rotated = client.refresh(tokens["refresh_token"]).json()
     client.api("/api/notes", rotated["access_token"])
-    client.post("/token", {"grant_type": "refresh_token", "refresh_token": "<" + tokens[
-        "refresh_token"] + ">", "client_id": client.client_id})  # malformed, quoted by oauthlib
+    client.post(
+        "/token",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "<" + tokens["refresh_token"] + ">",
+            "client_id": client.client_id,
+        },
+    )  # malformed, quoted by oauthlib
     # The sandbox's records and oauthlib's (the test's own HTTP client logs URLs too).
     ours = [r for r in caplog.records if r.name.startswith(("desktop_oauth", "oauthlib"))]
     logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in ours)
     assert "GET /authorize" in logged  # the sandbox does log its requests, paths only
-    for secret in (params["code"], pending.state, pending.nonce, pending.verifier,
-                   tokens["access_token"], tokens["refresh_token"],
-                   rotated["access_token"], rotated["refresh_token"]):
+    for secret in (
+        params["code"],
+        pending.state,
+        pending.nonce,
+        pending.verifier,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        rotated["access_token"],
+        rotated["refresh_token"],
+    ):
         assert secret not in logged

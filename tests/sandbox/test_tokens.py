@@ -11,7 +11,8 @@ from .helpers import Browser, Client
 
 
 def test_refresh_rotates_and_reusing_the_old_token_revokes_the_grant(
-        browser: Browser, client: Client) -> None:
+    browser: Browser, client: Client
+) -> None:
     tokens = client.connect(browser)
     first = client.refresh(tokens["refresh_token"])
     assert first.status_code == 200
@@ -37,8 +38,9 @@ def test_a_fresh_refresh_token_keeps_working(browser: Browser, client: Client) -
         refresh = answer["refresh_token"]
 
 
-def test_revocation_then_introspection_is_inactive_and_api_401(browser: Browser,
-                                                               client: Client) -> None:
+def test_revocation_then_introspection_is_inactive_and_api_401(
+    browser: Browser, client: Client
+) -> None:
     tokens = client.connect(browser)
     active = client.introspect(tokens["access_token"])
     assert active["active"] is True and active["sub"] == "ada"
@@ -46,9 +48,14 @@ def test_revocation_then_introspection_is_inactive_and_api_401(browser: Browser,
     assert set(active["scope"].split()) == set(tokens["scope"].split())
     assert client.introspect(tokens["refresh_token"])["active"] is True
 
-    response = client.post("/revoke", {"token": tokens["refresh_token"],
-                                       "token_type_hint": "refresh_token",
-                                       "client_id": client.client_id})
+    response = client.post(
+        "/revoke",
+        {
+            "token": tokens["refresh_token"],
+            "token_type_hint": "refresh_token",
+            "client_id": client.client_id,
+        },
+    )
     assert response.status_code == 200
     assert client.introspect(tokens["access_token"]) == {"active": False}
     assert client.introspect(tokens["refresh_token"]) == {"active": False}
@@ -63,22 +70,24 @@ def test_revoking_an_unknown_token_is_fine(client: Client) -> None:
     assert response.status_code == 200  # RFC 7009 §2.2
 
 
-def test_introspection_and_revocation_need_the_client_id(browser: Browser,
-                                                         client: Client) -> None:
+def test_introspection_and_revocation_need_the_client_id(browser: Browser, client: Client) -> None:
     tokens = client.connect(browser)
     response = client.post("/introspect", {"token": tokens["access_token"]})
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
-    response = client.post("/introspect", {"token": tokens["access_token"],
-                                           "client_id": "someone-else"})
+    response = client.post(
+        "/introspect", {"token": tokens["access_token"], "client_id": "someone-else"}
+    )
     assert response.status_code == 401
     assert client.introspect("not-a-token") == {"active": False}
 
 
 def test_basic_auth_from_a_public_client_is_refused(browser: Browser, client: Client) -> None:
     tokens = client.connect(browser)
-    response = client.post("/token", {"grant_type": "refresh_token",
-                                      "refresh_token": tokens["refresh_token"]},
-                           auth=(client.client_id, ""))
+    response = client.post(
+        "/token",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(client.client_id, ""),
+    )
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
 
 
@@ -104,8 +113,7 @@ def test_userinfo_follows_scopes_and_sub(browser: Browser, client: Client) -> No
     tokens = client.connect(browser, ("openid", "email"), user="linus")
     info = client.api("/userinfo", tokens["access_token"])
     assert info.status_code == 200
-    assert info.json() == {"sub": "linus", "email": "linus@sandbox.test",
-                           "email_verified": True}
+    assert info.json() == {"sub": "linus", "email": "linus@sandbox.test", "email_verified": True}
     no_openid = client.connect(browser, ("notes.read",), user="linus")
     refused = client.api("/userinfo", no_openid["access_token"])
     assert refused.status_code == 403

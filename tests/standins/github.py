@@ -75,14 +75,20 @@ class GitHubStandIn(StandInServer):
         if self.outage is not None:
             return Reply(self.outage, b"", [("Content-Type", "text/html")])
         if not request.header("User-Agent"):
-            return _error(403, "Request forbidden by administrative rules. Please make sure "
-                          "your request has a User-Agent header")
+            return _error(
+                403,
+                "Request forbidden by administrative rules. Please make sure "
+                "your request has a User-Agent header",
+            )
         if request.method == "GET" and request.path == "/user":
             return self._get_user(request)
         prefix = "/applications/"
-        if (request.method == "DELETE" and request.path.startswith(prefix)
-                and request.path.endswith("/token")):
-            return self._delete_token(request, request.path[len(prefix):-len("/token")])
+        if (
+            request.method == "DELETE"
+            and request.path.startswith(prefix)
+            and request.path.endswith("/token")
+        ):
+            return self._delete_token(request, request.path[len(prefix) : -len("/token")])
         return _error(404, "Not Found")
 
     def _get_user(self, request: Request) -> Reply:
@@ -121,7 +127,8 @@ class GitHubStandIn(StandInServer):
             "updated_at": "2008-01-14T04:33:35Z",
         }
         return Reply.json(
-            body, 200,
+            body,
+            200,
             ("X-OAuth-Scopes", ", ".join(scopes)),
             ("X-Accepted-OAuth-Scopes", ""),
             ("X-GitHub-Media-Type", "github.v3; format=json"),
@@ -155,7 +162,7 @@ class GitHubStandIn(StandInServer):
             return _error(400, "Problems parsing JSON")
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str):
-            return _error(422, "Invalid request.\n\n\"access_token\" wasn't supplied.")
+            return _error(422, 'Invalid request.\n\n"access_token" wasn\'t supplied.')
         if token in self.unprocessable:
             return _error(422, "Validation Failed")
         if token not in self._tokens:
@@ -166,5 +173,6 @@ class GitHubStandIn(StandInServer):
 
 def _error(status: int, message: str) -> Reply:
     """GitHub's error body: message, documentation_url and status as a string."""
-    return Reply.json({"message": message, "documentation_url": DOCS, "status": str(status)},
-                      status)
+    return Reply.json(
+        {"message": message, "documentation_url": DOCS, "status": str(status)}, status
+    )

@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 
 from .server import Reply, Request, StandInServer
 
-_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;" \
-        "charset=utf-8"
+_JSON = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
+    "charset=utf-8"
+)
 
 
 class GraphStandIn(StandInServer):
@@ -58,29 +60,54 @@ class GraphStandIn(StandInServer):
         if request.method != "GET" or request.path != "/v1.0/me":
             return _error(404, "Request_ResourceNotFound", "Resource not found.", request_id, ids)
         scheme, _, token = (request.header("Authorization") or "").partition(" ")
-        challenge = ("WWW-Authenticate", 'Bearer realm="", authorization_uri='
-                     '"https://login.microsoftonline.com/common/oauth2/authorize", '
-                     'client_id="00000003-0000-0000-c000-000000000000"')
+        challenge = (
+            "WWW-Authenticate",
+            'Bearer realm="", authorization_uri='
+            '"https://login.microsoftonline.com/common/oauth2/authorize", '
+            'client_id="00000003-0000-0000-c000-000000000000"',
+        )
         if not token:
-            return _error(401, "InvalidAuthenticationToken", "Access token is empty.",
-                          request_id, [*ids, challenge])
+            return _error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token is empty.",
+                request_id,
+                [*ids, challenge],
+            )
         if scheme != "Bearer" or token not in self._tokens:
-            return _error(401, "InvalidAuthenticationToken", "Access token validation failure.",
-                          request_id, [*ids, challenge])
+            return _error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure.",
+                request_id,
+                [*ids, challenge],
+            )
         if self.throttle_seconds is not None:
-            return _error(429, "TooManyRequests", "Please retry again later.", request_id,
-                          [*ids, ("Retry-After", str(self.throttle_seconds))])
-        body = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
-                **self._tokens[token]}
+            return _error(
+                429,
+                "TooManyRequests",
+                "Please retry again later.",
+                request_id,
+                [*ids, ("Retry-After", str(self.throttle_seconds))],
+            )
+        body = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
+            **self._tokens[token],
+        }
         return Reply.json(body, 200, *ids, content_type=_JSON)
 
 
-def _error(status: int, code: str, message: str, request_id: str,
-           headers: list[tuple[str, str]]) -> Reply:
+def _error(
+    status: int, code: str, message: str, request_id: str, headers: list[tuple[str, str]]
+) -> Reply:
     inner = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
         "request-id": request_id,
         "client-request-id": request_id,
     }
-    return Reply.json({"error": {"code": code, "message": message, "innerError": inner}},
-                      status, *headers, content_type=_JSON)
+    return Reply.json(
+        {"error": {"code": code, "message": message, "innerError": inner}},
+        status,
+        *headers,
+        content_type=_JSON,
+    )

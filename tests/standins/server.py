@@ -50,8 +50,13 @@ class Reply:
     delay: float = 0.0
 
     @classmethod
-    def json(cls, data: Any, status: int = 200, *headers: tuple[str, str],
-             content_type: str = "application/json; charset=utf-8") -> Reply:
+    def json(
+        cls,
+        data: Any,
+        status: int = 200,
+        *headers: tuple[str, str],
+        content_type: str = "application/json; charset=utf-8",
+    ) -> Reply:
         return cls(status, json.dumps(data).encode(), [("Content-Type", content_type), *headers])
 
 
@@ -72,8 +77,9 @@ class StandInServer:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                request = Request(self.command, self.path, dict(self.headers.items()),
-                                  self.rfile.read(length))
+                request = Request(
+                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+                )
                 with outer._lock:
                     outer.requests.append(request)
                 reply = handle(request)
@@ -101,8 +107,9 @@ class StandInServer:
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         # A short poll interval makes close() quick (shutdown waits for one poll).
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()

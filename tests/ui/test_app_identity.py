@@ -12,8 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_desktop_file_and_metainfo_carry_the_app_id() -> None:
     desktop = ROOT / "packaging" / f"{APP_ID}.desktop"
-    entries = dict(line.split("=", 1) for line in desktop.read_text().splitlines()
-                   if "=" in line)
+    entries = dict(line.split("=", 1) for line in desktop.read_text().splitlines() if "=" in line)
     assert entries["Icon"] == APP_ID
     assert entries["Exec"] == "desktop-oauth"
     metainfo = ET.parse(ROOT / "packaging" / f"{APP_ID}.metainfo.xml").getroot()  # noqa: S314

@@ -40,8 +40,9 @@ class CountingSession(ProviderSession):
         self.headers.update({"User-Agent": "desktop-oauth", "Accept": "application/json"})
         self.sent: list[str] = []
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         self.sent.append(str(url))
         return super().request(method, url, *args, **kwargs)
 
@@ -107,12 +108,14 @@ def app(qtbot: QtBot, tmp_path: Path) -> Iterator[App]:
     backend = keyring.get_keyring()
     if type(backend).__module__ != "keyring.backends.SecretService":
         pytest.fail("these tests need the real Secret Service: run them with scripts/test")
-    profile = Profile(home=tmp_path / "profile",
-                      keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
+    profile = Profile(
+        home=tmp_path / "profile", keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}"
+    )
     # Short timeouts: the "provider that never answers" test waits for the read one.
     session = CountingSession(timeout=(2.0, 0.5))
-    service = AccountService(profile, store=TokenStore(profile.keyring_service, backend),
-                             session=session)
+    service = AccountService(
+        profile, store=TokenStore(profile.keyring_service, backend), session=session
+    )
     controller = Controller(lambda: service)
     window = MainWindow(controller, show_errors_in_dialogs=False)
     qtbot.addWidget(window)
@@ -178,8 +181,10 @@ def findings_text(dialog: ProviderDialog) -> list[str]:
 
 def findings_by_topic(dialog: ProviderDialog) -> dict[str, str]:
     findings: QListWidget = child(dialog, QListWidget, "registrationFindings")
-    return {findings.item(i).data(Qt.ItemDataRole.UserRole): findings.item(i).text()
-            for i in range(findings.count())}
+    return {
+        findings.item(i).data(Qt.ItemDataRole.UserRole): findings.item(i).text()
+        for i in range(findings.count())
+    }
 
 
 # -- the tests ------------------------------------------------------------------------
@@ -231,8 +236,9 @@ def test_a_good_discovery_document_is_saved_and_offered_in_the_window(
 ) -> None:
     def add(dialog: ProviderDialog) -> None:
         choose(dialog, "openid")
-        fill(qtbot, dialog, providerName="Local IdP", issuerEdit=idp.url,
-             clientIdEdit="desktop-app")
+        fill(
+            qtbot, dialog, providerName="Local IdP", issuerEdit=idp.url, clientIdEdit="desktop-app"
+        )
         click(qtbot, dialog, "saveProviderButton")
 
     through_the_window(qtbot, app, add)
@@ -252,8 +258,13 @@ def test_a_good_discovery_document_is_saved_and_offered_in_the_window(
 
     def add_again(dialog: ProviderDialog) -> None:
         choose(dialog, "openid")
-        fill(qtbot, dialog, providerName="Local IdP", issuerEdit="https://id.example.com",
-             clientIdEdit="other-app")
+        fill(
+            qtbot,
+            dialog,
+            providerName="Local IdP",
+            issuerEdit="https://id.example.com",
+            clientIdEdit="other-app",
+        )
         click(qtbot, dialog, "saveProviderButton")
         refusals.append(child(dialog, QLabel, "providerError").text())
         dialog.reject()
@@ -282,8 +293,9 @@ def test_a_plain_http_issuer_on_another_host_is_refused_without_a_request(
 ) -> None:
     dialog = app.dialog(qtbot)
     choose(dialog, "openid")
-    fill(qtbot, dialog, providerName="Plain", issuerEdit="http://id.example.com",
-         clientIdEdit="app")
+    fill(
+        qtbot, dialog, providerName="Plain", issuerEdit="http://id.example.com", clientIdEdit="app"
+    )
     error = save_and_expect_refusal(qtbot, app, dialog)
     assert "plain http" in error and "id.example.com" in error
     assert "only https is allowed" in error
@@ -358,8 +370,9 @@ def test_a_github_preset_keeps_its_client_secret_in_the_keyring_only(
     assert app.service.client_secret("GitHub") == secret  # the real keyring holds it
     text = app.profile.config_path.read_text(encoding="utf-8")
     assert secret not in text and '"has_client_secret": true' in text
-    assert [p for p in app.profile.home.rglob("*")
-            if p.is_file() and secret.encode() in p.read_bytes()] == []
+    assert [
+        p for p in app.profile.home.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()
+    ] == []
     assert app.session.sent == []  # GitHub has fixed endpoints: no discovery
 
 
@@ -373,21 +386,41 @@ def test_the_registration_check_lists_findings_in_sentences(
         click(qtbot, dialog, "checkRegistrationButton")
     lines = findings_text(dialog)
     assert list(findings_by_topic(dialog)) == [
-        "redirect_uri", "discovery", "clock", "https", "pkce", "iss", "revocation", "userinfo"]
+        "redirect_uri",
+        "discovery",
+        "clock",
+        "https",
+        "pkce",
+        "iss",
+        "revocation",
+        "userinfo",
+    ]
     assert lines[0].startswith("✓ The redirect URI to register is http://127.0.0.1/callback\n")
     assert "Enter exactly http://127.0.0.1/callback" in lines[0]
-    expected = ["Found the provider's settings", "clock agrees with the provider's",
-                "Every endpoint uses https", "supports PKCE with S256",
-                "names itself in every redirect", "revocation endpoint", "userinfo endpoint"]
+    expected = [
+        "Found the provider's settings",
+        "clock agrees with the provider's",
+        "Every endpoint uses https",
+        "supports PKCE with S256",
+        "names itself in every redirect",
+        "revocation endpoint",
+        "userinfo endpoint",
+    ]
     for words in expected:
         assert any(words in line for line in lines), (words, lines)
     assert all(line.startswith("✓") for line in lines), lines
     assert_nothing_saved(app, idp.url)  # a check saves nothing
 
     # A provider that offers only "plain" PKCE, no iss, no revocation, no userinfo.
-    idp.answer = lambda request: Answer.json(document(
-        idp.url, code_challenge_methods_supported=["plain"], revocation_endpoint=None,
-        userinfo_endpoint=None, authorization_response_iss_parameter_supported=None))
+    idp.answer = lambda request: Answer.json(
+        document(
+            idp.url,
+            code_challenge_methods_supported=["plain"],
+            revocation_endpoint=None,
+            userinfo_endpoint=None,
+            authorization_response_iss_parameter_supported=None,
+        )
+    )
     with qtbot.waitSignal(app.controller.registrationChecked, timeout=SIGNAL_MS):
         click(qtbot, dialog, "checkRegistrationButton")
     lines = findings_text(dialog)

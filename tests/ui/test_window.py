@@ -17,8 +17,18 @@ from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.qt.controller import Controller
 from desktop_oauth.ui.main_window import MainWindow
 
-NAMES = ["connectButton", "cancelButton", "refreshButton", "revokeButton", "providerCombo",
-         "accountsList", "tokenPanel", "scopesPanel", "apiDataPanel", "statusLabel"]
+NAMES = [
+    "connectButton",
+    "cancelButton",
+    "refreshButton",
+    "revokeButton",
+    "providerCombo",
+    "accountsList",
+    "tokenPanel",
+    "scopesPanel",
+    "apiDataPanel",
+    "statusLabel",
+]
 
 
 def make_window(qtbot: QtBot, home: Path, store: TokenStore | None = None) -> MainWindow:
@@ -57,9 +67,7 @@ def test_without_a_keyring_the_window_says_tokens_are_session_only(
     assert "only until the app closes" in window.storageBanner.text()
 
 
-def test_a_corrupted_settings_file_is_kept_aside_and_reported(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_a_corrupted_settings_file_is_kept_aside_and_reported(qtbot: QtBot, tmp_path: Path) -> None:
     (tmp_path / "config.json").write_bytes(b'{"schema": 1, "providers": [{"name": 3')
     window = make_window(qtbot, tmp_path, TokenStore("t", keyring.backends.fail.Keyring()))
     messages: list[str] = []
