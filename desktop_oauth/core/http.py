@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .errors import InsecureURLError, ProviderHTTPError
+from .headers import header_items
 
 #: (connect, read) seconds for every provider call.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
@@ -25,6 +26,11 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
 MAX_BODY_BYTES = 1_000_000
 
 _LOOPBACK_NAMES = {"localhost"}
+#: Per-request proxies for loopback URLs: None drops whatever HTTP_PROXY,
+#: HTTPS_PROXY or ALL_PROXY (or the session) would add. A proxy is another
+#: machine or process: it must never see the plain-http exchange with a provider
+#: on this computer (code, PKCE verifier, tokens; RFC 8252 §8.3).
+_NO_PROXY: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
 
 def is_loopback_host(host: str) -> bool:
@@ -113,6 +119,12 @@ def send(
             (:func:`timeout_of`). Never unbounded (SECURITY (a)20).
     """
     require_secure_url(url, what)
+    # Every header value, the session's and this call's, passes the one CR/LF gate.
+    header_items(session.headers.items())  # type: ignore[arg-type]
+    if "headers" in kwargs:
+        kwargs["headers"] = dict(header_items(kwargs["headers"]))
+    if is_loopback_host(urlsplit(url).hostname or ""):
+        kwargs["proxies"] = dict(_NO_PROXY)
     try:
         response = session.request(
             method,

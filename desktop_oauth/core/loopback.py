@@ -33,6 +33,7 @@ from .errors import (
     PortUnavailableError,
     ReceiverError,
 )
+from .headers import header_value
 
 _log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "desktop-oauth"
     sys_version = ""
     raw_requestline: bytes
+    target = ""  # the request target exactly as sent
 
     @property
     def _receiver(self) -> LoopbackReceiver:
@@ -75,6 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if not super().parse_request():  # answers 400/414/431 itself, via send_error
             return False
+        # http.server turns a leading "//callback" into "/callback"; the exact
+        # target as sent is what must match (RFC 8252 §8.10, exact redirect_uri).
+        words = self.requestline.split()
+        self.target = words[1] if len(words) == 3 else ""
         # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
         if self.headers.get_all("Host") != [f"{_HOST}:{self._receiver.port}"]:
             self.send_error(HTTPStatus.MISDIRECTED_REQUEST)
@@ -85,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def do_GET(self) -> None:
-        status, page, params = self._receiver._evaluate(self.path)
+        status, page, params = self._receiver._evaluate(self.target)
         try:
             self._send_page(status, page, drain=params is None)
         finally:
@@ -95,6 +101,10 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # Never reflect message/explain: http.server puts the request line (code, state) there.
         self._send_page(code, pages.status_page(code), drain=True)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # The one gate (core/headers.py): no header value with CR/LF reaches the wire.
+        super().send_header(keyword, header_value(keyword, value))
 
     def _send_page(self, status: int, page: bytes, *, drain: bool) -> None:
         self.close_connection = True
