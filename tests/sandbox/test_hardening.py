@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
@@ -14,7 +15,7 @@ from desktop_oauth.core.headers import HeaderValueError, header_value
 from desktop_oauth.sandbox import SandboxServer
 from desktop_oauth.sandbox.authorize import safe_next
 
-from .helpers import TIMEOUT, Browser, Client, challenge_of, parse, redirect_params
+from .helpers import TIMEOUT, Browser, Client, PageParser, challenge_of, parse, redirect_params
 
 
 def raw_exchange(sandbox: SandboxServer, data: bytes, *, read: bool = True) -> bytes:
@@ -143,3 +144,37 @@ def test_response_modes_other_than_query_are_refused(
     params = redirect_params(location)
     assert params["error"] == "invalid_request"
     assert "code" not in params
+
+
+def wrong_codes(browser: Browser, user: str, count: int) -> None:
+    for attempt in range(count):
+        page = browser.walk("/device", user=user, user_code="BCDF-GHJK")
+        assert isinstance(page, PageParser) and page.page == "sandbox-device", attempt
+
+
+def refused(browser: Browser, user: str) -> bool:
+    page = browser.walk("/device", user=user, user_code="BCDF-GHJK")
+    assert isinstance(page, PageParser)
+    return "Too many wrong codes" in "".join(page.text)
+
+
+def test_device_code_guessing_is_not_reset_by_a_fresh_cookie(
+    make_sandbox: Callable[..., SandboxServer],
+) -> None:
+    # Finding 9: the limit lived in the browser session only; dropping the
+    # cookie gave five more guesses each time.
+    sandbox = make_sandbox()
+    browsers = [Browser(sandbox.issuer) for _ in range(6)]
+    try:
+        wrong_codes(browsers[0], "ada", 5)
+        assert refused(browsers[1], "ada")  # a fresh cookie, the same person
+        # Other people are limited together, whatever their cookies.
+        wrong_codes(browsers[2], "grace", 5)
+        wrong_codes(browsers[3], "linus", 5)
+        for browser in browsers[4:]:
+            for user in ("grace", "linus"):
+                browser.http.cookies.clear()
+                assert refused(browser, user)
+    finally:
+        for browser in browsers:
+            browser.close()
