@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import sqlite3
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+import jwt
 import pytest
 import requests
 
@@ -178,3 +180,20 @@ def test_device_code_guessing_is_not_reset_by_a_fresh_cookie(
     finally:
         for browser in browsers:
             browser.close()
+
+
+def test_nonces_are_not_kept_in_the_clear(
+    sandbox: SandboxServer, browser: Browser, client: Client
+) -> None:
+    # Finding 9: the codes table held each request's nonce as sent.
+    pending = client.authorization_url()
+    params = redirect_params(str(browser.walk(pending.url)))
+    database = sandbox.folder / "sandbox.db"
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        stored = [row[0] for row in db.execute("SELECT nonce FROM codes")]
+    assert stored and all(pending.nonce not in (value or "") for value in stored)
+    for path in sandbox.folder.iterdir():  # the database, its journal or WAL
+        assert pending.nonce.encode() not in path.read_bytes(), path.name
+    # Whoever presents the code still gets the nonce back in the id_token.
+    id_token = client.exchange(pending, params["code"]).json()["id_token"]
+    assert jwt.decode(id_token, options={"verify_signature": False})["nonce"] == pending.nonce
