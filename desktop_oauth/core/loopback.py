@@ -42,6 +42,10 @@ _MAX_REQUEST_LINE = 8 * 1024  # a redirect never needs more; http.server allows 
 _MAX_FIELDS = 32
 _POLL_SECONDS = 0.05  # how often wait() looks at cancel() and the deadline
 _DRAIN_SECONDS = 0.25
+#: Connections served at once. Beyond this the oldest one still sending its request
+#: head is dropped: a flood of slow connections cannot hold a thread each, and the
+#: browser's callback, which arrives whole, is never the one waiting.
+MAX_CONNECTIONS = 32
 
 _Answer = tuple[int, bytes, dict[str, str] | None]  # status, page, params if accepted
 _BAD_REQUEST: _Answer = (HTTPStatus.BAD_REQUEST, pages.status_page(HTTPStatus.BAD_REQUEST), None)
@@ -77,6 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if not super().parse_request():  # answers 400/414/431 itself, via send_error
             return False
+        cast(_Server, self.server).head_received(self.connection)
         # http.server turns a leading "//callback" into "/callback"; the exact
         # target as sent is what must match (RFC 8252 §8.10, exact redirect_uri).
         words = self.requestline.split()
@@ -149,7 +154,35 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, port: int, receiver: LoopbackReceiver) -> None:
         self.receiver = receiver
+        self._slots = threading.Lock()
+        #: Connections whose request head is still arriving, oldest first.
+        self._reading: dict[Any, None] = {}
+        self._active = 0
         super().__init__((_HOST, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._slots:
+            if self._active >= MAX_CONNECTIONS and self._reading:
+                oldest = next(iter(self._reading))
+                del self._reading[oldest]
+                with contextlib.suppress(OSError):
+                    oldest.shutdown(socket.SHUT_RDWR)  # its thread ends at once
+            self._active += 1
+            self._reading[request] = None
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._slots:
+                self._active -= 1
+                self._reading.pop(request, None)
+
+    def head_received(self, request: Any) -> None:
+        """The request head is complete: this connection is no longer dropped first."""
+        with self._slots:
+            self._reading.pop(request, None)
 
     def server_bind(self) -> None:
         exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)  # Windows only

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+
+from desktop_oauth.core.loopback import MAX_CONNECTIONS
 
 from .test_loopback import Flow, callback, start_flow
 
@@ -28,3 +34,32 @@ def test_only_the_exact_callback_path_is_accepted(flow: Flow, prefix: str) -> No
     assert flow.get(target).status == 404
     flow.assert_still_waiting()
     flow.complete_with_valid_callback()
+
+
+def test_two_thousand_dripping_connections_hold_few_threads_and_the_callback_gets_through(
+    flow: Flow,
+) -> None:
+    # Finding 9: each slow connection held a thread of its own (2,000 threads).
+    before = threading.active_count()
+    peak = 0
+    clients: list[socket.socket] = []
+    try:
+        for index in range(2000):
+            sock = socket.create_connection(("127.0.0.1", flow.port), timeout=5)
+            sock.sendall(b"GET /callback?state=")  # a request head that never ends
+            clients.append(sock)
+            if index % 50 == 49:
+                # Let the receiver's accept queue (64) drain: a full queue drops
+                # SYNs, and the kernel retries them only after a second.
+                time.sleep(0.03)
+            if index % 100 == 99:
+                for drip in clients[-100:]:  # a byte now and then keeps each alive
+                    with contextlib.suppress(OSError):
+                        drip.sendall(b"x")
+                peak = max(peak, threading.active_count() - before)
+        peak = max(peak, threading.active_count() - before)
+        assert peak <= MAX_CONNECTIONS + 8, peak
+        flow.complete_with_valid_callback()
+    finally:
+        for sock in clients:
+            sock.close()
