@@ -78,6 +78,11 @@ class ConnectAttempt:
         return self.pending.url
 
     @property
+    def shareable_url(self) -> str:
+        """A local link to copy instead of :attr:`url` (no ``state`` on the clipboard)."""
+        return self._receiver.shareable_url(self.url)
+
+    @property
     def redirect_uri(self) -> str:
         """The loopback redirect URI of this attempt."""
         return self.pending.redirect_uri

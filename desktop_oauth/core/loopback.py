@@ -13,6 +13,7 @@ import contextlib
 import errno
 import hmac
 import logging
+import secrets
 import socket
 import socketserver
 import sys
@@ -96,6 +97,15 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def do_GET(self) -> None:
+        location = self._receiver._shared_target(self.target)
+        if location is not None:
+            self._send_page(
+                HTTPStatus.SEE_OTHER,
+                pages.status_page(HTTPStatus.SEE_OTHER),
+                drain=True,
+                location=location,
+            )
+            return
         status, page, params = self._receiver._evaluate(self.target)
         try:
             self._send_page(status, page, drain=params is None)
@@ -111,7 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
         # The one gate (core/headers.py): no header value with CR/LF reaches the wire.
         super().send_header(keyword, header_value(keyword, value))
 
-    def _send_page(self, status: int, page: bytes, *, drain: bool) -> None:
+    def _send_page(
+        self, status: int, page: bytes, *, drain: bool, location: str | None = None
+    ) -> None:
         self.close_connection = True
         # http.server leaves "HTTP/0.9" on unparsable request lines, which would drop the
         # status line and headers; every answer gets them (SECURITY (a)12).
@@ -122,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(page)))
         if status == HTTPStatus.METHOD_NOT_ALLOWED:
             self.send_header("Allow", "GET")
+        if location is not None:
+            self.send_header("Location", location)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(page)
@@ -239,6 +253,8 @@ class LoopbackReceiver:
         self._waiting = self._used = self._closed = self._claimed = False
         self._expected: _Expected | None = None
         self._result: dict[str, str] | None = None
+        self._share_path = f"/start/{secrets.token_urlsafe(16)}"
+        self._shared: str | None = None
         try:
             self._server = _Server(port, self)
         except OSError as exc:
@@ -260,6 +276,17 @@ class LoopbackReceiver:
     def redirect_uri(self) -> str:
         """The redirect URI to register and send, with the real port."""
         return f"http://{_HOST}:{self._port}{self._path}"
+
+    def shareable_url(self, target: str) -> str:
+        """A link to this receiver that sends the browser on to ``target``.
+
+        For "Copy link": the clipboard gets ``http://127.0.0.1:PORT/start/<random>``
+        instead of the authorization URL with its ``state``. It works only on this
+        computer and only while :meth:`wait` serves; afterwards the port is closed
+        (docs/security.md, finding 9).
+        """
+        self._shared = target
+        return f"http://{_HOST}:{self._port}{self._share_path}"
 
     def wait(
         self, *, state: str, issuer: str | None = None, require_iss: bool = False
@@ -344,6 +371,14 @@ class LoopbackReceiver:
         if not self._closed:
             self._closed = True
             self._server.server_close()
+
+    def _shared_target(self, target: str) -> str | None:
+        """Where ``GET target`` redirects to, if it is this receiver's shareable link."""
+        if self._shared is None or not target.isascii():
+            return None
+        if not hmac.compare_digest(target.encode(), self._share_path.encode()):
+            return None
+        return self._shared
 
     def _evaluate(self, target: str) -> _Answer:
         """Decide the answer to ``GET target``; params are returned only for the one callback."""

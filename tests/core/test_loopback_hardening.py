@@ -63,3 +63,20 @@ def test_two_thousand_dripping_connections_hold_few_threads_and_the_callback_get
     finally:
         for sock in clients:
             sock.close()
+
+
+def test_the_shareable_link_redirects_to_the_authorization_url_while_waiting(
+    flow: Flow,
+) -> None:
+    # Finding 9: "Copy" put the authorization URL, state included, on the clipboard.
+    real = "https://id.example/authorize?client_id=app&state=S3cret-state&code_challenge=x"
+    link = flow.receiver.shareable_url(real)
+    assert link.startswith(f"http://127.0.0.1:{flow.port}/start/")
+    assert "state" not in link and "S3cret" not in link
+    answer = flow.get(link.removeprefix(f"http://127.0.0.1:{flow.port}"))
+    assert answer.status == 303 and answer.headers["location"] == real
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert flow.get("/start/guessed-token").status == 404
+    assert flow.get(link.removeprefix(f"http://127.0.0.1:{flow.port}") + "x").status == 404
+    flow.assert_still_waiting()  # opening the link does not end the flow
+    flow.complete_with_valid_callback()
