@@ -145,6 +145,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(error_json(code, "invalid_request", f"{reason}."))
 
     def _send(self, response: WebResponse) -> None:
+        # http.server writes no status line or headers for "HTTP/0.9" requests: every
+        # answer gets them, security headers included (found by tests/fuzz).
+        self.request_version = "HTTP/1.0"
         self.send_response(response.status)
         if response.content_type:
             self.send_header("Content-Type", response.content_type)
