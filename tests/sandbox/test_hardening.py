@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 import sqlite3
+import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -197,3 +198,18 @@ def test_nonces_are_not_kept_in_the_clear(
     # Whoever presents the code still gets the nonce back in the id_token.
     id_token = client.exchange(pending, params["code"]).json()["id_token"]
     assert jwt.decode(id_token, options={"verify_signature": False})["nonce"] == pending.nonce
+
+
+@pytest.mark.parametrize("drip_head", [False, True], ids=["body", "head"])
+def test_the_sandbox_health_check_has_one_deadline(drip_head: bool) -> None:
+    # Finding 5, for the sandbox's own health check: a program holding the port
+    # and dripping an answer must not hold up the app's start.
+    from desktop_oauth.sandbox.instance import answers_as
+    from tests.core.dripping_server import DrippingServer
+
+    body = b'{"issuer": "http://127.0.0.1:1", "padding": "' + b"x" * 100 + b'"}'
+    with DrippingServer(body, interval=0.2, drip_head=drip_head) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        started = time.monotonic()
+        assert answers_as(port, "instance", timeout=0.5) is False
+        assert time.monotonic() - started < 2.0 + 1.0
