@@ -15,6 +15,7 @@ from collections.abc import Callable
 from ..core.errors import DesktopOAuthError
 from .console import CliError, Console
 from .parser import parse
+from .terminal import TerminalFormatter
 
 Handler = Callable[[argparse.Namespace, Console], int]
 
@@ -41,6 +42,8 @@ def main(argv: list[str]) -> int:
 
     # Only errors: progress and results are the commands' own lines.
     logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(TerminalFormatter("%(name)s: %(message)s"))
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="replace")  # type: ignore[union-attr]
     console = Console()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.accounts import AccountService
+from ..core.errors import DesktopOAuthError
 from ..services import open_account_service
 from .console import CliError, Console
 
@@ -20,7 +21,24 @@ def open_service(console: Console) -> AccountService:
             f"The settings file could not be read; it was moved to {config.recovered_from} "
             "and empty settings are used."
         )
+    retry_pending_revocations(service, console)
     return service
+
+
+def retry_pending_revocations(service: AccountService, console: Console) -> None:
+    """Tell providers about revocations an earlier command could not deliver
+    (RFC 7009 §2.2.1: retry), and say on stderr which ones went through."""
+    try:
+        outcomes = service.retry_revocations()
+    except DesktopOAuthError:
+        return  # tried again by the next command
+    for outcome in outcomes:
+        if outcome.provider_confirmed:
+            record = outcome.account
+            console.info(
+                f"The earlier revocation of {record.display_name} ({record.provider}) "
+                f"reached the provider: {outcome.message}"
+            )
 
 
 def require_keyring(service: AccountService, doing: str) -> None:

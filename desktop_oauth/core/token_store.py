@@ -85,8 +85,11 @@ class TokenStore:
             text = tokens.to_json()
             generation = secrets.token_hex(4)
             parts = [text[i : i + PART_SIZE] for i in range(0, len(text), PART_SIZE)]
-            old_head = self._read_head(account_id)
+            old_head: tuple[str, int] | None = None
             try:
+                # Inside the try: a keyring that is gone or locked already fails
+                # here, and must keep the tokens for the session too (SECURITY (b)19).
+                old_head = self._read_head(account_id)
                 for index, part in enumerate(parts):
                     self._backend.set_password(
                         self._namespace, _part_name(account_id, generation, index), part
