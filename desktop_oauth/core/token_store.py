@@ -1,10 +1,12 @@
 """Tokens in the OS keyring, and nowhere else (SECURITY (a)25-26).
 
 Entries are namespaced per profile folder, so two profiles never see each
-other's tokens. A token set larger than one keyring entry comfortably holds
-(Windows Credential Manager keeps about 1,280 characters) is split into parts.
-Parts are written under a new generation before the head entry points at them,
-so a failed write leaves the previous tokens readable.
+other's tokens. Where the keyring has no size limit (Secret Service, macOS
+Keychain) a token set is one entry, so an update is one atomic write and a read
+one lookup. Windows Credential Manager keeps about 1,280 characters per entry:
+there a token set is split into parts, written under a new generation before
+the head entry points at them, so a failed write leaves the previous tokens
+readable. Heads of either form are read, whichever backend wrote them.
 
 With no usable keyring (keyring's ``fail`` backend, an empty chainer, or a
 plaintext backend from keyrings.alt) the store keeps tokens in memory for this
@@ -33,6 +35,21 @@ log = logging.getLogger(__name__)
 PART_SIZE = 1000
 
 
+def has_size_limit(backend: Any) -> bool:
+    """Whether ``backend`` (or one it chains) is Windows' Credential Manager."""
+    if type(backend).__module__ == "keyring.backends.chainer":
+        return any(has_size_limit(b) for b in getattr(backend, "backends", []))
+    return type(backend).__module__.startswith("keyring.backends.Windows")
+
+
+def default_backend() -> Any:
+    """The Secret Service directly where that applies, else the one keyring selects."""
+    from .secret_service import direct_backend
+
+    direct = direct_backend()
+    return direct if direct is not None else keyring.get_keyring()
+
+
 def is_usable(backend: Any) -> bool:
     """Whether ``backend`` keeps secrets encrypted by the operating system."""
     module = type(backend).__module__
@@ -50,12 +67,23 @@ class TokenStore:
 
     Args:
         namespace: The keyring service name for this profile.
-        backend: A keyring backend; by default the one keyring selects.
+        backend: A keyring backend; by default :func:`default_backend`.
+        part_size: Characters per entry; by default unlimited unless the backend
+            has a size limit (then :data:`PART_SIZE`).
     """
 
-    def __init__(self, namespace: str, backend: keyring.backend.KeyringBackend | None = None):
+    def __init__(
+        self,
+        namespace: str,
+        backend: keyring.backend.KeyringBackend | None = None,
+        *,
+        part_size: int | None = None,
+    ):
         self._namespace = namespace
-        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._backend = backend if backend is not None else default_backend()
+        if part_size is None and has_size_limit(self._backend):
+            part_size = PART_SIZE
+        self._part_size = part_size
         self._lock = threading.Lock()
         #: Tokens that could not be written to the keyring, held for this session.
         self._unsaved: dict[str, TokenSet] = {}
@@ -83,8 +111,12 @@ class TokenStore:
                 self._unsaved[account_id] = tokens
                 return
             text = tokens.to_json()
+            if self._part_size is None:
+                self._save_whole(account_id, tokens, text)
+                return
+            size = self._part_size
             generation = secrets.token_hex(4)
-            parts = [text[i : i + PART_SIZE] for i in range(0, len(text), PART_SIZE)]
+            parts = [text[i : i + size] for i in range(0, len(text), size)]
             old_head = self._read_head(account_id)
             try:
                 for index, part in enumerate(parts):
@@ -101,8 +133,23 @@ class TokenStore:
                     self._delete_parts(account_id, generation, len(parts))
                 raise TokenStoreError(_explain(exc, "save the tokens")) from None
             self._unsaved.pop(account_id, None)
-            if old_head is not None:
+            if old_head is not None and old_head[1]:
                 self._delete_parts(account_id, old_head[0], old_head[1])
+
+    def _save_whole(self, account_id: str, tokens: TokenSet, text: str) -> None:
+        """One entry holds the whole set: a single write replaces it atomically."""
+        try:
+            old = self._backend.get_password(self._namespace, account_id)
+            head = json.dumps({"v": 2, "tokens": text})
+            self._backend.set_password(self._namespace, account_id, head)
+        except keyring.errors.KeyringError as exc:
+            self._unsaved[account_id] = tokens  # a rotated refresh token must not be lost
+            raise TokenStoreError(_explain(exc, "save the tokens")) from None
+        self._unsaved.pop(account_id, None)
+        earlier = _parts_of(old)
+        if earlier is not None and earlier[1]:  # tokens written in parts before
+            with contextlib.suppress(keyring.errors.KeyringError):
+                self._delete_parts(account_id, earlier[0], earlier[1])
 
     def load(self, account_id: str) -> TokenSet | None:
         """The stored tokens of ``account_id``, or None when there are none.
@@ -183,9 +230,14 @@ class TokenStore:
         """
         for _ in range(attempts):
             try:
-                head = self._read_head(account_id)
-                if head is None:
+                raw = self._backend.get_password(self._namespace, account_id)
+                if raw is None:
                     return None
+                whole = _whole_of(raw)
+                if whole is not None:
+                    return [whole]
+                head = _parts_of(raw)
+                assert head is not None
                 generation, count = head
                 chunks = [
                     self._backend.get_password(
@@ -206,17 +258,8 @@ class TokenStore:
         raise TokenStoreError("The stored tokens are incomplete in the keyring; sign in again.")
 
     def _read_head(self, account_id: str) -> tuple[str, int] | None:
-        raw = self._backend.get_password(self._namespace, account_id)
-        if raw is None:
-            return None
-        try:
-            head = json.loads(raw)
-            generation, count = str(head["gen"]), int(head["parts"])
-        except (ValueError, KeyError, TypeError):
-            raise TokenStoreError(
-                "The keyring holds a damaged entry for this account; sign in again."
-            ) from None
-        return generation, count
+        """The generation and part count of the entry (0 parts: a whole entry)."""
+        return _parts_of(self._backend.get_password(self._namespace, account_id))
 
     def _delete_parts(self, account_id: str, generation: str, count: int) -> None:
         for index in range(count):
@@ -225,6 +268,42 @@ class TokenStore:
     def _delete(self, username: str) -> None:
         with contextlib.suppress(keyring.errors.PasswordDeleteError):  # already gone
             self._backend.delete_password(self._namespace, username)
+
+
+def _head(raw: str) -> dict[str, Any]:
+    try:
+        head = json.loads(raw)
+        if not isinstance(head, dict):
+            raise TypeError
+        return head
+    except (ValueError, TypeError):
+        raise TokenStoreError(
+            "The keyring holds a damaged entry for this account; sign in again."
+        ) from None
+
+
+def _whole_of(raw: str) -> str | None:
+    """The token set held in the head itself (format 2), or None for a parts head."""
+    head = _head(raw)
+    whole = head.get("tokens")
+    if head.get("v") == 2 and isinstance(whole, str):
+        return whole
+    return None
+
+
+def _parts_of(raw: str | None) -> tuple[str, int] | None:
+    """(generation, part count) of a parts head; ("", 0) for a whole entry; None if absent."""
+    if raw is None:
+        return None
+    if _whole_of(raw) is not None:
+        return "", 0
+    head = _head(raw)
+    try:
+        return str(head["gen"]), int(head["parts"])
+    except (KeyError, TypeError, ValueError):
+        raise TokenStoreError(
+            "The keyring holds a damaged entry for this account; sign in again."
+        ) from None
 
 
 def _part_name(account_id: str, generation: str, index: int) -> str:
