@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from ..core.accounts import AccountService
-from ..services import open_account_service
+from typing import TYPE_CHECKING
+
 from .console import CliError, Console
+
+if TYPE_CHECKING:  # the service and the HTTP stack load only when a command needs them
+    from ..core.accounts import AccountService
 
 
 def open_service(console: Console) -> AccountService:
@@ -13,6 +16,8 @@ def open_service(console: Console) -> AccountService:
     A settings file that could not be read was moved aside by the core; say
     where, on stderr, and go on with what could be recovered.
     """
+    from ..services import open_account_service
+
     service = open_account_service()
     config = service.load()
     if config.recovered_from is not None:

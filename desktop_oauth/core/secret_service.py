@@ -9,21 +9,33 @@ backend themselves, the token store talks to the Secret Service directly,
 through one connection and one session, with the same item attributes as
 keyring's backend, so entries written by either are read by the other.
 
-Errors are keyring's own exception types, so callers handle every backend alike.
+Errors are this module's own (importing keyring costs a command like ``token``
+more than reading the secret); :mod:`token_store` maps both families to messages.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
-
-import keyring.errors
 
 #: The attributes keyring's Secret Service backend gives an item (scheme "default").
 APPLICATION = "Python keyring library"
+
+
+class SecretServiceError(Exception):
+    """A Secret Service call failed (the message names the cause, never a secret)."""
+
+
+class SecretServiceLocked(SecretServiceError):
+    """The collection is locked and unlocking was dismissed, or it cannot be opened."""
+
+
+class NoSuchSecret(SecretServiceError):
+    """Nothing is stored under that name."""
 
 
 class SecretServiceKeyring:
@@ -53,22 +65,42 @@ class SecretServiceKeyring:
     def _default_collection(self) -> Any:
         """The unlocked default collection; the connection and session are kept."""
         import secretstorage
-        import secretstorage.exceptions
 
         if self._collection is None:
             try:
                 connection = self._connection or secretstorage.dbus_init()
+                self._connection = connection
                 session = secretstorage.util.open_session(connection)
-                collection = secretstorage.get_default_collection(connection, session)
-            except secretstorage.exceptions.SecretStorageException as exc:
-                raise keyring.errors.InitError(f"Failed to create the collection: {exc}.") from None
-            self._collection = collection
+                self._collection = secretstorage.get_default_collection(connection, session)
+            except Exception as exc:
+                self._forget_connection()
+                raise SecretServiceLocked(f"Failed to open the collection: {exc}.") from None
         collection = self._collection
         if collection.is_locked():
             collection.unlock()
             if collection.is_locked():  # the person dismissed the prompt
-                raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+                raise SecretServiceLocked("Failed to unlock the collection!")
         return collection
+
+    def _forget_connection(self) -> None:
+        """After a failure the next call opens a new connection (the daemon may have
+        restarted while the window was open)."""
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+        self._connection = None
+        self._collection = None
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        with self._lock:
+            try:
+                yield
+            except SecretServiceError:
+                raise
+            except Exception as exc:  # jeepney / secretstorage: a D-Bus error
+                self._forget_connection()
+                raise SecretServiceError(type(exc).__name__) from None
 
     def _items(self, service: str, username: str) -> list[Any]:
         query = {"username": username, "service": service}
@@ -76,43 +108,38 @@ class SecretServiceKeyring:
 
     def get_password(self, service: str, username: str) -> str | None:
         """The secret stored for (service, username), or None."""
-        with self._lock:
+        with self._call():
             for item in self._items(service, username):
                 if item.is_locked():
                     item.unlock()
                     if item.is_locked():
-                        raise keyring.errors.KeyringLocked("Failed to unlock the item!")
+                        raise SecretServiceLocked("Failed to unlock the item!")
                 return str(item.get_secret().decode("utf-8"))
             return None
 
     def set_password(self, service: str, username: str, password: str) -> None:
         """Store ``password``, replacing what (service, username) held."""
-        with self._lock:
+        with self._call():
             attributes = {"username": username, "service": service, "application": APPLICATION}
             label = f"Password for '{username}' on '{service}'"
-            try:
-                self._default_collection().create_item(label, attributes, password, replace=True)
-            except keyring.errors.KeyringError:
-                raise
-            except Exception as exc:
-                raise keyring.errors.PasswordSetError(type(exc).__name__) from None
+            self._default_collection().create_item(label, attributes, password, replace=True)
 
     def delete_password(self, service: str, username: str) -> None:
-        """Delete the entry; PasswordDeleteError when there is none."""
-        with self._lock:
+        """Delete the entry; NoSuchSecret when there is none."""
+        with self._call():
             for item in self._items(service, username):
                 item.delete()
                 return
-            raise keyring.errors.PasswordDeleteError("No such password!")
+            raise NoSuchSecret("No such password!")
 
 
 def chosen_by_person(environ: Mapping[str, str]) -> bool:
     """Whether a keyring backend was chosen by environment or keyring's config file."""
     if environ.get("PYTHON_KEYRING_BACKEND"):
         return True
-    from keyring.util import platform_
-
-    return os.path.exists(os.path.join(platform_.config_root(), "keyringrc.cfg"))
+    # keyring's config folder on Linux (keyring.util.platform_), without importing keyring.
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.exists(os.path.join(base, "python_keyring", "keyringrc.cfg"))
 
 
 _shared: list[SecretServiceKeyring | None] = []

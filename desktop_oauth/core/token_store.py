@@ -20,14 +20,15 @@ import json
 import logging
 import secrets
 import threading
-from typing import Any
-
-import keyring
-import keyring.backend
-import keyring.errors
+from typing import TYPE_CHECKING, Any
 
 from .errors import TokenError, TokenStoreError
+from .secret_service import NoSuchSecret, SecretServiceError, SecretServiceKeyring
+from .secret_service import SecretServiceLocked as _Locked
 from .tokens import TokenSet
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,20 @@ def default_backend() -> Any:
     from .secret_service import direct_backend
 
     direct = direct_backend()
-    return direct if direct is not None else keyring.get_keyring()
+    if direct is not None:
+        return direct
+    import keyring  # its backend detection runs only where the direct path does not apply
+
+    return keyring.get_keyring()
+
+
+def _error_types(backend: Any) -> tuple[type[Exception], type[Exception]]:
+    """(any failure, "nothing stored there") as ``backend`` raises them."""
+    if isinstance(backend, SecretServiceKeyring):
+        return SecretServiceError, NoSuchSecret
+    import keyring.errors
+
+    return keyring.errors.KeyringError, keyring.errors.PasswordDeleteError
 
 
 def is_usable(backend: Any) -> bool:
@@ -84,6 +98,7 @@ class TokenStore:
         if part_size is None and has_size_limit(self._backend):
             part_size = PART_SIZE
         self._part_size = part_size
+        self._failure, self._missing = _error_types(self._backend)
         self._lock = threading.Lock()
         #: Tokens that could not be written to the keyring, held for this session.
         self._unsaved: dict[str, TokenSet] = {}
@@ -125,11 +140,11 @@ class TokenStore:
                     )
                 head = json.dumps({"v": 1, "gen": generation, "parts": len(parts)})
                 self._backend.set_password(self._namespace, account_id, head)
-            except keyring.errors.KeyringError as exc:
+            except self._failure as exc:
                 # Keep the new tokens usable for this session (a rotated refresh
                 # token must not be lost, SECURITY (a)23) and leave the old ones.
                 self._unsaved[account_id] = tokens
-                with contextlib.suppress(keyring.errors.KeyringError):
+                with contextlib.suppress(self._failure):
                     self._delete_parts(account_id, generation, len(parts))
                 raise TokenStoreError(_explain(exc, "save the tokens")) from None
             self._unsaved.pop(account_id, None)
@@ -142,13 +157,13 @@ class TokenStore:
             old = self._backend.get_password(self._namespace, account_id)
             head = json.dumps({"v": 2, "tokens": text})
             self._backend.set_password(self._namespace, account_id, head)
-        except keyring.errors.KeyringError as exc:
+        except self._failure as exc:
             self._unsaved[account_id] = tokens  # a rotated refresh token must not be lost
             raise TokenStoreError(_explain(exc, "save the tokens")) from None
         self._unsaved.pop(account_id, None)
         earlier = _parts_of(old)
         if earlier is not None and earlier[1]:  # tokens written in parts before
-            with contextlib.suppress(keyring.errors.KeyringError):
+            with contextlib.suppress(self._failure):
                 self._delete_parts(account_id, earlier[0], earlier[1])
 
     def load(self, account_id: str) -> TokenSet | None:
@@ -182,7 +197,7 @@ class TokenStore:
                 if head is not None:
                     self._delete_parts(account_id, head[0], head[1])
                 self._delete(account_id)
-            except keyring.errors.KeyringError as exc:
+            except self._failure as exc:
                 raise TokenStoreError(_explain(exc, "delete the tokens")) from None
 
     # -- client secrets, one keyring entry per provider ----------------------------
@@ -199,7 +214,7 @@ class TokenStore:
             )
         try:
             self._backend.set_password(self._namespace, f"client-secret:{provider}", value)
-        except keyring.errors.KeyringError as exc:
+        except self._failure as exc:
             raise TokenStoreError(_explain(exc, "store the client secret")) from None
 
     def load_client_secret(self, provider: str) -> str | None:
@@ -208,7 +223,7 @@ class TokenStore:
             return None
         try:
             value = self._backend.get_password(self._namespace, f"client-secret:{provider}")
-        except keyring.errors.KeyringError as exc:
+        except self._failure as exc:
             raise TokenStoreError(_explain(exc, "read the client secret")) from None
         return value if isinstance(value, str) and value else None
 
@@ -218,7 +233,7 @@ class TokenStore:
             return
         try:
             self._delete(f"client-secret:{provider}")
-        except keyring.errors.KeyringError as exc:
+        except self._failure as exc:
             raise TokenStoreError(_explain(exc, "delete the client secret")) from None
 
     def _read_parts(self, account_id: str, attempts: int = 3) -> list[str] | None:
@@ -245,7 +260,7 @@ class TokenStore:
                     )
                     for index in range(count)
                 ]
-            except keyring.errors.KeyringError as exc:
+            except self._failure as exc:
                 raise TokenStoreError(_explain(exc, "read the tokens")) from None
             except Exception as exc:  # e.g. secretstorage's ItemNotFoundException mid-replace
                 log.debug(
@@ -266,7 +281,7 @@ class TokenStore:
             self._delete(_part_name(account_id, generation, index))
 
     def _delete(self, username: str) -> None:
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):  # already gone
+        with contextlib.suppress(self._missing):  # already gone
             self._backend.delete_password(self._namespace, username)
 
 
@@ -310,8 +325,10 @@ def _part_name(account_id: str, generation: str, index: int) -> str:
     return f"{account_id}/{generation}/{index}"
 
 
-def _explain(exc: keyring.errors.KeyringError, action: str) -> str:
-    if isinstance(exc, keyring.errors.KeyringLocked | keyring.errors.InitError):
+def _explain(exc: Exception, action: str) -> str:
+    import keyring.errors  # a failure path: the import cost does not matter here
+
+    if isinstance(exc, _Locked | keyring.errors.KeyringLocked | keyring.errors.InitError):
         return f"The keyring is locked, so the app could not {action}. Unlock it and try again."
     if isinstance(exc, keyring.errors.NoKeyringError):
         return f"No keyring is available, so the app could not {action}."

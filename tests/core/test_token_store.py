@@ -138,6 +138,14 @@ def test_a_backend_the_person_chose_is_kept() -> None:
     assert direct_backend({"PATH": "/usr/bin"}) is None  # no session bus
 
 
+def test_a_keyring_config_file_keeps_keyrings_choice(tmp_path: Path) -> None:
+    bus = {"DBUS_SESSION_BUS_ADDRESS": os.environ.get("DBUS_SESSION_BUS_ADDRESS", "unix:x")}
+    assert direct_backend({**bus, "XDG_CONFIG_HOME": str(tmp_path)}) is not None
+    (tmp_path / "python_keyring").mkdir()
+    (tmp_path / "python_keyring" / "keyringrc.cfg").write_text("[backend]\n")
+    assert direct_backend({**bus, "XDG_CONFIG_HOME": str(tmp_path)}) is None
+
+
 def test_every_keyring_entry_fits_a_windows_credential() -> None:
     backend = FlakyKeyring()
     TokenStore("ns", backend, part_size=PART_SIZE).save("acct", big_tokens(5000))
