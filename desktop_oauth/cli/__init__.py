@@ -20,16 +20,24 @@ from .terminal import TerminalFormatter
 Handler = Callable[[argparse.Namespace, Console], int]
 
 
-def _handlers() -> dict[str, Handler]:
-    from . import accounts, connect, providers
+def _handler(command: str) -> Handler:
+    """The command's function, importing only its own module (``token`` stays light)."""
+    if command == "provider":
+        from . import providers
 
-    return {
-        "provider": providers.run,
-        "connect": connect.connect,
+        return providers.run
+    if command == "connect":
+        from . import connect
+
+        return connect.connect
+    from . import accounts
+
+    handlers: dict[str, Handler] = {
         "accounts": accounts.accounts,
         "token": accounts.token,
         "revoke": accounts.revoke,
     }
+    return handlers[command]
 
 
 def main(argv: list[str]) -> int:
@@ -48,7 +56,7 @@ def main(argv: list[str]) -> int:
         sys.stdout.reconfigure(errors="replace")  # type: ignore[union-attr]
     console = Console()
     try:
-        return _handlers()[args.command](args, console)
+        return _handler(args.command)(args, console)
     except CliError as exc:
         console.error(str(exc))
         return exc.code

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from ..core.accounts import AccountService
+from typing import TYPE_CHECKING
+
 from ..core.errors import DesktopOAuthError
-from ..services import open_account_service
 from .console import CliError, Console
+
+if TYPE_CHECKING:  # the service and the HTTP stack load only when a command needs them
+    from ..core.accounts import AccountService
 
 
 def open_service(console: Console) -> AccountService:
@@ -14,6 +17,8 @@ def open_service(console: Console) -> AccountService:
     A settings file that could not be read was moved aside by the core; say
     where, on stderr, and go on with what could be recovered.
     """
+    from ..services import open_account_service
+
     service = open_account_service()
     config = service.load()
     if config.recovered_from is not None:
