@@ -76,6 +76,9 @@ def _no_automatic_garbage_collection() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _collect_garbage_in_the_main_thread(_no_automatic_garbage_collection: None) -> Iterator[None]:
-    """Collect after each test, in the main thread."""
+    """Collect after each test, in the main thread; then freeze what survived, so that
+    the next collection looks only at what the next test made (a full collection
+    over PySide6 and everything else imported took ~0.15 s per test)."""
     yield
     gc.collect()
+    gc.freeze()
