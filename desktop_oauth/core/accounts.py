@@ -749,8 +749,6 @@ class AccountService:
             return {}
 
 
-
-
 def _pending_entry(account_id: str) -> str:
     return f"{account_id}-pending-revocation"
 
