@@ -56,14 +56,15 @@ def run_gui(argv: Sequence[str], connect_on_start: str | None = None) -> int:
         )
         return 1
 
-    from .qt.single_instance import SingleInstance, hand_over, server_name
+    from .qt.handover import hand_over, server_name
 
     launch_args = ["gui", "--connect", connect_on_start] if connect_on_start else ["gui"]
-    _application(argv)
     name = server_name(_profile_home())
     if hand_over(name, launch_args):
         # The running window of this profile took the launch and comes forward.
         return 0
+    from .qt.single_instance import SingleInstance
+
     app, window = build_window(argv)  # the window lives as long as this frame
     instance = SingleInstance(name, window)
     instance.launched.connect(window.handle_launch)
@@ -107,7 +108,7 @@ def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
 
     app = _application(argv)
     MainThreadCollector(app)
-    controller = Controller(_account_service)
+    controller = Controller(_account_service, known_scopes=_known_scopes)
     window = MainWindow(controller, state=WindowState.of_profile(_profile_home()))
     window.show()
     # Load accounts once the event loop runs, so the worker thread's imports
@@ -122,3 +123,12 @@ def _account_service() -> AccountService:
     from .services import open_account_service
 
     return open_account_service()
+
+
+def _known_scopes(provider_name: str) -> Mapping[str, str]:
+    # The built-in sandbox's own catalogue of scopes; loaded once an account shows.
+    from .sandbox import SANDBOX_NAME, SCOPES
+
+    if provider_name != SANDBOX_NAME:
+        return {}
+    return {name: scope.description for name, scope in SCOPES.items()}

@@ -6,7 +6,7 @@ Every call into the core runs off the GUI thread; results come back as signals.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,7 @@ class Controller(QObject):
         service_factory: Callable[[], AccountService],
         *,
         opener: Opener = _open_in_browser,
+        known_scopes: Callable[[str], Mapping[str, str]] | None = None,
         deadline_seconds: float = DEFAULT_DEADLINE,
         parent: QObject | None = None,
     ) -> None:
@@ -96,6 +97,7 @@ class Controller(QObject):
         self._service_factory = service_factory
         self._service: AccountService | None = None
         self._opener = opener
+        self._known_scopes = known_scopes
         self._deadline = deadline_seconds
         self._flow: ConnectThread | DeviceThread | None = None
         self._runner = TaskRunner()
@@ -208,6 +210,30 @@ class Controller(QObject):
         thread.redirected.connect(self._on_redirected)
         thread.completed.connect(self._on_completed)
         self._start_flow(thread, f"Contacting {provider_name}…")
+
+    def scope_descriptions(self, provider_name: str) -> dict[str, str]:
+        """Scope name to plain-language description at ``provider_name`` (in memory)."""
+        from ..core.scope_catalog import descriptions
+
+        return descriptions(*self._scope_sources(provider_name))
+
+    def offered_scopes(self, provider_name: str) -> list[str]:
+        """The scopes known to exist at ``provider_name``, for a list of checkboxes."""
+        from ..core.scope_catalog import offered
+
+        return offered(*self._scope_sources(provider_name))
+
+    def _scope_sources(self, provider_name: str) -> tuple[ProviderConfig | None, Mapping[str, str]]:
+        from ..core.errors import DesktopOAuthError
+
+        provider = None
+        if self._service is not None:
+            try:
+                provider = self._service.config.provider(provider_name)
+            except DesktopOAuthError:
+                provider = None
+        known = self._known_scopes(provider_name) if self._known_scopes else {}
+        return provider, known
 
     def provider_name(self, name: str) -> str:
         """The provider ``name`` means (``sandbox`` is the built-in one's short name);

@@ -1,86 +1,27 @@
-"""One window per user and profile: a second launch hands its arguments to the
-first over a local socket and exits.
+"""One window per user and profile: the running window's side. A later launch
+hands its arguments over (:mod:`desktop_oauth.qt.handover`) and exits.
 
 The socket name is derived from the user and the profile folder, so two users,
 or two profiles (``DESKTOP_OAUTH_HOME``) of one user, each get their own window.
 The server only accepts connections from the same user
-(``QLocalServer.SocketOption.UserAccessOption``).
-
-The message is one line of JSON, ``{"args": [...]}``; the answer is ``ok``. The
-arguments are the command line of the second launch and are read as data: only
-``--connect PROVIDER`` means anything (see :func:`connect_request`).
+(``QLocalServer.SocketOption.UserAccessOption``). The arguments are read as
+data: only ``--connect PROVIDER`` means anything (``handover.connect_request``).
 """
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
 import logging
-import os
-from collections.abc import Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 
-from .. import APP_NAME
+from .handover import ACK, HANDOVER_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
 
 #: Longest message read from another launch; anything longer is refused.
 MAX_MESSAGE = 64 * 1024
-#: How long a second launch waits for the first to answer, in milliseconds.
-HANDOVER_TIMEOUT_MS = 500
-ACK = b"ok\n"
-
-
-def server_name(home: Path, user: str | None = None) -> str:
-    """The local socket name of the profile in ``home`` for ``user``."""
-    who = user if user is not None else _current_user()
-    digest = hashlib.sha256(f"{who}\0{home.resolve()}".encode()).hexdigest()[:20]
-    return f"{APP_NAME}-{digest}"
-
-
-def _current_user() -> str:
-    uid = getattr(os, "getuid", None)
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME
-        name = ""
-    return f"{name}:{uid() if uid else ''}"
-
-
-def connect_request(args: Sequence[str]) -> str | None:
-    """The provider that ``--connect PROVIDER`` (or ``--connect=PROVIDER``) names, if any."""
-    for index, arg in enumerate(args):
-        if arg == "--connect" and index + 1 < len(args):
-            return args[index + 1]
-        if arg.startswith("--connect="):
-            return arg.split("=", 1)[1] or None
-    return None
-
-
-def hand_over(name: str, args: Sequence[str], timeout_ms: int = HANDOVER_TIMEOUT_MS) -> bool:
-    """Give ``args`` to the instance listening on ``name``.
-
-    Returns:
-        True when a running instance took them (this process should exit), False
-        when none answers (this process becomes the instance).
-    """
-    socket = QLocalSocket()
-    socket.connectToServer(name)
-    if not socket.waitForConnected(timeout_ms):
-        return False
-    socket.write(json.dumps({"args": list(args)}).encode() + b"\n")
-    taken = False
-    if socket.waitForBytesWritten(timeout_ms):
-        answer = b""
-        while len(answer) < len(ACK) and socket.waitForReadyRead(timeout_ms):
-            answer += bytes(socket.readAll().data())
-        taken = answer.startswith(ACK)
-    socket.disconnectFromServer()
-    return taken
 
 
 class SingleInstance(QObject):

@@ -10,7 +10,6 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..qt.controller import Controller
-from ..qt.single_instance import connect_request
+from ..qt.handover import connect_request
 from ..qt.window_state import WindowState
 from .accounts_panel import AccountsPanel
 from .api_panel import ApiDataPanel
@@ -231,7 +230,10 @@ class MainWindow(QMainWindow):
 
     def _show_record_details(self, record: AccountRecord) -> None:
         self.scopesPanel.show_scopes(
-            record.requested_scopes, record.granted_scopes, record.previous_granted_scopes
+            record.requested_scopes,
+            record.granted_scopes,
+            record.previous_granted_scopes,
+            self.controller.scope_descriptions(record.provider),
         )
         self.apiDataPanel.offer_calls(record.api_urls, record.status == "connected")
 
@@ -363,16 +365,18 @@ class MainWindow(QMainWindow):
     def _scopes_clicked(self) -> None:
         if self._current is None:
             return
+        from .scopes_dialog import ScopesDialog  # loaded when first needed
+
         record = self._current.record
-        text, ok = QInputDialog.getText(
+        dialog = ScopesDialog(
+            record.provider,
+            [*self.controller.offered_scopes(record.provider), *record.granted_scopes],
+            self.controller.scope_descriptions(record.provider),
+            record.requested_scopes,
             self,
-            "Change scopes",
-            "Scopes to ask for (add some for more access, remove some for less):",
-            QLineEdit.EchoMode.Normal,
-            " ".join(record.requested_scopes),
         )
-        if ok and text.split():
-            self.controller.connect_provider(record.provider, tuple(text.split()))
+        if dialog.exec() and dialog.chosen():
+            self.controller.connect_provider(record.provider, dialog.chosen())
 
     def _call_api_clicked(self) -> None:
         if self._current is not None:
