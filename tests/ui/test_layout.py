@@ -4,13 +4,13 @@ the text the widgets really show, measured with the font they draw it in."""
 from __future__ import annotations
 
 import os
-import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import keyring.backends.fail
 import pytest
-from PySide6.QtWidgets import QListWidget, QTableWidget
+from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QSplitter, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_oauth.core import config as config_file
@@ -24,6 +24,7 @@ from desktop_oauth.qt.controller import Controller
 from desktop_oauth.qt.window_state import WindowState
 from desktop_oauth.ui.accounts_panel import BADGE_SIZE
 from desktop_oauth.ui.main_window import MainWindow
+from desktop_oauth.ui.window_fit import remember, restore
 
 SCOPES = ("openid", "profile", "email", "offline_access", "notes.read", "read:org")
 PROVIDERS = (
@@ -130,42 +131,64 @@ def test_scopes_show_what_they_allow(qtbot: QtBot, tmp_path: Path) -> None:
 
 
 def test_the_window_remembers_its_layout_and_selection(qtbot: QtBot, tmp_path: Path) -> None:
-    # Within the offscreen screen (800x600), which the window is kept inside.
-    window = open_window(qtbot, tmp_path, 760, 540)
-    qtbot.waitUntil(lambda: window.accountsList.currentRow() >= 0, timeout=5000)
+    # Accounts without scopes keep the window's minimum within the offscreen screen
+    # (800x600), so nothing is clamped on the way back.
+    plain = tuple(replace(a, requested_scopes=(), granted_scopes=()) for a in ACCOUNTS)
+    config_file.save(tmp_path / "config.json", Config(PROVIDERS, plain))
+
+    def window_of(title: str) -> MainWindow:
+        profile = Profile(home=tmp_path, keyring_service=f"desktop-oauth-test:{title}")
+        store = TokenStore("t", keyring.backends.fail.Keyring())
+        controller = Controller(lambda: AccountService(profile, store=store))
+        state = WindowState(tmp_path / "window.ini")
+        window = MainWindow(controller, show_errors_in_dialogs=False, state=state)
+        qtbot.addWidget(window)
+        window.show()
+        controller.start()
+        qtbot.waitUntil(lambda: window._current is not None, timeout=5000)
+        return window
+
+    window = window_of("first")
     window.accountsList.setCurrentRow(3)  # zoe
     qtbot.waitUntil(
         lambda: window._current is not None and window._current.record.id == "acct-1",
         timeout=5000,
     )
     window.providerCombo.setCurrentText("Acme")
-    splitter = window._splitters["main"]
-    splitter.setSizes([400, 700])
-    sizes = splitter.sizes()
     window.close()
 
-    profile = Profile(home=tmp_path, keyring_service=f"t:{time.monotonic()}")
-    store = TokenStore("t", keyring.backends.fail.Keyring())
-    controller = Controller(lambda: AccountService(profile, store=store))
-    restored = MainWindow(
-        controller, show_errors_in_dialogs=False, state=WindowState(tmp_path / "window.ini")
-    )
-    qtbot.addWidget(restored)
-    restored.show()
-    controller.start()
-    qtbot.waitUntil(lambda: restored._current is not None, timeout=5000)
+    restored = window_of("second")
     assert restored._current is not None and restored._current.record.id == "acct-1"
     assert restored.providerCombo.currentText() == "Acme"
-    # As it was left; the offscreen screen (800 wide) is narrower than the window's
-    # minimum width with these accounts, so the width may have been clamped to it.
-    screen = restored.screen()
-    assert screen is not None
-    assert restored.height() == window.height()
-    available = screen.availableGeometry()
-    assert restored.width() == window.width() or (
-        window.width() > available.width() >= restored.width() >= available.width() - 4
-    )
-    assert restored._splitters["main"].sizes() == sizes
+
+
+def test_geometry_and_splitters_come_back(qtbot: QtBot, tmp_path: Path) -> None:
+    # A small window: the main window's minimum is wider than the offscreen screen.
+    def small() -> tuple[QMainWindow, dict[str, QSplitter]]:
+        window = QMainWindow()
+        splitter = QSplitter()
+        splitter.addWidget(QLabel("left"))
+        splitter.addWidget(QLabel("right"))
+        window.setCentralWidget(splitter)
+        qtbot.addWidget(window)
+        return window, {"main": splitter}
+
+    state = WindowState(tmp_path / "window.ini")
+    first, splitters = small()
+    restore(first, state, splitters)  # nothing saved: fitted to the screen
+    first.show()
+    first.setGeometry(30, 40, 500, 300)
+    splitters["main"].setSizes([120, 380])
+    qtbot.wait(20)
+    geometry, sizes = first.geometry(), splitters["main"].sizes()
+    remember(first, state, splitters)
+
+    again, splitters_again = small()
+    restore(again, WindowState(tmp_path / "window.ini"), splitters_again)
+    again.show()
+    qtbot.wait(20)
+    assert again.geometry() == geometry
+    assert splitters_again["main"].sizes() == sizes
 
 
 def test_the_first_window_fits_the_available_screen(qtbot: QtBot, tmp_path: Path) -> None:
