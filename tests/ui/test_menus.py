@@ -176,3 +176,24 @@ def test_about_names_version_folders_and_keyring(qtbot: QtBot, tmp_path: Path) -
     assert "Log folder: " in text
     assert "Keyring: " in text and "session only" in text
     box.close()
+
+
+def test_the_redirect_and_a_second_launch_bring_the_window_forward(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    window = open_window(qtbot, tmp_path, with_account=False)
+    other = QWidget()
+    qtbot.addWidget(other)
+    for bring in (
+        window.controller.redirected.emit,
+        lambda: window.handle_launch(["gui"]),
+    ):
+        window.showMinimized()
+        other.show()
+        other.activateWindow()
+        qtbot.waitUntil(other.isActiveWindow, timeout=2000)
+        bring()
+        qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+        assert not window.isMinimized()
