@@ -18,14 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         from .app import run_gui
 
-        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-        logs.install()
+        logs.configure(logging.WARNING)
         return run_gui([])
     from .cli import main as cli_main
 
     if args[0] == "gui":
-        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-        logs.install()
+        logs.configure(logging.WARNING)
     return cli_main(args)
 
 

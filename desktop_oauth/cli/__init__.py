@@ -40,7 +40,9 @@ def main(argv: list[str]) -> int:
         return run_gui([], connect_on_start=getattr(args, "connect", None))
 
     # Only errors: progress and results are the commands' own lines.
-    logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
+    from ..core import logs
+
+    logs.configure(logging.ERROR)
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="replace")  # type: ignore[union-attr]
     console = Console()

@@ -90,12 +90,20 @@ def install(environ: Mapping[str, str] = os.environ) -> Path | None:
         RedactingFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
     )
     root = logging.getLogger()
-    before = root.level or logging.WARNING
-    # Terminals keep what they showed before; the file may show more.
-    for other in root.handlers:
-        if other.level == logging.NOTSET:
-            other.setLevel(before)
-            other.setFormatter(RedactingFormatter("%(name)s: %(message)s"))
     root.addHandler(handler)
-    root.setLevel(min(before, handler.level))
+    root.setLevel(min(root.level or logging.WARNING, handler.level))
     return folder / LOG_FILE
+
+
+def configure(terminal_level: int, environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The app's logging: ``terminal_level`` and up on stderr, redacted too; the
+    log file (:func:`install`) at its own level. Only the first call counts."""
+    root = logging.getLogger()
+    if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        return None
+    terminal = logging.StreamHandler()
+    terminal.setLevel(terminal_level)
+    terminal.setFormatter(RedactingFormatter("%(name)s: %(message)s"))
+    root.addHandler(terminal)
+    root.setLevel(terminal_level)
+    return install(environ)
