@@ -90,3 +90,12 @@ def test_claims_and_expiry_name_the_zone(qtbot: QtBot, zone: None) -> None:
     assert item is not None
     assert item.text(1).endswith("CET (UTC+01:00))")
     assert "(at " in widget.expiry.text() and "UTC+01:00" in widget.expiry.text()
+
+
+def test_a_long_claim_keeps_its_whole_value_in_a_tooltip(qtbot: QtBot) -> None:
+    widget = TokenPanel()
+    qtbot.addWidget(widget)
+    long_value = "x" * 300
+    widget.show_tokens(TokenSet("t"), {"note": long_value})
+    item = widget.claims.topLevelItem(0)
+    assert item is not None and item.toolTip(1) == long_value
