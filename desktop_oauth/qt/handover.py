@@ -79,6 +79,13 @@ def hand_over(name: str, args: Sequence[str], timeout_ms: int = HANDOVER_TIMEOUT
     """
     if sys.platform == "win32":
         return _hand_over_qt(name, args, timeout_ms)
+    try:
+        # In a shared temporary folder another user could have put a socket there
+        # first: talk only to one of our own.
+        if os.lstat(name).st_uid != os.getuid():
+            return False
+    except OSError:
+        return False
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.settimeout(timeout_ms / 1000)
     try:
