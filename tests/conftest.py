@@ -29,6 +29,8 @@ FOLDER_TIERS = {
     # Property-based runs of a minute: not for the 30 s unit tier.
     "fuzz": "integration",
     "cli": "integration",
+    "scripts": "integration",  # the project's own scripts, run as commands
+    "packaging": "integration",  # Debian's desktop-file and AppStream validators
     "e2e": "e2e",
 }
 

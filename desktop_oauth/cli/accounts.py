@@ -35,10 +35,10 @@ def _expiry(status: AccountStatus, now: float) -> str:
         return ""
     left = expires_at - now
     if left <= 0:
-        return "expired " + time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
+        return "expired " + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(expires_at))
     if left < 3600:
         return f"{int(left // 60)} min left"
-    return "until " + time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
+    return "until " + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(expires_at))
 
 
 def _status_json(status: AccountStatus) -> dict[str, Any]:
