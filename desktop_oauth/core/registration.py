@@ -25,7 +25,7 @@ from .provider import Endpoints, ProviderConfig
 
 Level = Literal["ok", "warning", "problem"]
 
-#: Clock difference beyond which id_tokens may be refused (SECURITY (a)22).
+#: Clock difference beyond which id_tokens may be refused (docs/security.md (a)22).
 MAX_CLOCK_SKEW_SECONDS = 120
 
 

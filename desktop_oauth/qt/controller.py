@@ -35,7 +35,7 @@ Opener = Callable[[str], bool]
 T = TypeVar("T")
 #: How often revocations that could not reach the provider are tried again.
 REVOCATION_RETRY_MS = 60_000
-#: Seconds to wait for the person in the browser (SECURITY (a)5).
+#: Seconds to wait for the person in the browser (docs/security.md (a)5).
 DEFAULT_DEADLINE = 300.0
 
 

@@ -1,4 +1,4 @@
-"""Tokens live in the keyring only (SECURITY (a)25-26, (b)19), one entry per token set
+"""Tokens live in the keyring only (docs/security.md (a)25-26, (b)19), one entry per token set
 where the keyring has no size limit, in parts where it has one (Windows)."""
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # SECURITY (a)27: secrets stay out of logs at any level
+    caplog.set_level(logging.DEBUG)  # docs/security.md (a)27: secrets stay out of logs at any level
     assert type(keyring.get_keyring()).__module__ == "keyring.backends.SecretService", (
         "the end-to-end tests need the real Secret Service: run the README's test command"
     )

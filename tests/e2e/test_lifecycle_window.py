@@ -465,7 +465,8 @@ class CodeEntry:
                 context.route("**/*", block_non_loopback)
                 page = context.new_page()
                 page.goto(url, wait_until="load")
-                page.fill("input[name=user_code]", user_code)  # FACTS: oidc-provider's page
+                # oidc-provider's device page names its field user_code.
+                page.fill("input[name=user_code]", user_code)
                 with page.expect_navigation(wait_until="load"):
                     page.get_by_role("button", name="Continue").click()
                 with page.expect_navigation(wait_until="load"):  # "Confirm Device"
