@@ -139,12 +139,21 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, port: int, receiver: LoopbackReceiver) -> None:
         self.receiver = receiver
+        self._fixed_port = port != 0
         super().__init__((_HOST, port), _Handler)
 
     def server_bind(self) -> None:
         exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)  # Windows only
         if exclusive is not None:
             self.socket.setsockopt(socket.SOL_SOCKET, exclusive, 1)
+        elif self._fixed_port:
+            # A registered port is used again at the next sign-in, while the last
+            # connection of ours on it may still sit in TIME_WAIT (RFC 9293 §3.6.1).
+            # On POSIX, SO_REUSEADDR lets the bind through in that case only: a port
+            # another program *listens* on still fails with EADDRINUSE. Windows'
+            # SO_REUSEADDR would let another listener share the port, so it is never
+            # set there; SO_EXCLUSIVEADDRUSE (above) already allows TIME_WAIT.
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Skip HTTPServer.server_bind: its getfqdn() is a needless reverse DNS lookup.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = _HOST, int(self.socket.getsockname()[1])
