@@ -175,6 +175,15 @@ def _text(value: Any) -> str:
     return value
 
 
+#: The fields of Endpoints that are lists of strings.
+_ENDPOINT_LISTS = (
+    "code_challenge_methods",
+    "token_auth_methods",
+    "revocation_auth_methods",
+    "introspection_auth_methods",
+)
+
+
 def _provider_to_json(provider: ProviderConfig) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": provider.name,
@@ -190,7 +199,8 @@ def _provider_to_json(provider: ProviderConfig) -> dict[str, Any]:
         data["api_urls"] = list(provider.api_urls)
     if provider.endpoints is not None:
         endpoints = asdict(provider.endpoints)
-        endpoints["code_challenge_methods"] = list(provider.endpoints.code_challenge_methods)
+        for key in _ENDPOINT_LISTS:
+            endpoints[key] = list(endpoints[key])
         data["endpoints"] = endpoints
     return data
 
@@ -199,7 +209,8 @@ def _provider_from_json(data: dict[str, Any]) -> ProviderConfig:
     endpoints = None
     if data.get("endpoints") is not None:
         raw = dict(data["endpoints"])
-        raw["code_challenge_methods"] = _strings(raw.get("code_challenge_methods", []))
+        for key in _ENDPOINT_LISTS:
+            raw[key] = _strings(raw.get(key, []))
         endpoints = Endpoints(**raw)
     port = data.get("redirect_port", 0)
     if not isinstance(port, int) or not 0 <= port <= 65535:

@@ -170,7 +170,12 @@ def finish(
         include_client_id=True,
     )
     data = post_token_request(
-        session, endpoints.token, body, pending.provider.client_id, client_secret
+        session,
+        endpoints.token,
+        body,
+        pending.provider.client_id,
+        client_secret,
+        auth_methods=endpoints.token_auth_methods,
     )
     tokens = TokenSet.from_response(data, pending.requested_scopes, clock())
     if pending.provider.is_openid:

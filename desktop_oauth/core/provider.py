@@ -23,6 +23,11 @@ class Endpoints:
     #: RFC 9207 §3: the provider promises ``iss`` on every authorization response.
     iss_parameter_supported: bool = False
     code_challenge_methods: tuple[str, ...] = ()
+    #: ``*_endpoint_auth_methods_supported`` (RFC 8414 §2, RFC 7009/7662 metadata,
+    #: RFC 8414 §2): empty when the metadata says nothing.
+    token_auth_methods: tuple[str, ...] = ()
+    revocation_auth_methods: tuple[str, ...] = ()
+    introspection_auth_methods: tuple[str, ...] = ()
 
     def validate(self) -> None:
         """Raise InsecureURLError unless every endpoint is https or loopback http."""
@@ -46,7 +51,12 @@ class Endpoints:
             value = metadata.get(key)
             return value if isinstance(value, str) and value else None
 
-        methods = metadata.get("code_challenge_methods_supported") or ()
+        def strings(key: str) -> tuple[str, ...]:
+            value = metadata.get(key)
+            if not isinstance(value, list):
+                return ()
+            return tuple(str(v) for v in value if isinstance(v, str))
+
         return cls(
             authorization=str(metadata["authorization_endpoint"]),
             token=str(metadata["token_endpoint"]),
@@ -57,7 +67,14 @@ class Endpoints:
             device_authorization=optional("device_authorization_endpoint"),
             iss_parameter_supported=metadata.get("authorization_response_iss_parameter_supported")
             is True,
-            code_challenge_methods=tuple(str(m) for m in methods if isinstance(m, str)),
+            code_challenge_methods=strings("code_challenge_methods_supported"),
+            token_auth_methods=strings("token_endpoint_auth_methods_supported"),
+            # RFC 8414 §2: absent, the revocation/introspection lists default to
+            # the token endpoint's.
+            revocation_auth_methods=strings("revocation_endpoint_auth_methods_supported")
+            or strings("token_endpoint_auth_methods_supported"),
+            introspection_auth_methods=strings("introspection_endpoint_auth_methods_supported")
+            or strings("token_endpoint_auth_methods_supported"),
         )
 
 
