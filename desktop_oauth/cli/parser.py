@@ -210,7 +210,7 @@ def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) 
     _add_scopes(
         add,
         "scopes to ask for (default: openid profile email, plus offline_access "
-        "where the provider offers it; a preset's own)",
+        "where the provider offers refresh, whatever its scopes_supported lists; a preset's own)",
     )
     add.add_argument(
         "--tenant",

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..core.accounts import AccountService
-from ..core.discovery import fetch_metadata
+from ..core.discovery import default_scopes, fetch_metadata
 from ..core.provider import Endpoints, ProviderConfig
 from .console import CliError, Console
 from .parser import scopes_of
@@ -18,8 +18,6 @@ from .service import open_service, require_keyring
 
 #: What every provider's client registration needs, whatever the port (RFC 8252 §7.3).
 REDIRECT_URI = "http://127.0.0.1/callback"
-#: Asked for by default from an OpenID provider; offline_access only where offered.
-DEFAULT_OPENID_SCOPES = ("openid", "profile", "email")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -83,20 +81,9 @@ def _from_issuer(
     metadata = fetch_metadata(service.session, issuer)
     Endpoints.from_metadata(metadata).validate()
     if scopes is None:
-        scopes = _default_scopes(metadata)
+        scopes = default_scopes(metadata)
     # The endpoints are discovered again on use, so they follow the provider.
     return ProviderConfig(name=name, issuer=issuer, client_id=client_id, scopes=scopes)
-
-
-def _default_scopes(metadata: dict[str, Any]) -> tuple[str, ...]:
-    offered = metadata.get("scopes_supported")
-    if not isinstance(offered, list):
-        return DEFAULT_OPENID_SCOPES
-    scopes = [s for s in DEFAULT_OPENID_SCOPES if s == "openid" or s in offered]
-    if "offline_access" in offered:
-        # A refresh token lets `token` renew the access token (OIDC Core §11).
-        scopes.append("offline_access")
-    return tuple(scopes)
 
 
 def _from_preset(
