@@ -11,7 +11,11 @@ from urllib.parse import urlsplit
 
 from ..core.accounts import AccountService
 from ..core.discovery import default_scopes, fetch_metadata
+from ..core.errors import ConfigurationError
+from ..core.http import require_secure_url
 from ..core.provider import Endpoints, ProviderConfig
+from ..core.redirect import parse_redirect_uri
+from ..core.redirect_probe import probe_redirect
 from .console import CliError, Console
 from .parser import scopes_of
 from .service import open_service, require_keyring
@@ -42,12 +46,21 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
             f"(desktop-oauth provider remove {name}) or choose another name."
         )
     scopes = scopes_of(args)
+    registered = None
+    if args.redirect_uri is not None:
+        try:
+            registered = parse_redirect_uri(args.redirect_uri).uri
+        except ConfigurationError as exc:
+            raise CliError(str(exc), 2) from None
     if args.issuer:
         provider = _from_issuer(service, name, args.issuer, client_id, scopes)
+        provider = replace(provider, endpoint_overrides=_overrides(args))
     elif args.preset:
         provider = _from_preset(name, args, client_id, scopes)
     else:
         provider = _from_endpoints(name, args, client_id, scopes)
+    if registered is not None:
+        provider = replace(provider, redirect_uri=registered)
 
     secret = _read_client_secret() if args.client_secret_stdin else None
     if provider.has_client_secret and secret is None:
@@ -65,6 +78,13 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
     if secret is not None:
         console.print("The client secret is kept in the system keyring.")
     console.print(f"Redirect URI to register at the provider: {_redirect_uri(provider)}")
+    if provider.endpoints is None:
+        # Before the first sign-in: does the provider take that form? (one GET, no session)
+        resolved = provider.with_endpoints(Endpoints.from_metadata(metadata_of(service, provider)))
+        assert resolved.endpoints is not None
+        for finding in probe_redirect(service.session, provider, resolved.endpoints):
+            console.print(f"Warning: {finding.message}")
+            console.print(f"  -> {finding.action}")
     console.print(f"Connect an account with: desktop-oauth connect {_quoted(name)}")
     return 0
 
@@ -84,6 +104,22 @@ def _from_issuer(
         scopes = default_scopes(metadata)
     # The endpoints are discovered again on use, so they follow the provider.
     return ProviderConfig(name=name, issuer=issuer, client_id=client_id, scopes=scopes)
+
+
+def metadata_of(service: AccountService, provider: ProviderConfig) -> dict[str, Any]:
+    """The provider's discovery document (fetched again: it was checked moments ago)."""
+    return fetch_metadata(service.session, provider.issuer)
+
+
+def _overrides(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """``--revocation-url`` etc. given with ``--issuer``: they win over discovery."""
+    given = []
+    for name in Endpoints.OVERRIDABLE:
+        url = (getattr(args, f"{name}_url") or "").strip()
+        if url:
+            require_secure_url(url, f"{name} endpoint")
+            given.append((name, url))
+    return tuple(given)
 
 
 def _from_preset(
@@ -111,6 +147,7 @@ def _from_endpoints(
         token=args.token_url.strip(),
         userinfo=(args.userinfo_url or "").strip() or None,
         revocation=(args.revocation_url or "").strip() or None,
+        introspection=(args.introspection_url or "").strip() or None,
     )
     endpoints.validate()
     parts = urlsplit(endpoints.authorization)
@@ -141,6 +178,8 @@ def _redirect_uri(provider: ProviderConfig) -> str:
             return f"http://127.0.0.1:{provider.redirect_port}/callback"
         return f"{REDIRECT_URI} (any port: the app picks a free one at each sign-in)"
     uri = redirect_uri_to_register(provider)
+    if provider.redirect_uri:
+        return f"{uri} (registered with its port: the app listens exactly there)"
     if provider.redirect_port:
         return uri
     return f"{uri} (any port: the app picks a free one at each sign-in)"
@@ -159,6 +198,7 @@ def _as_json(service: AccountService, provider: ProviderConfig) -> dict[str, Any
             "token": e.token,
             "userinfo": e.userinfo,
             "revocation": e.revocation,
+            "introspection": e.introspection,
         }
     return {
         "name": provider.name,
@@ -169,6 +209,8 @@ def _as_json(service: AccountService, provider: ProviderConfig) -> dict[str, Any
         "has_client_secret": provider.has_client_secret,
         "endpoints": endpoints,
         "redirect_uri": _redirect_uri(provider).split(" ")[0],
+        "redirect_uri_fixed": bool(provider.redirect_uri or provider.redirect_port),
+        "endpoint_overrides": dict(provider.endpoint_overrides),
         "accounts": sum(1 for a in service.config.accounts if a.provider == provider.name),
     }
 
@@ -218,6 +260,8 @@ def show(service: AccountService, args: argparse.Namespace, console: Console) ->
     ]
     if provider.endpoints is None:
         rows.append(("Endpoints", f"discovered from {provider.issuer} on use"))
+        for endpoint, url in provider.endpoint_overrides:
+            rows.append((endpoint.capitalize(), f"{url} (set here: wins over discovery)"))
     else:
         e = provider.endpoints
         rows += [
@@ -225,6 +269,7 @@ def show(service: AccountService, args: argparse.Namespace, console: Console) ->
             ("Token", e.token),
             ("Userinfo", e.userinfo or "(none)"),
             ("Revocation", e.revocation or "(none)"),
+            ("Introspection", e.introspection or "(none)"),
         ]
     preset = _preset_of(provider)
     if preset is not None:

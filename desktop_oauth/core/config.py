@@ -197,6 +197,10 @@ def _provider_to_json(provider: ProviderConfig) -> dict[str, Any]:
         data["preset"] = provider.preset
     if provider.api_urls:
         data["api_urls"] = list(provider.api_urls)
+    if provider.redirect_uri is not None:
+        data["redirect_uri"] = provider.redirect_uri
+    if provider.endpoint_overrides:
+        data["endpoint_overrides"] = dict(provider.endpoint_overrides)
     if provider.endpoints is not None:
         endpoints = asdict(provider.endpoints)
         for key in _ENDPOINT_LISTS:
@@ -225,7 +229,15 @@ def _provider_from_json(data: dict[str, Any]) -> ProviderConfig:
         has_client_secret=bool(data.get("has_client_secret", False)),
         preset=None if data.get("preset") is None else _text(data["preset"]),
         api_urls=_strings(data.get("api_urls", [])),
+        redirect_uri=None if data.get("redirect_uri") is None else _text(data["redirect_uri"]),
+        endpoint_overrides=_overrides(data.get("endpoint_overrides", {})),
     )
+
+
+def _overrides(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not set(value) <= set(Endpoints.OVERRIDABLE):
+        raise TypeError("bad endpoint overrides")
+    return tuple((name, _text(url)) for name, url in sorted(value.items()))
 
 
 def _account_from_json(data: dict[str, Any]) -> AccountRecord:

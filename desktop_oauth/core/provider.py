@@ -29,6 +29,9 @@ class Endpoints:
     revocation_auth_methods: tuple[str, ...] = ()
     introspection_auth_methods: tuple[str, ...] = ()
 
+    #: The endpoints a person may set beside discovery (``--revocation-url`` ...).
+    OVERRIDABLE = ("revocation", "userinfo", "introspection")
+
     def validate(self) -> None:
         """Raise InsecureURLError unless every endpoint is https or loopback http."""
         require_secure_url(self.authorization, "authorization endpoint")
@@ -94,6 +97,12 @@ class ProviderConfig:
         preset: The key of the well-known provider this was made from
             (``github``, ``google``, ``microsoft``, ``gitlab``), if any.
         api_urls: API calls the data panel offers besides the default one.
+        redirect_uri: The redirect URI registered at a provider that compares it
+            exactly, port included (see :mod:`desktop_oauth.core.redirect`);
+            ``None`` for a free port at each sign-in.
+        endpoint_overrides: ``(name, url)`` pairs for ``revocation``,
+            ``userinfo`` and ``introspection`` that win over the discovery
+            document (for a provider whose document leaves one out).
     """
 
     name: str
@@ -106,10 +115,24 @@ class ProviderConfig:
     extra_authorize_params: tuple[tuple[str, str], ...] = field(default=())
     preset: str | None = None
     api_urls: tuple[str, ...] = ()
+    redirect_uri: str | None = None
+    endpoint_overrides: tuple[tuple[str, str], ...] = ()
 
     def with_endpoints(self, endpoints: Endpoints) -> ProviderConfig:
-        """A copy with ``endpoints`` filled in."""
+        """A copy with ``endpoints`` filled in; the person's overrides win."""
+        given = dict(self.endpoint_overrides)
+        endpoints = replace(
+            endpoints,
+            revocation=given.get("revocation", endpoints.revocation),
+            userinfo=given.get("userinfo", endpoints.userinfo),
+            introspection=given.get("introspection", endpoints.introspection),
+        )
         return replace(self, endpoints=endpoints)
+
+    @property
+    def overridden(self) -> frozenset[str]:
+        """The endpoints the person set over the discovery document."""
+        return frozenset(name for name, _ in self.endpoint_overrides)
 
     @property
     def is_openid(self) -> bool:
