@@ -75,8 +75,12 @@ class KeySet:
             if self._keys is None or refetch or (kid is not None and not self._has(kid)):
                 self._keys = self._fetch()
             keys = list(self._keys)
+        entries = [e for e in keys if e.get("kid") == kid] if kid is not None else []
+        if kid is not None and not entries and not any("kid" in e for e in keys):
+            # A key set that names no key at all (many gateways strip kid): the
+            # token's kid cannot be matched, so every fitting key is tried below.
+            kid = None
         if kid is not None:
-            entries = [e for e in keys if e.get("kid") == kid]
             if not entries:
                 raise IdTokenError(
                     "The id_token was signed with a key the provider does not publish "
@@ -159,10 +163,10 @@ def verify_signature(id_token: str, keys: KeySet) -> dict[str, Any]:
             break
         # No kid and no key verifies: the provider may have rotated (OIDC Core §10.1.1).
         candidates = keys.candidates(kid, alg, refetch=True)
-    if kid is None and len(candidates) > 1:
+    if len(candidates) > 1:
         raise IdTokenError(
-            f"The id_token names no key (no kid), and none of the provider's "
-            f"{len(candidates)} {alg} keys verifies its signature (signature check failed)."
+            f"The id_token names no key the provider publishes by id (no kid), and none of "
+            f"its {len(candidates)} {alg} keys verifies the signature (signature check failed)."
         )
     raise IdTokenError(
         "The id_token's signature does not match the provider's key (signature check failed)."
