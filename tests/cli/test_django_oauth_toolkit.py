@@ -52,7 +52,9 @@ def test_connect_token_refresh_and_revoke_at_django_oauth_toolkit(
 
     connected = cli.connect("dot", browser_plan, "alice")
     assert connected.stdout.startswith("Connected alice@example.test at dot.\n"), connected
-    old = cli.stored_tokens("alice")
+    [account] = cli.accounts()
+    assert account.subject == "1"  # django-oauth-toolkit's sub: the user's primary key
+    old = cli.stored_tokens(account.subject)
     assert old.refresh_token  # django-oauth-toolkit always issues one
 
     # Access tokens live 30 s here, so `token` refreshes (a public client: client_id
