@@ -181,6 +181,7 @@ _ENDPOINT_LISTS = (
     "token_auth_methods",
     "revocation_auth_methods",
     "introspection_auth_methods",
+    "scopes_supported",
 )
 
 

@@ -108,11 +108,14 @@ def invalid_scope_hint(provider: ProviderConfig, requested: Sequence[str], descr
     """Which scope the provider refused (RFC 6749 §4.1.2.1 invalid_scope) and how to drop it.
 
     The error code names no scope; the scopes the provider's description
-    mentions are named, else every requested scope beyond ``openid``.
+    mentions are named, else those its ``scopes_supported`` leaves out, else
+    every requested scope beyond ``openid``.
     """
     words = set(description.replace(",", " ").replace('"', " ").replace("'", " ").split())
     named = [s for s in requested if s in words and s != "openid"]
-    suspects = named or [s for s in requested if s != "openid"]
+    listed = provider.endpoints.scopes_supported if provider.endpoints else ()
+    unlisted = [s for s in requested if listed and s not in listed and s != "openid"]
+    suspects = named or unlisted or [s for s in requested if s != "openid"]
     if not suspects:
         return ""
     keep = [s for s in requested if s not in suspects] or ["openid"]

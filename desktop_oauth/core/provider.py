@@ -28,6 +28,9 @@ class Endpoints:
     token_auth_methods: tuple[str, ...] = ()
     revocation_auth_methods: tuple[str, ...] = ()
     introspection_auth_methods: tuple[str, ...] = ()
+    #: ``scopes_supported``: never a limit on what is asked (OIDC Discovery §3
+    #: lets it be partial), only a clue when the provider answers invalid_scope.
+    scopes_supported: tuple[str, ...] = ()
 
     #: The endpoints a person may set beside discovery (``--revocation-url`` ...).
     OVERRIDABLE = ("revocation", "userinfo", "introspection")
@@ -72,6 +75,7 @@ class Endpoints:
             is True,
             code_challenge_methods=strings("code_challenge_methods_supported"),
             token_auth_methods=strings("token_endpoint_auth_methods_supported"),
+            scopes_supported=strings("scopes_supported"),
             # RFC 8414 §2: absent, the revocation/introspection lists default to
             # the token endpoint's.
             revocation_auth_methods=strings("revocation_endpoint_auth_methods_supported")

@@ -72,3 +72,20 @@ def test_connect_token_refresh_and_revoke_at_django_oauth_toolkit(
         discovery["userinfo_endpoint"], headers={"Authorization": f"Bearer {token}"}, timeout=5
     )
     assert gone.status_code == 401
+
+
+def test_an_invalid_scope_answer_names_the_scope_and_how_to_drop_it(
+    tmp_path: Path, dot: DotProvider, browser_plan: BrowserPlan
+) -> None:
+    cli = Cli(tmp_path / "home")
+    cli.ok("provider", "add", "dot", "--issuer", dot.issuer, "--client-id", dot.client_id)
+    # offline_access is not among this deployment's SCOPES: after sign-in it
+    # redirects back with error=invalid_scope (RFC 6749 §4.1.2.1).
+    browser_plan.set(login="bob", action="consent")
+    refused = cli.run("connect", "dot", "--scope", "openid", "email", "offline_access")
+    browser_plan.results()
+    assert refused.returncode == 1, refused
+    error = refused.stderr.splitlines()[-1]  # after the "Waiting for you" line
+    assert "invalid_scope" in error
+    assert "It does not accept the scope offline_access." in error
+    assert "--scope openid email" in error
