@@ -47,13 +47,15 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
         )
     scopes = scopes_of(args)
     registered = None
+    metadata: dict[str, Any] = {}
     if args.redirect_uri is not None:
         try:
             registered = parse_redirect_uri(args.redirect_uri).uri
         except ConfigurationError as exc:
             raise CliError(str(exc), 2) from None
     if args.issuer:
-        provider = _from_issuer(service, name, args.issuer, client_id, scopes)
+        metadata = fetch_metadata(service.session, args.issuer)
+        provider = _from_issuer(name, args.issuer, metadata, client_id, scopes)
         provider = replace(provider, endpoint_overrides=_overrides(args))
     elif args.preset:
         provider = _from_preset(name, args, client_id, scopes)
@@ -78,9 +80,9 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
     if secret is not None:
         console.print("The client secret is kept in the system keyring.")
     console.print(f"Redirect URI to register at the provider: {_redirect_uri(provider)}")
-    if provider.endpoints is None:
+    if args.issuer:
         # Before the first sign-in: does the provider take that form? (one GET, no session)
-        resolved = provider.with_endpoints(Endpoints.from_metadata(metadata_of(service, provider)))
+        resolved = provider.with_endpoints(Endpoints.from_metadata(metadata))
         assert resolved.endpoints is not None
         for finding in probe_redirect(service.session, provider, resolved.endpoints):
             console.print(f"Warning: {finding.message}")
@@ -90,25 +92,20 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
 
 
 def _from_issuer(
-    service: AccountService,
     name: str,
     issuer: str,
+    metadata: dict[str, Any],
     client_id: str,
     scopes: tuple[str, ...] | None,
 ) -> ProviderConfig:
-    # Fails with a sentence: unreachable, a web page instead of JSON, another
-    # issuer named in the document (RFC 8414 §3.3), plain http off loopback.
-    metadata = fetch_metadata(service.session, issuer)
+    # ``metadata`` passed fetch_metadata, which fails with a sentence when the issuer
+    # is unreachable, serves a web page, names another issuer (RFC 8414 §3.3) or is
+    # plain http off loopback.
     Endpoints.from_metadata(metadata).validate()
     if scopes is None:
         scopes = default_scopes(metadata)
     # The endpoints are discovered again on use, so they follow the provider.
     return ProviderConfig(name=name, issuer=issuer, client_id=client_id, scopes=scopes)
-
-
-def metadata_of(service: AccountService, provider: ProviderConfig) -> dict[str, Any]:
-    """The provider's discovery document (fetched again: it was checked moments ago)."""
-    return fetch_metadata(service.session, provider.issuer)
 
 
 def _overrides(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
