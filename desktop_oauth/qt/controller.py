@@ -277,11 +277,6 @@ class Controller(QObject):
             self.status.emit("Cancelling…")
             self._flow.cancel()
 
-    @Slot()
-    def _on_redirected(self) -> None:
-        self._redirected = True
-        self.status.emit("Signed in; exchanging the code…")
-
     def _hint_if_still_waiting(self, flow: object, url: str, fixed: bool) -> None:
         # No callback after a few seconds: a provider's "redirect URI not allowed"
         # page looks like waiting; say what it means and what to register.
@@ -322,9 +317,11 @@ class Controller(QObject):
         opener = self._opener  # the worker holds no reference to this QObject
         self._runner.run(lambda: opener(url), opened, broken)
 
+    @Slot()
     def _on_redirected(self) -> None:
+        self._redirected = True  # no "redirect URI refused?" hint any more
         self.status.emit("Signed in; exchanging the code…")
-        self.redirected.emit()
+        self.redirected.emit()  # the window comes to the front
 
     def _code_ready(self, authorization: Any) -> None:
         self.status.emit("Enter the code shown here at the provider; the app keeps waiting.")
