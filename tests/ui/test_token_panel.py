@@ -66,9 +66,9 @@ def test_hide_and_a_new_account_mask_it_at_once(qtbot: QtBot) -> None:
 
 
 @pytest.fixture
-def zone() -> Iterator[None]:
+def zone(request: pytest.FixtureRequest) -> Iterator[None]:
     before = os.environ.get("TZ")
-    os.environ["TZ"] = "Europe/Paris"
+    os.environ["TZ"] = getattr(request, "param", "Europe/Paris")
     time.tzset()
     yield
     if before is None:
@@ -99,3 +99,8 @@ def test_a_long_claim_keeps_its_whole_value_in_a_tooltip(qtbot: QtBot) -> None:
     widget.show_tokens(TokenSet("t"), {"note": long_value})
     item = widget.claims.topLevelItem(0)
     assert item is not None and item.toolTip(1) == long_value
+
+
+@pytest.mark.parametrize("zone", ["UTC"], indirect=True)
+def test_utc_is_named_once(zone: None) -> None:
+    assert local_time(1_800_014_400) == "2027-01-15 12:00:00 UTC"
