@@ -20,7 +20,7 @@ import requests
 from . import config as config_file
 from . import lookup
 from .api import ApiAuthError, ApiResult, call_api
-from .config import NEEDS_SIGNIN, REVOKED, AccountRecord, Config
+from .config import NEEDS_SIGNIN, PENDING_REVOCATION, REVOKED, AccountRecord, Config
 from .connect import ConnectAttempt, ConnectResult
 from .discovery import fetch_metadata, resolve
 from .errors import (
@@ -747,10 +747,6 @@ class AccountService:
             return _claims_of(self.store.load(record.id))
         except TokenStoreError:
             return {}
-
-
-#: The status note of a revoked account whose provider has not been told yet.
-PENDING_REVOCATION = "revoked here; the provider will be told when it can be reached"
 
 
 def _pending_entry(account_id: str) -> str:

@@ -28,9 +28,11 @@ HEADERS = (
     ("Pragma", "no-cache"),
     ("Referrer-Policy", "no-referrer"),
     ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
     (
         "Content-Security-Policy",
-        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; script-src 'sha256-{SCRIPT_HASH}'",
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; "
+        f"script-src 'sha256-{SCRIPT_HASH}'; frame-ancestors 'none'",
     ),
     ("Connection", "close"),
 )

@@ -9,13 +9,13 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from .plain_text import plain_label, plain_tooltip
 from .widgets import button
 
 if TYPE_CHECKING:
@@ -88,8 +88,8 @@ class AccountsPanel(QWidget):
         buttons.addWidget(self.removeButton, 2, 0, 1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Accounts"))
-        self.emptyHint = QLabel(
+        layout.addWidget(plain_label("Accounts"))
+        self.emptyHint = plain_label(
             "No account yet. Pick a provider above and press Connect: "
             "the sandbox needs no account anywhere."
         )
@@ -115,7 +115,7 @@ class AccountsPanel(QWidget):
                 badge(state), f"{record.display_name}\n{state} · {record.provider}"
             )
             item.setData(ACCOUNT_ID_ROLE, record.id)
-            item.setToolTip(f"{record.display_name}\n{record.provider}: {state}")
+            item.setToolTip(plain_tooltip(f"{record.display_name}\n{record.provider}: {state}"))
             self.accountsList.addItem(item)
             if record.id == current:
                 self.accountsList.setCurrentItem(item)

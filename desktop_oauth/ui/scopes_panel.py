@@ -10,12 +10,13 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QGroupBox,
     QHeaderView,
-    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from .plain_text import plain_label
 
 _MISSING = QColor("#fde2e1")
 _EXTRA = QColor("#fff4ce")
@@ -42,7 +43,7 @@ class ScopesPanel(QGroupBox):
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.summary = QLabel("")
+        self.summary = plain_label("")
         self.summary.setObjectName("scopesSummary")
         self.summary.setWordWrap(True)
         layout = QVBoxLayout(self)

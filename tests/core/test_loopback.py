@@ -39,6 +39,7 @@ SECURITY_HEADERS = {
     "pragma": "no-cache",
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",  # docs/security.md finding 9
     "connection": "close",
 }
 
@@ -639,7 +640,8 @@ def test_every_kind_of_response_carries_the_security_headers(flow: Flow) -> None
         if script is not None:
             assert script.group(1) == CLOSE_SCRIPT.encode()
         assert csp == (
-            f"default-src 'none'; style-src 'sha256-{digest}'; script-src 'sha256-{closing}'"
+            f"default-src 'none'; style-src 'sha256-{digest}'; "
+            f"script-src 'sha256-{closing}'; frame-ancestors 'none'"
         ), kind
         assert b"src=" not in response.body and b"href=" not in response.body, kind
         assert len(response.body) < 2048, kind
