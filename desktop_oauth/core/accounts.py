@@ -529,6 +529,7 @@ class AccountService:
                     refresh_body(provider.client_id, old.refresh_token),
                     provider.client_id,
                     self._secret_for(provider),
+                    auth_methods=provider.endpoints.token_auth_methods,
                 )
             except InvalidGrantError:
                 with contextlib.suppress(TokenStoreError):
@@ -663,7 +664,12 @@ class AccountService:
             secret = self._secret_for(provider)
             if endpoints.revocation:
                 revoke_tokens(
-                    self.session, endpoints.revocation, provider.client_id, tokens, secret
+                    self.session,
+                    endpoints.revocation,
+                    provider.client_id,
+                    tokens,
+                    secret,
+                    endpoints.revocation_auth_methods,
                 )
                 confirmed = True
             verified = confirm_revoked(self.session, endpoints, provider.client_id, tokens, secret)
