@@ -504,7 +504,7 @@ class AccountService:
         it, so a refresh another process just made is used instead of spending a
         rotated-out token (RFC 9700 §4.14.2). The rotated refresh token is saved
         before it is used; when the answer carries none, the old one is kept
-        (SECURITY (a)23). ``invalid_grant`` deletes the tokens and marks the
+        (docs/security.md (a)23). ``invalid_grant`` deletes the tokens and marks the
         account "needs sign-in again", keeping its metadata and last data.
 
         Args:

@@ -42,7 +42,7 @@ class ApiResult:
 
 def call_api(session: requests.Session, url: str, access_token: str, what: str) -> ApiResult:
     """GET ``url`` with the access token in the Authorization header only
-    (RFC 6750 §2.1; never in the query, SECURITY (a)24).
+    (RFC 6750 §2.1; never in the query, docs/security.md (a)24).
 
     Raises:
         ApiAuthError: HTTP 401.

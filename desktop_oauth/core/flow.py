@@ -137,7 +137,7 @@ def check_response(pending: PendingFlow, params: Mapping[str, str]) -> str:
         IssuerMismatchError: ``iss`` is wrong, or missing where promised.
     """
     # requests-oauthlib checks state only when given the whole redirect URL,
-    # so it is checked here, in constant time (RFC 6749 §10.12; SECURITY (a)21).
+    # so it is checked here, in constant time (RFC 6749 §10.12; docs/security.md (a)21).
     state = params.get("state", "")
     if not hmac.compare_digest(state.encode(), pending.state.encode()):
         raise TokenError("The response does not belong to the sign-in in progress.")

@@ -2,7 +2,7 @@
 
 Every request verifies TLS and carries (connect, read) timeouts: requests has no
 default timeout, and a provider that never answers must not hang a worker
-(SECURITY (a)20). Plain http is allowed only for loopback hosts, decided per URL
+(docs/security.md (a)20). Plain http is allowed only for loopback hosts, decided per URL
 (RFC 8252 §8.3), never through oauthlib's process-wide OAUTHLIB_INSECURE_TRANSPORT.
 """
 
@@ -129,7 +129,7 @@ def send(
 
     Args:
         timeout: (connect, read) seconds; by default the session's
-            (:func:`timeout_of`). Never unbounded (SECURITY (a)20).
+            (:func:`timeout_of`). Never unbounded (docs/security.md (a)20).
     """
     require_secure_url(url, what)
     # Every header value, the session's and this call's, passes the one CR/LF gate.

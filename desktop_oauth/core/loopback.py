@@ -126,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         self.close_connection = True
         # http.server leaves "HTTP/0.9" on unparsable request lines, which would drop the
-        # status line and headers; every answer gets them (SECURITY (a)12).
+        # status line and headers; every answer gets them (docs/security.md (a)12).
         self.request_version = "HTTP/1.0"
         self.send_response(status)
         for name, value in pages.HEADERS:
@@ -150,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
                     pass
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        # Method and path only: the query holds the code and state (SECURITY (a)27).
+        # Method and path only: the query holds the code and state (docs/security.md (a)27).
         method = self.command if (self.command or "").isalpha() else "?"
         path = getattr(self, "path", "").partition("?")[0][:64]
         _log.debug("loopback %s %s -> %s", method, path, code)
@@ -160,7 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    allow_reuse_address = False  # HTTPServer sets True; SECURITY (a)3 wants an exclusive bind
+    # HTTPServer sets True; docs/security.md (a)3 wants an exclusive bind.
+    allow_reuse_address = False
     allow_reuse_port = False
     daemon_threads = True
     request_queue_size = 64
@@ -373,7 +374,7 @@ class LoopbackReceiver:
         """Free the port; idempotent and safe from any thread.
 
         During :meth:`wait` on another thread it cancels that wait and returns once
-        the port is closed (within ~0.1 s; SECURITY (a)30: quitting frees the port).
+        the port is closed (within ~0.1 s; docs/security.md (a)30: quitting frees the port).
         """
         self.cancel()
         self._idle.wait(timeout=2.0)

@@ -80,7 +80,7 @@ def status_page(status: int) -> bytes:
 
 
 def denied_page(params: dict[str, str]) -> bytes:
-    # RFC 9700 §4.2.4 / SECURITY (a)12: every reflected value is escaped and shortened.
+    # RFC 9700 §4.2.4 / docs/security.md (a)12: every reflected value is escaped and shortened.
     error = html.escape(params["error"][:MAX_REFLECTED])
     text = f"The provider answered <code>{error}</code>."
     if params.get("error_description"):

@@ -2,7 +2,7 @@
 revocation, and each preset's "who am I" API call for the data panel.
 
 The access token travels only in the Authorization header (RFC 6750 §2.1,
-SECURITY (a)24). Every URL goes through :func:`http.send` (TLS verified,
+docs/security.md (a)24). Every URL goes through :func:`http.send` (TLS verified,
 timeouts, https except on loopback). ``base_url`` arguments exist so tests can
 point a call at a local stand-in; anything other than the provider's own
 address or a loopback address is refused, so a token can never be sent

@@ -26,7 +26,7 @@ from .redirect_probe import probe_redirect
 
 Level = Literal["ok", "warning", "problem"]
 
-#: Clock difference beyond which id_tokens may be refused (SECURITY (a)22).
+#: Clock difference beyond which id_tokens may be refused (docs/security.md (a)22).
 MAX_CLOCK_SKEW_SECONDS = 120
 
 

@@ -1,4 +1,4 @@
-"""Tokens in the OS keyring, and nowhere else (SECURITY (a)25-26).
+"""Tokens in the OS keyring, and nowhere else (docs/security.md (a)25-26).
 
 Entries are namespaced per profile folder, so two profiles never see each
 other's tokens. Where the keyring has no size limit (Secret Service, macOS
@@ -135,7 +135,7 @@ class TokenStore:
             old_head: tuple[str, int] | None = None
             try:
                 # Inside the try: a keyring that is gone or locked already fails
-                # here, and must keep the tokens for the session too (SECURITY (b)19).
+                # here, and must keep the tokens for the session too (docs/security.md (b)19).
                 old_head = self._read_head(account_id)
                 for index, part in enumerate(parts):
                     self._backend.set_password(
@@ -145,7 +145,7 @@ class TokenStore:
                 self._backend.set_password(self._namespace, account_id, head)
             except self._failure as exc:
                 # Keep the new tokens usable for this session (a rotated refresh
-                # token must not be lost, SECURITY (a)23) and leave the old ones.
+                # token must not be lost, docs/security.md (a)23) and leave the old ones.
                 self._unsaved[account_id] = tokens
                 with contextlib.suppress(self._failure):
                     self._delete_parts(account_id, generation, len(parts))

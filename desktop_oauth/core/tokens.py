@@ -1,7 +1,7 @@
 """Tokens as the app holds them, and the claims of an id_token.
 
 A :class:`TokenSet` masks itself in ``repr`` so that a stray log line or
-traceback never shows a token (SECURITY (a)27).
+traceback never shows a token (docs/security.md (a)27).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .errors import IdTokenError, TokenError
 #: A tenant id as Microsoft writes it.
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
-#: Allowed clock difference for exp/iat, in seconds (SECURITY (a)22).
+#: Allowed clock difference for exp/iat, in seconds (docs/security.md (a)22).
 CLOCK_SKEW = 120
 
 
@@ -111,7 +111,7 @@ class TokenSet:
         expires_in = data.get("expires_in")
         expires_at: float | None = None
         if expires_in is not None:
-            # A string or a negative number is a broken answer (SECURITY (b)14).
+            # A string or a negative number is a broken answer (docs/security.md (b)14).
             if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
                 raise TokenError("The provider's answer has an expires_in that is not a number.")
             if expires_in <= 0:
@@ -137,7 +137,7 @@ class TokenSet:
 
     def merged_after_refresh(self, new: TokenSet) -> TokenSet:
         """Keep the old refresh token and id_token when a refresh returns none
-        (RFC 6749 §6; SECURITY (a)23)."""
+        (RFC 6749 §6; docs/security.md (a)23)."""
         return replace(
             new,
             refresh_token=new.refresh_token or self.refresh_token,

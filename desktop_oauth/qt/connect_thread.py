@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class ConnectThread(QThread):
     """Discovery, port, redirect, code exchange and storage, off the GUI thread.
 
-    Signals (queued to the GUI thread; SECURITY (a)30):
+    Signals (queued to the GUI thread; docs/security.md (a)30):
         waiting(str): the port is held; carries the authorization URL for the
             browser. The receiver listens from now on until the deadline.
         redirected(): the browser came back; the code is being exchanged.

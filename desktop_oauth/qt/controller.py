@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
@@ -22,16 +22,21 @@ if TYPE_CHECKING:
     # Types only: the HTTP and keyring libraries load on a worker thread, after
     # the window has painted.
     from ..core.accounts import AccountService, AccountView, RevokeOutcome
+    from ..core.api import ApiResult
     from ..core.config import Config
+    from ..core.device import DeviceAuthorization
     from ..core.provider import ProviderConfig
+    from ..core.registration import Finding
 
 log = logging.getLogger(__name__)
 
 #: Opens a URL in the person's browser; False when no browser opened.
 Opener = Callable[[str], bool]
+#: The result type of one background call (:meth:`Controller._run`).
+T = TypeVar("T")
 #: How often revocations that could not reach the provider are tried again.
 REVOCATION_RETRY_MS = 60_000
-#: Seconds to wait for the person in the browser (SECURITY (a)5).
+#: Seconds to wait for the person in the browser (docs/security.md (a)5).
 DEFAULT_DEADLINE = 300.0
 
 
@@ -301,7 +306,7 @@ class Controller(QObject):
         # stay open: it runs on its own thread while the receiver listens.
         flow = self._flow
 
-        def opened(ok: Any) -> None:
+        def opened(ok: bool) -> None:
             if not ok and flow is not None and self._flow is flow:
                 self.status.emit(
                     "No browser opened. Open the link below yourself; the app keeps waiting."
@@ -323,7 +328,7 @@ class Controller(QObject):
         self.status.emit("Signed in; exchanging the code…")
         self.redirected.emit()  # the window comes to the front
 
-    def _code_ready(self, authorization: Any) -> None:
+    def _code_ready(self, authorization: DeviceAuthorization) -> None:
         self.status.emit("Enter the code shown here at the provider; the app keeps waiting.")
         self.deviceCode.emit(authorization)
 
@@ -409,7 +414,7 @@ class Controller(QObject):
             self.apiRefused.emit(message)
             self._reload_config()
 
-        def done(result: Any) -> None:
+        def done(result: ApiResult) -> None:
             self.busy.emit(False)
             self.status.emit("Data fetched.")
             self.apiDataShown.emit(result)
@@ -435,7 +440,7 @@ class Controller(QObject):
         self.busy.emit(True)
         self.status.emit("Removing the account…")
 
-        def done(outcome: Any) -> None:
+        def done(outcome: RevokeOutcome | None) -> None:
             self.status.emit("Account removed.")
             self.scheduler.forget(account_id)
             self.accountForgotten.emit(account_id)
@@ -446,7 +451,7 @@ class Controller(QObject):
     def _retry_revocations(self) -> None:
         service = self._require_service()
 
-        def done(outcomes: Any) -> None:
+        def done(outcomes: list[RevokeOutcome]) -> None:
             for outcome in outcomes:
                 if outcome.provider_confirmed:
                     self.status.emit(f"{outcome.account.display_name}: {outcome.message}")
@@ -460,7 +465,7 @@ class Controller(QObject):
         """Check (discovery) and save a provider; its secret goes to the keyring."""
         service = self._require_service()
 
-        def saved(result: Any) -> None:
+        def saved(result: ProviderConfig) -> None:
             self.status.emit(f"Added the provider {provider.name}.")
             self.providerSaved.emit(provider.name)
             self._reload_config()
@@ -473,7 +478,7 @@ class Controller(QObject):
         """Run the registration check for ``provider`` (network: off the GUI thread)."""
         service = self._require_service()
 
-        def check() -> Any:
+        def check() -> list[Finding]:
             from ..core.registration import check_registration
 
             return check_registration(service.session, provider)
@@ -513,13 +518,13 @@ class Controller(QObject):
 
     def _run(
         self,
-        work: Callable[[], Any],
-        done: Callable[[Any], None],
+        work: Callable[[], T],
+        done: Callable[[T], None],
         *,
         busy: bool = False,
         after_failure: Callable[[], None] | None = None,
     ) -> None:
-        def succeeded(result: Any) -> None:
+        def succeeded(result: T) -> None:
             if busy:
                 self.busy.emit(False)
             done(result)

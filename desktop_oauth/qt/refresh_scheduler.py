@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
@@ -22,6 +22,24 @@ FIRST_BACKOFF, MAX_BACKOFF = 15.0, 600.0
 MAX_TIMER_MS = 24 * 3600 * 1000
 
 
+class Timer(Protocol):
+    """What the scheduler needs of a single-shot timer (QTimer has it)."""
+
+    def start(self, msec: int, /) -> None: ...
+    def stop(self) -> None: ...
+    def deleteLater(self) -> None: ...
+
+
+def qt_timer(parent: QObject, callback: Callable[[], None]) -> Timer:
+    """A single-shot precise QTimer that calls ``callback``: the default timer."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    # A coarse timer may fire 5% early, which _fire would take for a step.
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(callback)
+    return timer
+
+
 class RefreshScheduler(QObject):
     """One single-shot timer per connected account that holds a refresh token.
 
@@ -32,6 +50,8 @@ class RefreshScheduler(QObject):
     refresh runs never starts a second one.
 
     Args:
+        clock: Epoch seconds now (tests pass their own and move it).
+        timer_factory: Makes each account's timer (tests pass timers they fire).
         max_wait_ms: The longest single timer; a later refresh is reached in steps.
     """
 
@@ -41,13 +61,15 @@ class RefreshScheduler(QObject):
         parent: QObject | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        timer_factory: Callable[[QObject, Callable[[], None]], Timer] = qt_timer,
         max_wait_ms: int = MAX_TIMER_MS,
     ) -> None:
         super().__init__(parent)
         self._refresh = refresh
         self._clock = clock
+        self._timer_factory = timer_factory
         self._max_wait_ms = max_wait_ms
-        self._timers: dict[str, QTimer] = {}
+        self._timers: dict[str, Timer] = {}
         self._due: dict[str, float] = {}
         self._failures: dict[str, int] = {}
         self._running: set[str] = set()
@@ -108,11 +130,7 @@ class RefreshScheduler(QObject):
     def _schedule(self, account_id: str, due: float) -> None:
         timer = self._timers.get(account_id)
         if timer is None:
-            timer = QTimer(self)
-            timer.setSingleShot(True)
-            # A coarse timer may fire 5% early, which _fire would take for a step.
-            timer.setTimerType(Qt.TimerType.PreciseTimer)
-            timer.timeout.connect(lambda: self._fire(account_id))
+            timer = self._timer_factory(self, lambda: self._fire(account_id))
             self._timers[account_id] = timer
         self._due[account_id] = due
         timer.start(min(int(max(0.0, due - self._clock()) * 1000), self._max_wait_ms))

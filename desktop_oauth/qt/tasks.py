@@ -6,7 +6,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
@@ -15,6 +15,9 @@ from ..core.errors import DesktopOAuthError
 log = logging.getLogger(__name__)
 
 Callbacks = tuple[Callable[[Any], None], Callable[[str], None]]
+
+#: The result type of one background call, from ``work`` to ``on_success``.
+T = TypeVar("T")
 
 
 def describe(exc: BaseException) -> str:
@@ -83,11 +86,14 @@ class TaskRunner:
 
     def run(
         self,
-        work: Callable[[], Any],
-        on_success: Callable[[Any], None],
+        work: Callable[[], T],
+        on_success: Callable[[T], None],
         on_failure: Callable[[str], None],
     ) -> None:
-        """Call ``work()`` on a new daemon thread; then one of the callbacks, in this thread."""
+        """Call ``work()`` on a new daemon thread; then one of the callbacks, in this thread.
+
+        The relay carries the result as a plain object; ``on_success`` gets what
+        ``work`` returned, so the type checker holds the two to one type ``T``."""
         task_id = next(_ids)
         relay = self._relay
         with relay.lock:
@@ -107,7 +113,7 @@ class TaskRunner:
                 self._relay.callbacks.pop(task_id, None)
         self._mine.clear()
 
-    def _forget(self, task_id: int, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    def _forget(self, task_id: int, callback: Callable[[T], None]) -> Callable[[Any], None]:
         def call(payload: Any) -> None:
             self._mine.discard(task_id)
             callback(payload)

@@ -230,7 +230,7 @@ def test_token_refreshes_one_that_is_about_to_expire(
 
 
 def revoke_at_provider(op: OidcProvider, token: str | None) -> None:
-    """Revoke as if from the provider's side: the whole grant ends (FACTS)."""
+    """Revoke as if from the provider's side: the whole grant ends (RFC 7009 §2.1)."""
     assert token
     requests.post(
         op.endpoint("revocation_endpoint"),

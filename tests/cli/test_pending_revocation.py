@@ -1,5 +1,5 @@
 """A revocation the command line leaves pending (provider down) is delivered by the
-next command (SECURITY (a)28, (b)18; RFC 7009 §2.2.1)."""
+next command (docs/security.md (a)28, (b)18; RFC 7009 §2.2.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The settings file: atomic writes, and damaged files kept aside (SECURITY (b)20)."""
+"""The settings file: atomic writes, and damaged files kept aside (docs/security.md (b)20)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A token endpoint that misbehaves gives a typed error, one POST, and nothing persisted
-(SECURITY (a)20, (b)13-14)."""
+(docs/security.md (a)20, (b)13-14)."""
 
 from __future__ import annotations
 

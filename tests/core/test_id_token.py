@@ -314,6 +314,7 @@ def sign_in_with(service: AccountService, defect: str) -> AccountView:
             assert any(r.path == "/jwks" for r in server.received) == (defect != "alg none")
 
 
+@pytest.mark.integration  # the real Secret Service
 @pytest.mark.parametrize(
     ("defect", "message"),
     [
@@ -342,6 +343,7 @@ def test_a_tampered_id_token_names_the_failed_check_and_nothing_is_stored(
         assert service.store.load(account_id_for(provider.issuer, subject)) is None
 
 
+@pytest.mark.integration  # the real Secret Service
 @pytest.mark.parametrize("defect", ["none", "exp within leeway", "iat within leeway"])
 def test_a_sound_id_token_or_a_skew_within_two_minutes_signs_in(
     service: AccountService, defect: str

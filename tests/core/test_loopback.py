@@ -1,4 +1,4 @@
-"""The loopback receiver against real sockets (SECURITY (a) 1-13, 30 and (b) 1-11)."""
+"""The loopback receiver against real sockets (docs/security.md (a)1-13, 30 and (b)1-11)."""
 
 from __future__ import annotations
 
@@ -200,7 +200,7 @@ def non_loopback_ipv4() -> str | None:
     return others[0] if others else None
 
 
-# --- binding (SECURITY (a) 1-3, (b) 11) ---
+# --- binding (docs/security.md (a)1-3, (b)11) ---
 
 
 def test_binds_the_ipv4_loopback_literal_and_names_it_in_redirect_uri() -> None:
@@ -236,7 +236,7 @@ def test_a_port_held_by_a_listener_raises_port_unavailable_naming_the_port() -> 
 
 def test_an_ephemeral_port_is_bound_without_so_reuseaddr() -> None:
     # http.server's default sets SO_REUSEADDR; a port of the system's choosing never
-    # needs it (SECURITY (a)3).
+    # needs it (docs/security.md (a)3).
     with LoopbackReceiver() as receiver:
         sock = receiver._server.socket
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) == 0
@@ -310,7 +310,7 @@ def test_a_fixed_free_port_is_used_as_given() -> None:
         assert receiver.port == port
 
 
-# --- closing the port on every exit (SECURITY (a) 4, 5, 13, 30) ---
+# --- closing the port on every exit (docs/security.md (a)4, 5, 13, 30) ---
 
 
 def test_success_returns_params_and_closes_the_port() -> None:
@@ -423,7 +423,7 @@ def test_two_racing_valid_callbacks_exactly_one_is_accepted(flow: Flow) -> None:
     assert flow.finish()["code"] == winners[0]
 
 
-# --- slow and noisy clients (SECURITY (a) 6, 7, (b) 6, 7, 9) ---
+# --- slow and noisy clients (docs/security.md (a)6, 7, (b)6, 7, 9) ---
 
 
 def test_a_stalled_connection_does_not_delay_a_valid_callback() -> None:
@@ -520,7 +520,7 @@ def test_oversized_requests_get_414_or_431_and_the_flow_continues(flow: Flow) ->
     flow.complete_with_valid_callback()
 
 
-# --- Host header (SECURITY (a) 8, (b) 10) ---
+# --- Host header (docs/security.md (a)8, (b)10) ---
 
 
 @pytest.mark.parametrize(
@@ -545,7 +545,7 @@ def test_http_1_0_request_without_host_gets_421(flow: Flow) -> None:
     flow.complete_with_valid_callback()
 
 
-# --- parameters and state (SECURITY (a) 9-11, (b) 1-4) ---
+# --- parameters and state (docs/security.md (a)9-11, (b)1-4) ---
 
 
 @pytest.mark.parametrize(
@@ -618,7 +618,7 @@ def test_escapes_the_error_code_too(flow: Flow) -> None:
     flow.finish()
 
 
-# --- iss (RFC 9207 §2.4, SECURITY (a) 19) ---
+# --- iss (RFC 9207 §2.4, docs/security.md (a)19) ---
 
 ISSUER = "https://issuer.example"
 
@@ -652,7 +652,7 @@ def test_missing_iss_is_fine_when_not_required() -> None:
     running.finish()
 
 
-# --- response headers (SECURITY (a) 12) ---
+# --- response headers (docs/security.md (a)12) ---
 
 
 def test_every_kind_of_response_carries_the_security_headers(flow: Flow) -> None:
@@ -697,7 +697,7 @@ def test_head_gets_405_without_a_body(flow: Flow) -> None:
     flow.complete_with_valid_callback()
 
 
-# --- secrets stay out of logs and stderr (SECURITY (a) 27, (c) 3) ---
+# --- secrets stay out of logs and stderr (docs/security.md (a)27) ---
 
 
 def test_code_and_state_never_reach_logs_or_stderr(

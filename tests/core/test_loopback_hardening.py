@@ -47,6 +47,7 @@ def patient_flow() -> Iterator[Flow]:
     running.receiver.close()
 
 
+@pytest.mark.integration  # a stress run of ~10 s: not for the 30 s unit tier
 def test_two_thousand_dripping_connections_hold_few_threads_and_the_callback_gets_through(
     patient_flow: Flow,
 ) -> None:

@@ -1,5 +1,5 @@
 """Revocation when the provider is down: tell the person, retry later, delete locally
-(SECURITY (a)28, (b)18; RFC 7009 §2.2.1)."""
+(docs/security.md (a)28, (b)18; RFC 7009 §2.2.1)."""
 
 from __future__ import annotations
 

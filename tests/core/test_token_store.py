@@ -1,4 +1,4 @@
-"""Tokens live in the keyring only (SECURITY (a)25-26, (b)19), one entry per token set
+"""Tokens live in the keyring only (docs/security.md (a)25-26, (b)19), one entry per token set
 where the keyring has no size limit, in parts where it has one (Windows)."""
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.backends.null
 import keyring.errors
+import platformdirs
 import pytest
 
+from desktop_oauth import APP_NAME
 from desktop_oauth.core.errors import TokenStoreError
+from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.secret_service import SecretServiceKeyring, direct_backend
 from desktop_oauth.core.token_store import PART_SIZE, TokenStore, is_usable
 from desktop_oauth.core.tokens import TokenSet
@@ -74,6 +77,7 @@ def secret_service() -> Iterator[TokenStore]:
     store.delete("acct")
 
 
+@pytest.mark.integration  # the real Secret Service
 def test_a_3kb_token_set_round_trips_through_the_real_keyring(
     secret_service: TokenStore,
 ) -> None:
@@ -92,6 +96,7 @@ def session_bus_serial() -> int:
         return int(str(probe.unique_name).rsplit(".", 1)[1])
 
 
+@pytest.mark.integration  # the real Secret Service
 def test_the_default_store_is_one_entry_over_one_dbus_connection() -> None:
     backend = direct_backend()
     assert isinstance(backend, SecretServiceKeyring), "needs the README's test environment"
@@ -112,6 +117,7 @@ def test_the_default_store_is_one_entry_over_one_dbus_connection() -> None:
     assert keyring.get_keyring().get_password(namespace, "acct") is None
 
 
+@pytest.mark.integration  # the real Secret Service
 def test_tokens_written_in_parts_by_an_earlier_release_are_read_then_replaced_whole(
     secret_service: TokenStore,
 ) -> None:
@@ -138,6 +144,7 @@ def test_a_backend_the_person_chose_is_kept() -> None:
     assert direct_backend({"PATH": "/usr/bin"}) is None  # no session bus
 
 
+@pytest.mark.integration  # the real Secret Service
 def test_a_keyring_config_file_keeps_keyrings_choice(tmp_path: Path) -> None:
     bus = {"DBUS_SESSION_BUS_ADDRESS": os.environ.get("DBUS_SESSION_BUS_ADDRESS", "unix:x")}
     assert direct_backend({**bus, "XDG_CONFIG_HOME": str(tmp_path)}) is not None
@@ -199,6 +206,21 @@ def test_a_garbage_entry_asks_to_sign_in_again() -> None:
         TokenStore("ns", backend).load("acct")
 
 
+def folders_the_app_writes() -> set[Path]:
+    """Every folder the app could write a file in: its profile (``$DESKTOP_OAUTH_HOME``
+    or the config folder) and the platform's data, state, cache and log folders for
+    it. Not all of ``$HOME``: on a real home that walk took 51 s."""
+    dirs = platformdirs.PlatformDirs(APP_NAME)
+    return {
+        Profile.from_environment().home,
+        Path(dirs.user_config_dir),
+        Path(dirs.user_data_dir),
+        Path(dirs.user_state_dir),
+        Path(dirs.user_cache_dir),
+        Path(dirs.user_log_dir),
+    }
+
+
 def test_fail_and_null_backends_are_refused_and_nothing_reaches_disk(tmp_path: Path) -> None:
     assert not is_usable(keyring.backends.fail.Keyring())
     assert not is_usable(keyring.backends.null.Keyring())
@@ -210,8 +232,7 @@ def test_fail_and_null_backends_are_refused_and_nothing_reaches_disk(tmp_path: P
     assert store.load("acct") == tokens  # this session only
     store.delete("acct")
     assert store.load("acct") is None
-    home = Path(os.environ.get("HOME", str(tmp_path)))
-    for root in {home, tmp_path}:
+    for root in folders_the_app_writes() | {tmp_path}:
         for dirpath, _dirs, files in os.walk(root):
             for name in files:
                 path = Path(dirpath) / name

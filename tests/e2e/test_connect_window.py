@@ -56,7 +56,7 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # SECURITY (a)27: secrets stay out of logs at any level
+    caplog.set_level(logging.DEBUG)  # docs/security.md (a)27: secrets stay out of logs at any level
     assert type(keyring.get_keyring()).__module__ == "keyring.backends.SecretService", (
         "the end-to-end tests need the real Secret Service: run the README's test command"
     )
@@ -209,13 +209,17 @@ def test_a_held_port_is_reported_before_any_browser_opens(
         )
         browser_plan.set(action="ignore")
         errors: list[str] = []
+        statuses: list[str] = []
         running.controller.errorShown.connect(errors.append)
+        running.controller.status.connect(statuses.append)
         with qtbot.waitSignal(
             running.controller.busy, timeout=15_000, check_params_cb=lambda busy: busy is False
         ):
             qtbot.mouseClick(running.window.connectButton, Qt.MouseButton.LeftButton)
         assert errors and str(port) in errors[0]
-        time.sleep(1.0)
+        # The browser is started only from the flow's "waiting" signal, which would
+        # have reached the controller before busy(False): it never did.
+        assert not any("browser" in status for status in statuses), statuses
         assert browser_plan.results(timeout=0.1, count=0) == []  # no browser was opened
     finally:
         holder.close()

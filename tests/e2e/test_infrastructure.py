@@ -111,7 +111,9 @@ class _Catcher(http.server.BaseHTTPRequestHandler):
 def catcher() -> Iterator[tuple[str, type[_Catcher]]]:
     handler = type("Catcher", (_Catcher,), {"caught": [], "expected_state": ""})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/callback", handler

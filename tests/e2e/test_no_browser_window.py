@@ -1,6 +1,6 @@
 """The window when no browser opens (a bogus ``$BROWSER``): it shows a link to
 copy and keeps waiting; the copied link carries no ``state`` (docs/security.md,
-finding 9) and still completes the sign-in; Cancel works (SECURITY (b)12)."""
+finding 9) and still completes the sign-in; Cancel works (docs/security.md (b)12)."""
 
 from __future__ import annotations
 

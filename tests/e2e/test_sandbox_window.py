@@ -41,6 +41,7 @@ from .window import (
     PROVIDER_NAME,
     Running,
     browser_results,
+    count_when_the_flow_ends,
     isolated_profile,
     open_app_window,
     provider_config,
@@ -592,6 +593,7 @@ def test_sign_in_with_a_code_declined_then_cancelled(
     start_with_code(qtbot, running)
     qtbot.waitUntil(lambda: network.token_posts(token_url) > polls, timeout=5_000)
     assert controller.connecting  # it polls, as it waits for the person
+    at_end = count_when_the_flow_ends(controller, lambda: network.token_posts(token_url))
     started = time.monotonic()
     with qtbot.waitSignal(
         controller.busy, timeout=3_000, check_params_cb=lambda busy: busy is False
@@ -601,8 +603,8 @@ def test_sign_in_with_a_code_declined_then_cancelled(
     assert not controller.connecting
     assert "cancelled" in window.statusLabel.text().lower()
     assert not window.devicePanel.isVisible()
-    polls = network.token_posts(token_url)
-    time.sleep(sandboxes.device_interval + 0.3)  # a poll would have happened by now
-    assert network.token_posts(token_url) == polls
+    # The polling thread has ended (busy(False) comes after it): no poll can follow.
+    assert at_end, "the polling thread is still running"
+    assert network.token_posts(token_url) == at_end[0]
     assert window.accountsList.count() == 0
     network.assert_loopback_only()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from desktop_oauth.core import config as config_file
@@ -164,6 +164,17 @@ class BaselineHeartbeat:
     def stop(self) -> float:
         out, _ = self._process.communicate(timeout=10)
         return float(out.strip().splitlines()[-1])
+
+
+def count_when_the_flow_ends(controller: Controller, count: Callable[[], int]) -> list[int]:
+    """Call ``count`` on the running flow's own thread as its last act (QThread.finished,
+    a direct connection) and keep the result. That thread is the only one that polls:
+    once the list holds a number, no poll can follow, and no sleep has to show it."""
+    flow = controller._flow
+    assert flow is not None, "no connection attempt is running"
+    counted: list[int] = []
+    flow.finished.connect(lambda: counted.append(count()), Qt.ConnectionType.DirectConnection)
+    return counted
 
 
 def files_containing(root: Path, *needles: str) -> list[Path]:

@@ -28,6 +28,9 @@ from desktop_oauth.ui.main_window import MainWindow
 from desktop_oauth.ui.provider_dialog import ProviderDialog
 from tests.core.scripted_server import Answer, Received, ScriptedServer, scripted_server
 
+# The dialog saves client secrets in the real Secret Service.
+pytestmark = pytest.mark.integration
+
 WELL_KNOWN = "/.well-known/openid-configuration"
 SIGNAL_MS = 10_000
 

@@ -64,7 +64,7 @@ from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 
-# Flags measured to work as root on this kind of machine (shared/FACTS.md).
+# Flags measured to work as root with Debian 12's Chromium (the README's test machine).
 # --user-data-dir is given to playwright as the persistent context's folder.
 CHROMIUM_ARGS = [
     "--headless",
