@@ -19,8 +19,9 @@ def revoke_text(record: AccountRecord) -> str:
         f"At {record.provider}: the app asks the provider to revoke this account's tokens "
         "(RFC 7009) and checks that they no longer work. Other applications you "
         "connected there keep their access.\n\n"
-        "Here: the tokens are deleted from the keyring. The account stays in the list as "
-        "revoked, so you can sign in again or remove it later."
+        "Here: the tokens are deleted from this computer (the keyring, or memory). "
+        "The account stays in the list as revoked, so you can sign in again or remove "
+        "it later."
     )
 
 
@@ -35,9 +36,9 @@ def remove_text(record: AccountRecord) -> str:
     return (
         f"Remove “{record.display_name}” ({record.provider})?\n\n"
         f"{at_provider}\n\n"
-        "Here: its tokens are deleted from the keyring and the account leaves the list, "
-        "with its granted scopes and last data. This cannot be undone; connecting again "
-        "signs in anew."
+        "Here: its tokens are deleted from this computer (the keyring, or memory) and "
+        "the account leaves the list, with its granted scopes and last data. This cannot "
+        "be undone; connecting again signs in anew."
     )
 
 

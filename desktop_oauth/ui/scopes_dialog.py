@@ -71,7 +71,10 @@ class ScopesDialog(QDialog):
         layout.addWidget(QLabel("Other scopes:"))
         layout.addWidget(self.others)
         layout.addWidget(self.buttons)
-        self.resize(520, 420)
+        # Wide enough for the longest description: no sideways scrolling in the list.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        margins = scroll.verticalScrollBar().sizeHint().width() + 48
+        self.resize(max(520, listing.sizeHint().width() + margins), 420)
         self._update()
 
     def chosen(self) -> tuple[str, ...]:
