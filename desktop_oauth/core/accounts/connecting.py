@@ -1,0 +1,113 @@
+"""Connecting an account and saving what the connection produced."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..config import AccountRecord
+from ..connect import ConnectAttempt, ConnectResult
+from ..errors import (
+    TokenStoreError,
+)
+from .providers import ProviderSettings
+from .records import AccountView
+
+if TYPE_CHECKING:
+    pass
+
+
+def account_id_for(issuer: str, subject: str) -> str:
+    """A stable id for the account (issuer, subject) that reveals neither."""
+    digest = hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()
+    return f"acct-{digest[:20]}"
+
+
+class Connecting(ProviderSettings):
+    """Starting a connection and saving its result."""
+
+    def begin_connect(
+        self,
+        name: str,
+        *,
+        scopes: Sequence[str] | None = None,
+        deadline_seconds: float = 300.0,
+    ) -> ConnectAttempt:
+        """Resolve the provider and hold a loopback port for a new connection.
+
+        Args:
+            scopes: Other scopes for this attempt (more, for incremental consent,
+                or fewer).
+
+        Raises:
+            PortUnavailableError: the redirect port is taken (before any browser opens).
+        """
+        provider = self.resolve_provider(name)
+        if scopes:
+            provider = replace(provider, scopes=tuple(scopes))
+        return ConnectAttempt(
+            provider,
+            self.session,
+            deadline_seconds=deadline_seconds,
+            client_secret=self._secret_for(provider),
+            clock=self._clock,
+        )
+
+    def save_connection(self, result: ConnectResult) -> AccountView:
+        """Store the tokens (keyring) and the account's metadata (config file).
+
+        Connecting the same identity again updates its account, remembering what
+        the previous consent granted.
+        """
+        view = self.account_view(result)
+        notice = ""
+        try:
+            self.store.save(view.record.id, result.tokens)
+        except TokenStoreError as exc:
+            notice = f"{exc} The tokens are kept until the app closes."
+        if not self.store.persistent:
+            notice = (
+                "No secure keyring is available, so tokens are kept only until the "
+                "app closes. Nothing was written to disk."
+            )
+        self._modify(lambda c: c.with_account(view.record))
+        return replace(view, notice=notice)
+
+    def account_view(self, result: ConnectResult) -> AccountView:
+        """The account a connection produced, before anything is stored (no I/O), so
+        the window can show it while the keyring is still being written."""
+        provider = result.provider
+        userinfo = result.userinfo.data if result.userinfo else {}
+        subject = str(result.claims.get("sub") or userinfo.get("sub"))
+        account_id = account_id_for(provider.issuer, subject)
+        with self._lock:
+            before = next((a for a in self._config.accounts if a.id == account_id), None)
+        now = self._clock()
+        record = AccountRecord(
+            id=account_id,
+            provider=provider.name,
+            issuer=provider.issuer,
+            subject=subject,
+            display_name=_display_name(result.claims, userinfo, subject),
+            requested_scopes=result.requested_scopes,
+            granted_scopes=result.tokens.granted_scopes,
+            expires_at=result.tokens.expires_at,
+            has_refresh_token=result.tokens.refresh_token is not None,
+            connected_at=now,
+            previous_granted_scopes=before.granted_scopes if before else None,
+            refreshed_at=now,
+            last_data=userinfo or None,
+            api_urls=provider.api_urls,
+        )
+        return AccountView(record, result.tokens, result.claims, result.userinfo)
+
+
+def _display_name(claims: dict[str, Any], userinfo: dict[str, Any], subject: str) -> str:
+    for source in (userinfo, claims):
+        for key in ("email", "preferred_username", "name", "login"):
+            value = source.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return subject
