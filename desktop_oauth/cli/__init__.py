@@ -15,20 +15,29 @@ from collections.abc import Callable
 from ..core.errors import DesktopOAuthError
 from .console import CliError, Console
 from .parser import parse
+from .terminal import TerminalFormatter
 
 Handler = Callable[[argparse.Namespace, Console], int]
 
 
-def _handlers() -> dict[str, Handler]:
-    from . import accounts, connect, providers
+def _handler(command: str) -> Handler:
+    """The command's function, importing only its own module (``token`` stays light)."""
+    if command == "provider":
+        from . import providers
 
-    return {
-        "provider": providers.run,
-        "connect": connect.connect,
+        return providers.run
+    if command == "connect":
+        from . import connect
+
+        return connect.connect
+    from . import accounts
+
+    handlers: dict[str, Handler] = {
         "accounts": accounts.accounts,
         "token": accounts.token,
         "revoke": accounts.revoke,
     }
+    return handlers[command]
 
 
 def main(argv: list[str]) -> int:
@@ -41,11 +50,13 @@ def main(argv: list[str]) -> int:
 
     # Only errors: progress and results are the commands' own lines.
     logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(TerminalFormatter("%(name)s: %(message)s"))
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="replace")  # type: ignore[union-attr]
     console = Console()
     try:
-        return _handlers()[args.command](args, console)
+        return _handler(args.command)(args, console)
     except CliError as exc:
         console.error(str(exc))
         return exc.code

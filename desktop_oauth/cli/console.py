@@ -1,5 +1,8 @@
 """Where the command line writes, and how it fails.
 
+Every line written here passes :func:`~.terminal.terminal_lines` (control
+characters escaped), whatever it holds: the one output sanitizer of the CLI.
+
 stdout carries the answer a script reads (for ``token``, the token and nothing
 else); stderr carries progress and errors. An error is one line, prefixed with
 the program's name, and never a traceback.
@@ -13,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from .. import APP_NAME
+from .terminal import terminal_lines
 
 
 class CliError(Exception):
@@ -37,7 +41,7 @@ class Console:
 
     def print(self, text: str = "") -> None:
         """A line of the command's answer, on stdout."""
-        self.out.write(text + "\n")
+        self.out.write(terminal_lines(text) + "\n")
         self.out.flush()
 
     def json(self, data: Any) -> None:
@@ -46,7 +50,7 @@ class Console:
 
     def info(self, text: str) -> None:
         """Progress for the person at the terminal, on stderr."""
-        self.err.write(text + "\n")
+        self.err.write(terminal_lines(text) + "\n")
         self.err.flush()
 
     def error(self, text: str) -> None:

@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from .. import APP_NAME, __version__
 from .console import one_line
+from .terminal import terminal_text
 
 DESCRIPTION = """\
 Connect accounts at OAuth 2.0 / OpenID Connect providers, see what they grant,
@@ -36,7 +37,8 @@ class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr, exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {one_line(message)} (see `{self.prog} --help`)\n")
+        line = terminal_text(f"{self.prog}: {one_line(message)} (see `{self.prog} --help`)")
+        self.exit(2, line + "\n")
 
 
 def _scope(value: str) -> str:
@@ -283,5 +285,5 @@ def _check_provider_add(parser: OneLineParser, args: argparse.Namespace) -> None
 
 
 def _usage(prog: str, message: str) -> NoReturn:
-    sys.stderr.write(f"{prog}: {message} (see `{prog} --help`)\n")
+    sys.stderr.write(terminal_text(f"{prog}: {message} (see `{prog} --help`)") + "\n")
     raise SystemExit(2)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from ..core.accounts import AccountService
-from ..services import open_account_service
+from typing import TYPE_CHECKING
+
+from ..core.errors import DesktopOAuthError
 from .console import CliError, Console
+
+if TYPE_CHECKING:  # the service and the HTTP stack load only when a command needs them
+    from ..core.accounts import AccountService
 
 
 def open_service(console: Console) -> AccountService:
@@ -13,6 +17,8 @@ def open_service(console: Console) -> AccountService:
     A settings file that could not be read was moved aside by the core; say
     where, on stderr, and go on with what could be recovered.
     """
+    from ..services import open_account_service
+
     service = open_account_service()
     config = service.load()
     if config.recovered_from is not None:
@@ -20,7 +26,24 @@ def open_service(console: Console) -> AccountService:
             f"The settings file could not be read; it was moved to {config.recovered_from} "
             "and empty settings are used."
         )
+    retry_pending_revocations(service, console)
     return service
+
+
+def retry_pending_revocations(service: AccountService, console: Console) -> None:
+    """Tell providers about revocations an earlier command could not deliver
+    (RFC 7009 §2.2.1: retry), and say on stderr which ones went through."""
+    try:
+        outcomes = service.retry_revocations()
+    except DesktopOAuthError:
+        return  # tried again by the next command
+    for outcome in outcomes:
+        if outcome.provider_confirmed:
+            record = outcome.account
+            console.info(
+                f"The earlier revocation of {record.display_name} ({record.provider}) "
+                f"reached the provider: {outcome.message}"
+            )
 
 
 def require_keyring(service: AccountService, doing: str) -> None:

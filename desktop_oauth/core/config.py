@@ -24,6 +24,8 @@ SCHEMA_VERSION = 1
 
 #: An account's status, as stored. "expired" is derived (see :meth:`AccountRecord.state`).
 CONNECTED, NEEDS_SIGNIN, REVOKED = "connected", "needs_signin", "revoked"
+#: The status note of a revoked account whose provider has not been told yet.
+PENDING_REVOCATION = "revoked here; the provider will be told when it can be reached"
 
 
 @dataclass(frozen=True)

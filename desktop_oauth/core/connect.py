@@ -17,6 +17,7 @@ from . import flow
 from .api import ApiResult, call_api
 from .errors import TokenError
 from .id_token import KeySet
+from .inflight import Cancellation
 from .loopback import LoopbackReceiver
 from .presets import preset_for
 from .provider import ProviderConfig
@@ -60,6 +61,7 @@ class ConnectAttempt:
         self._session = session
         self._client_secret = client_secret
         self._clock = clock
+        self._cancellation = Cancellation()
         # RFC 8252 §7.3: bind first, so the redirect URI carries a port we hold.
         self._receiver = LoopbackReceiver(
             port=provider.redirect_port, deadline_seconds=deadline_seconds
@@ -76,13 +78,24 @@ class ConnectAttempt:
         return self.pending.url
 
     @property
+    def shareable_url(self) -> str:
+        """A local link to copy instead of :attr:`url` (no ``state`` on the clipboard)."""
+        return self._receiver.shareable_url(self.url)
+
+    @property
     def redirect_uri(self) -> str:
         """The loopback redirect URI of this attempt."""
         return self.pending.redirect_uri
 
     def cancel(self) -> None:
-        """Stop waiting; safe from any thread."""
+        """Stop waiting, or abort the code exchange in flight; safe from any thread.
+
+        After the redirect, Cancel aborts the token and userinfo calls at once
+        (their sockets are shut down) and :meth:`complete` raises
+        FlowCancelledError; nothing is stored (docs/security.md finding 5).
+        """
         self._receiver.cancel()
+        self._cancellation.cancel()
 
     def close(self) -> None:
         """Free the port (idempotent)."""
@@ -105,8 +118,13 @@ class ConnectAttempt:
         """Redeem the code and fetch the user's data.
 
         Raises:
-            AuthorizationDeniedError, IssuerMismatchError, TokenError, IdTokenError.
+            AuthorizationDeniedError, IssuerMismatchError, TokenError, IdTokenError,
+            FlowCancelledError (:meth:`cancel` was called).
         """
+        with self._cancellation.scope():
+            return self._complete(params)
+
+    def _complete(self, params: dict[str, str]) -> ConnectResult:
         provider = self.pending.provider
         assert provider.endpoints is not None
         keys = (

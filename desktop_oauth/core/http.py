@@ -15,16 +15,26 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
-from .errors import InsecureURLError, ProviderHTTPError
+from .errors import FlowCancelledError, InsecureURLError, ProviderHTTPError
+from .headers import header_items
+from .inflight import InFlight, TrackingAdapter
 
 #: (connect, read) seconds for every provider call.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
+#: Seconds one whole call may take, headers and body (docs/security.md finding 5).
+DEFAULT_DEADLINE = 45.0
 #: Answers larger than this are refused rather than parsed (a captive portal or a
 #: misconfigured proxy can send megabytes).
 MAX_BODY_BYTES = 1_000_000
 
 _LOOPBACK_NAMES = {"localhost"}
+#: Per-request proxies for loopback URLs: None drops whatever HTTP_PROXY,
+#: HTTPS_PROXY or ALL_PROXY (or the session) would add. A proxy is another
+#: machine or process: it must never see the plain-http exchange with a provider
+#: on this computer (code, PKCE verifier, tokens; RFC 8252 §8.3).
+_NO_PROXY: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
 
 def is_loopback_host(host: str) -> bool:
@@ -65,20 +75,29 @@ class ProviderSession(requests.Session):
     Args:
         timeout: (connect, read) seconds; tests pass short ones to play a
             provider that never answers without waiting half a minute.
+        deadline: Seconds one whole call may take, however the bytes trickle in.
     """
 
-    def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, timeout: tuple[float, float] = DEFAULT_TIMEOUT, deadline: float = DEFAULT_DEADLINE
+    ) -> None:
         super().__init__()
         connect, read = timeout
-        if connect <= 0 or read <= 0:
+        if connect <= 0 or read <= 0 or deadline <= 0:
             raise ValueError("timeouts must be positive")
         self.timeout = (float(connect), float(read))
+        self.deadline = float(deadline)
+        for prefix in ("http://", "https://"):
+            self.mount(prefix, TrackingAdapter())
 
 
-def new_session(timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> ProviderSession:
+def new_session(
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT, deadline: float = DEFAULT_DEADLINE
+) -> ProviderSession:
     """A session that identifies the app, asks for JSON and times out after
-    ``timeout`` (connect, read) seconds (requests keeps TLS verification on)."""
-    session = ProviderSession(timeout)
+    ``timeout`` (connect, read) seconds per operation and ``deadline`` seconds per
+    call (requests keeps TLS verification on)."""
+    session = ProviderSession(timeout, deadline)
     session.headers["User-Agent"] = "desktop-oauth"
     session.headers["Accept"] = "application/json"
     return session
@@ -113,37 +132,59 @@ def send(
             (:func:`timeout_of`). Never unbounded (SECURITY (a)20).
     """
     require_secure_url(url, what)
-    try:
-        response = session.request(
-            method,
-            url,
-            timeout=timeout or timeout_of(session),
-            allow_redirects=False,
-            stream=True,
-            **kwargs,
-        )
-        body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
-    except requests.exceptions.SSLError:
-        raise ProviderHTTPError(
-            f"The {what} at {host_of(url)} presented a certificate that could not be verified."
-        ) from None
-    except requests.exceptions.Timeout:
-        raise ProviderHTTPError(
-            f"The {what} at {host_of(url)} did not answer in time. Try again later."
-        ) from None
-    except requests.exceptions.ConnectionError:
-        raise ProviderHTTPError(
-            f"Could not reach the {what} at {host_of(url)}. Check the network and the URL."
-        ) from None
-    except requests.exceptions.RequestException as exc:
-        raise ProviderHTTPError(
-            f"The request to the {what} at {host_of(url)} failed ({type(exc).__name__})."
-        ) from None
+    # Every header value, the session's and this call's, passes the one CR/LF gate.
+    header_items(session.headers.items())  # type: ignore[arg-type]
+    if "headers" in kwargs:
+        kwargs["headers"] = dict(header_items(kwargs["headers"]))
+    if is_loopback_host(urlsplit(url).hostname or ""):
+        kwargs["proxies"] = dict(_NO_PROXY)
+    deadline = session.deadline if isinstance(session, ProviderSession) else DEFAULT_DEADLINE
+    with InFlight().sending(deadline) as call:
+        try:
+            response = session.request(
+                method,
+                url,
+                timeout=timeout or timeout_of(session),
+                allow_redirects=False,
+                stream=True,
+                **kwargs,
+            )
+            body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+            _raise_aborted(call, what, url, deadline)
+            raise _transport_error(exc, what, url) from None
+        # An abort ends a blocked read early: what was read is not the answer.
+        _raise_aborted(call, what, url, deadline)
     if len(body) > MAX_BODY_BYTES:
         response.close()
         raise ProviderHTTPError(f"The {what} at {host_of(url)} sent an answer far too large.")
     response._content = body
     return response
+
+
+def _raise_aborted(call: InFlight, what: str, url: str, deadline: float) -> None:
+    if call.reason == "cancelled":
+        raise FlowCancelledError("The sign-in was cancelled.")
+    if call.reason == "deadline":
+        raise ProviderHTTPError(
+            f"The {what} at {host_of(url)} did not finish answering within "
+            f"{deadline:g} seconds. Try again later."
+        )
+
+
+def _transport_error(exc: Exception, what: str, url: str) -> ProviderHTTPError:
+    host = host_of(url)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ProviderHTTPError(
+            f"The {what} at {host} presented a certificate that could not be verified."
+        )
+    if isinstance(exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError):
+        return ProviderHTTPError(f"The {what} at {host} did not answer in time. Try again later.")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return ProviderHTTPError(
+            f"Could not reach the {what} at {host}. Check the network and the URL."
+        )
+    return ProviderHTTPError(f"The request to the {what} at {host} failed ({type(exc).__name__}).")
 
 
 def json_object(response: requests.Response, what: str) -> dict[str, Any]:

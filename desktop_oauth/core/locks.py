@@ -11,6 +11,8 @@ the second process find the fresh tokens instead.
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import sys
 import threading
 import time
@@ -20,6 +22,8 @@ from pathlib import Path
 from .errors import DesktopOAuthError
 
 _thread_locks: dict[Path, threading.Lock] = {}
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has no symlinks to plant here
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _guard = threading.Lock()
 
 
@@ -39,8 +43,13 @@ def profile_lock(home: Path, name: str, *, timeout: float = 45.0) -> Iterator[No
         raise DesktopOAuthError("Another task of desktop-oauth is still busy; try again.")
     try:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(path, "a+b")  # noqa: SIM115 - closed below
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if path.parent.is_symlink():
+                raise OSError(errno.ELOOP, "the locks folder is a symbolic link")
+            # O_NOFOLLOW: a symlink planted at the lock's path (pointing at a file
+            # of the person's, to be created or locked) is refused, not followed.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
+            handle = os.fdopen(fd, "r+b")
         except OSError as exc:
             raise DesktopOAuthError(
                 f"The lock file {path} could not be opened ({exc.strerror})."

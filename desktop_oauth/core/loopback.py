@@ -13,6 +13,7 @@ import contextlib
 import errno
 import hmac
 import logging
+import secrets
 import socket
 import socketserver
 import sys
@@ -33,6 +34,7 @@ from .errors import (
     PortUnavailableError,
     ReceiverError,
 )
+from .headers import header_value
 
 _log = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ _MAX_REQUEST_LINE = 8 * 1024  # a redirect never needs more; http.server allows 
 _MAX_FIELDS = 32
 _POLL_SECONDS = 0.05  # how often wait() looks at cancel() and the deadline
 _DRAIN_SECONDS = 0.25
+#: Connections served at once. Beyond this the oldest one still sending its request
+#: head is dropped: a flood of slow connections cannot hold a thread each, and the
+#: browser's callback, which arrives whole, is never the one waiting.
+MAX_CONNECTIONS = 32
 
 _Answer = tuple[int, bytes, dict[str, str] | None]  # status, page, params if accepted
 _BAD_REQUEST: _Answer = (HTTPStatus.BAD_REQUEST, pages.status_page(HTTPStatus.BAD_REQUEST), None)
@@ -58,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "desktop-oauth"
     sys_version = ""
     raw_requestline: bytes
+    target = ""  # the request target exactly as sent
 
     @property
     def _receiver(self) -> LoopbackReceiver:
@@ -75,6 +82,11 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if not super().parse_request():  # answers 400/414/431 itself, via send_error
             return False
+        cast(_Server, self.server).head_received(self.connection)
+        # http.server turns a leading "//callback" into "/callback"; the exact
+        # target as sent is what must match (RFC 8252 §8.10, exact redirect_uri).
+        words = self.requestline.split()
+        self.target = words[1] if len(words) == 3 else ""
         # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
         if self.headers.get_all("Host") != [f"{_HOST}:{self._receiver.port}"]:
             self.send_error(HTTPStatus.MISDIRECTED_REQUEST)
@@ -85,7 +97,16 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def do_GET(self) -> None:
-        status, page, params = self._receiver._evaluate(self.path)
+        location = self._receiver._shared_target(self.target)
+        if location is not None:
+            self._send_page(
+                HTTPStatus.SEE_OTHER,
+                pages.status_page(HTTPStatus.SEE_OTHER),
+                drain=True,
+                location=location,
+            )
+            return
+        status, page, params = self._receiver._evaluate(self.target)
         try:
             self._send_page(status, page, drain=params is None)
         finally:
@@ -96,7 +117,13 @@ class _Handler(BaseHTTPRequestHandler):
         # Never reflect message/explain: http.server puts the request line (code, state) there.
         self._send_page(code, pages.status_page(code), drain=True)
 
-    def _send_page(self, status: int, page: bytes, *, drain: bool) -> None:
+    def send_header(self, keyword: str, value: str) -> None:
+        # The one gate (core/headers.py): no header value with CR/LF reaches the wire.
+        super().send_header(keyword, header_value(keyword, value))
+
+    def _send_page(
+        self, status: int, page: bytes, *, drain: bool, location: str | None = None
+    ) -> None:
         self.close_connection = True
         # http.server leaves "HTTP/0.9" on unparsable request lines, which would drop the
         # status line and headers; every answer gets them (SECURITY (a)12).
@@ -107,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(page)))
         if status == HTTPStatus.METHOD_NOT_ALLOWED:
             self.send_header("Allow", "GET")
+        if location is not None:
+            self.send_header("Location", location)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(page)
@@ -139,7 +168,35 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, port: int, receiver: LoopbackReceiver) -> None:
         self.receiver = receiver
+        self._slots = threading.Lock()
+        #: Connections whose request head is still arriving, oldest first.
+        self._reading: dict[Any, None] = {}
+        self._active = 0
         super().__init__((_HOST, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._slots:
+            if self._active >= MAX_CONNECTIONS and self._reading:
+                oldest = next(iter(self._reading))
+                del self._reading[oldest]
+                with contextlib.suppress(OSError):
+                    oldest.shutdown(socket.SHUT_RDWR)  # its thread ends at once
+            self._active += 1
+            self._reading[request] = None
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._slots:
+                self._active -= 1
+                self._reading.pop(request, None)
+
+    def head_received(self, request: Any) -> None:
+        """The request head is complete: this connection is no longer dropped first."""
+        with self._slots:
+            self._reading.pop(request, None)
 
     def server_bind(self) -> None:
         exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)  # Windows only
@@ -196,6 +253,8 @@ class LoopbackReceiver:
         self._waiting = self._used = self._closed = self._claimed = False
         self._expected: _Expected | None = None
         self._result: dict[str, str] | None = None
+        self._share_path = f"/start/{secrets.token_urlsafe(16)}"
+        self._shared: str | None = None
         try:
             self._server = _Server(port, self)
         except OSError as exc:
@@ -217,6 +276,17 @@ class LoopbackReceiver:
     def redirect_uri(self) -> str:
         """The redirect URI to register and send, with the real port."""
         return f"http://{_HOST}:{self._port}{self._path}"
+
+    def shareable_url(self, target: str) -> str:
+        """A link to this receiver that sends the browser on to ``target``.
+
+        For "Copy link": the clipboard gets ``http://127.0.0.1:PORT/start/<random>``
+        instead of the authorization URL with its ``state``. It works only on this
+        computer and only while :meth:`wait` serves; afterwards the port is closed
+        (docs/security.md, finding 9).
+        """
+        self._shared = target
+        return f"http://{_HOST}:{self._port}{self._share_path}"
 
     def wait(
         self, *, state: str, issuer: str | None = None, require_iss: bool = False
@@ -301,6 +371,14 @@ class LoopbackReceiver:
         if not self._closed:
             self._closed = True
             self._server.server_close()
+
+    def _shared_target(self, target: str) -> str | None:
+        """Where ``GET target`` redirects to, if it is this receiver's shareable link."""
+        if self._shared is None or not target.isascii():
+            return None
+        if not hmac.compare_digest(target.encode(), self._share_path.encode()):
+            return None
+        return self._shared
 
     def _evaluate(self, target: str) -> _Answer:
         """Decide the answer to ``GET target``; params are returned only for the one callback."""

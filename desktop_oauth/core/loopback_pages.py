@@ -24,7 +24,11 @@ HEADERS = (
     ("Pragma", "no-cache"),
     ("Referrer-Policy", "no-referrer"),
     ("X-Content-Type-Options", "nosniff"),
-    ("Content-Security-Policy", f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'"),
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; frame-ancestors 'none'",
+    ),
     ("Connection", "close"),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,42 @@ from pathlib import Path
 import platformdirs
 
 from .. import APP_NAME
+from .errors import ConfigurationError
 
 HOME_VARIABLE = "DESKTOP_OAUTH_HOME"
+
+
+def refuse_shared_folder(home: Path) -> None:
+    """Refuse a profile folder that another user of this computer can write to.
+
+    Whoever can write there can swap config.json (and so the provider endpoints
+    the app trusts), plant symlinks at its lock and temporary files, or replace
+    the sandbox's signing key.
+
+    Raises:
+        ConfigurationError: ``home`` exists and is writable by every user, or is
+            owned by another user (POSIX).
+    """
+    if os.name != "posix":
+        return
+    try:
+        info = home.stat()
+    except FileNotFoundError:
+        return  # created later with mode 0700
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{HOME_VARIABLE}={home} cannot be used ({exc.strerror})."
+        ) from None
+    if info.st_mode & stat.S_IWOTH:
+        raise ConfigurationError(
+            f"{HOME_VARIABLE}={home} is writable by every user of this computer, so "
+            "another user could change the providers the app trusts. Choose a folder "
+            f"only you can write to, or run: chmod o-w '{home}'"
+        )
+    if info.st_uid != os.getuid():
+        raise ConfigurationError(
+            f"{HOME_VARIABLE}={home} belongs to another user. Choose a folder of your own."
+        )
 
 
 @dataclass(frozen=True)
@@ -37,6 +72,7 @@ class Profile:
         custom = environ.get(HOME_VARIABLE)
         if custom:
             home = Path(custom).expanduser().resolve()
+            refuse_shared_folder(home)
             digest = hashlib.sha256(str(home).encode()).hexdigest()[:16]
             return cls(home=home, keyring_service=f"{APP_NAME}:{digest}")
         return cls(home=Path(platformdirs.user_config_dir(APP_NAME)), keyring_service=APP_NAME)

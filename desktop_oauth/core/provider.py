@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .http import require_secure_url
-
 
 @dataclass(frozen=True)
 class Endpoints:
@@ -26,6 +24,8 @@ class Endpoints:
 
     def validate(self) -> None:
         """Raise InsecureURLError unless every endpoint is https or loopback http."""
+        from .http import require_secure_url  # the HTTP stack only when checking
+
         require_secure_url(self.authorization, "authorization endpoint")
         require_secure_url(self.token, "token endpoint")
         for url, what in (

@@ -56,6 +56,8 @@ class ConnectThread(QThread):
         self._lock = threading.Lock()
         self._attempt: ConnectAttempt | None = None
         self._cancelled = False
+        #: The link to show and copy; set before ``waiting`` is emitted.
+        self.shareable_url = ""
 
     def cancel(self) -> None:
         """Stop the attempt from any thread; the port closes within a moment."""
@@ -74,6 +76,7 @@ class ConnectThread(QThread):
                 self._attempt = attempt
                 if self._cancelled:
                     attempt.cancel()
+            self.shareable_url = attempt.shareable_url
             self.waiting.emit(attempt.url)
             params = attempt.wait_for_redirect()
             self.redirected.emit()

@@ -224,7 +224,9 @@ class Controller(QObject):
                 self.status.emit(
                     "No browser opened. Open the link below yourself; the app keeps waiting."
                 )
-                self.urlToCopy.emit(url)
+                # The local link, not the authorization URL: no state on the
+                # clipboard (docs/security.md, finding 9).
+                self.urlToCopy.emit(getattr(flow, "shareable_url", "") or url)
 
         def broken(message: str) -> None:
             log.warning("Opening the browser failed.")

@@ -86,7 +86,13 @@ def _next_step(session: BrowserSession, interaction: Interaction) -> WebResponse
 
 def safe_next(target: str | None) -> str:
     """A local path to go to after sign-in (never another site: no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not (target.isascii() and target.isprintable())  # CR/LF: urlsplit strips them
+    ):
         return "/"
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else "/"

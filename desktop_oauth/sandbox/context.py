@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .device_codes import DeviceCodes
 from .endpoints import OAuthEndpoints
+from .guesses import GuessLimiter
 from .quota import RateLimiter
 from .sessions import Sessions
 from .store import Store
@@ -24,6 +25,7 @@ class Context:
         oauth: The oauthlib-backed protocol endpoints.
         quota: Per-user API quotas.
         clock: Wall-clock seconds.
+        guesses: Wrong device user codes per user and overall (RFC 8628 §5.1).
     """
 
     issuer: str
@@ -33,3 +35,8 @@ class Context:
     oauth: OAuthEndpoints
     quota: RateLimiter
     clock: Callable[[], float]
+    guesses: GuessLimiter = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.guesses is None:
+            object.__setattr__(self, "guesses", GuessLimiter(self.clock))

@@ -38,13 +38,15 @@ def device_submit(ctx: Context, request: WebRequest, session: BrowserSession) ->
         return csrf_refused_page()
     if session.user_id is None:
         return _login_first(typed)
-    if session.failed_user_codes >= MAX_WRONG_CODES:
+    # Per cookie, and per user and overall (a fresh cookie must not reset it).
+    if session.failed_user_codes >= MAX_WRONG_CODES or not ctx.guesses.allowed(session.user_id):
         return error_page(
             "Too many wrong codes", "Start again on your device to get a new code.", 429
         )
     record = ctx.devices.by_user_code(typed, ctx.clock())
     if record is None:
         session.failed_user_codes += 1
+        ctx.guesses.wrong(session.user_id)
         return device_page(
             session.csrf, typed, "That code is not valid or has expired. Check your device."
         )

@@ -78,6 +78,18 @@ def require_s256(request: Any) -> dict[str, Any]:
     return {}
 
 
+def require_query_mode(request: Any) -> dict[str, Any]:
+    """Refuse any ``response_mode`` but ``query``: the discovery document advertises
+    query only (OAuth 2.0 Multiple Response Types §2.1), and a code in a fragment
+    is exposed to the page's scripts and history. A ``pre_auth`` validator too."""
+    mode = getattr(request, "response_mode", None)
+    if mode not in (None, "query"):
+        raise errors.InvalidRequestError(
+            description="Only response_mode=query is supported.", request=request
+        )
+    return {}
+
+
 class OpenIDDeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]  # untyped base
     """The RFC 8628 device grant, answering with an id_token too when ``openid`` was
     granted (OIDC Core §3.1.3.3 for the code grant; OpenID providers do the same
@@ -165,6 +177,7 @@ class OAuthEndpoints:
         # Plain OAuth and OpenID requests go through different grant objects.
         for grant in (self.server.auth_grant, self.server.openid_connect_auth):
             grant.custom_validators.pre_auth.append(require_s256)
+            grant.custom_validators.pre_auth.append(require_query_mode)
         self.server.device_code_grant = OpenIDDeviceCodeGrant(validator)
         self.server.grant_types[DEVICE_CODE_GRANT] = self.server.device_code_grant
         self.device = DeviceAuthorizationEndpoint(

@@ -17,12 +17,15 @@ import http.client
 import json
 import logging
 import secrets
+import socket
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from ..core.files import write_atomically
+from ..core.headers import header_items
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +124,13 @@ class ServeLock:
         file.close()
 
 
+def _hang_up(connection: http.client.HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def answers_as(port: int, instance: str, timeout: float = 1.0) -> bool:
     """Whether this profile's sandbox answers on ``port`` (a quick health check).
 
@@ -128,19 +138,28 @@ def answers_as(port: int, instance: str, timeout: float = 1.0) -> bool:
     only a discovery document naming the expected issuer and instance id.
     """
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    # Another program may hold the port and answer one byte at a time: the whole
+    # check has one deadline, not only each read (docs/security.md, finding 5).
+    watchdog = threading.Timer(4 * timeout, _hang_up, args=(connection,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request(
             "GET",
             "/.well-known/openid-configuration",
-            headers={"Host": f"127.0.0.1:{port}", "Accept": "application/json"},
+            headers=dict(header_items({"Host": f"127.0.0.1:{port}", "Accept": "application/json"})),
         )
         response = connection.getresponse()
         if response.status != 200:
             return False
-        document = json.loads(response.read(100_000))
+        body = response.read(100_000)
+        if not watchdog.is_alive():
+            return False  # hung up on: what was read is not the answer
+        document = json.loads(body)
     except (OSError, ValueError, http.client.HTTPException):
         return False
     finally:
+        watchdog.cancel()
         connection.close()
     return (
         isinstance(document, dict)

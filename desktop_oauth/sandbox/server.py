@@ -10,10 +10,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from ..core.headers import HeaderValueError, header_items, header_value
 from .app import SandboxApp
 from .context import Context
 from .device_codes import DeviceCodes
@@ -82,6 +84,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.partition("?")[0]
         try:
             response = self._answer(method)
+            header_items(response.headers)  # refused here, before a byte is sent
+        except HeaderValueError:
+            # A header built from request text (a redirect target) held CR/LF:
+            # never sent, whatever the handler that built it (response splitting).
+            response = error_json(400, "invalid_request", "The request cannot be answered.")
         except Exception as exc:
             # Exception messages may quote the query or body (codes, tokens): log
             # the path, the exception's type and where it happened, never its text.
@@ -97,7 +104,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, method: str) -> WebResponse:
         # A page loaded through another host name (DNS rebinding) is refused.
-        if self.headers.get("Host") != self.server.host_header:
+        # Exactly one Host header: with two, a check of the first alone can be
+        # passed while a proxy or the browser heeds the other (RFC 9112 §3.2).
+        if self.headers.get_all("Host") != [self.server.host_header]:
             return error_json(
                 421, "invalid_request", f"Address this server as {self.server.issuer}."
             )
@@ -123,7 +132,22 @@ class _Handler(BaseHTTPRequestHandler):
         )
         return self.server.app.handle(request)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own answers (bad request line, 414, 431, 501) get the same
+        # JSON body and headers as every other answer, CSP and X-Frame-Options
+        # included; message/explain are never reflected (they quote the request).
+        self.close_connection = True
+        self.request_version = "HTTP/1.0"  # HTTP/0.9 lines would drop the headers
+        try:
+            reason = HTTPStatus(code).phrase
+        except ValueError:
+            reason = "Error"
+        self._send(error_json(code, "invalid_request", f"{reason}."))
+
     def _send(self, response: WebResponse) -> None:
+        # http.server writes no status line or headers for "HTTP/0.9" requests: every
+        # answer gets them, security headers included (found by tests/fuzz).
+        self.request_version = "HTTP/1.0"
         self.send_response(response.status)
         if response.content_type:
             self.send_header("Content-Type", response.content_type)
@@ -134,8 +158,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if getattr(self, "command", None) != "HEAD":
             self.wfile.write(response.body)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # The one gate (core/headers.py): no header value with CR/LF reaches the wire.
+        super().send_header(keyword, header_value(keyword, value))
 
     def end_headers(self) -> None:
         # Here rather than in _send, so http.server's own error pages get them too.
@@ -143,9 +171,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         super().end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # http.server logs the request line, query included (codes, states): never that.
-        log.debug("sandbox: %s %s", self.command, (self.path or "").partition("?")[0])
+        # A request line it could not parse leaves command and path unset (or junk):
+        # log what is safe to log, and never raise from here.
+        command = getattr(self, "command", None) or ""
+        path = str(getattr(self, "path", "") or "").partition("?")[0]
+        log.debug(
+            "sandbox: %s %s -> %s",
+            command if command.isalpha() else "?",
+            path[:64] if path.isprintable() else "?",
+            code,
+        )
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: http.server would write the raw request line to stderr."""
 
 
 class SandboxServer:

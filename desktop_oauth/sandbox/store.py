@@ -2,7 +2,9 @@
 
 Codes, tokens and device codes are stored as SHA-256 hashes, never as issued:
 a copy of the file lets nobody act as anyone. They carry 256 bits of entropy,
-so an unsalted hash is enough (nothing to guess).
+so an unsalted hash is enough (nothing to guess). A code's nonce is kept
+encrypted under a key derived from the code itself (:func:`seal_nonce`): only
+whoever presents the code can have it put back into the id_token.
 
 One connection serves every request thread, behind a lock; only one process
 serves a profile at a time (see :mod:`desktop_oauth.sandbox.instance`).
@@ -10,6 +12,7 @@ serves a profile at a time (see :mod:`desktop_oauth.sandbox.instance`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import sqlite3
@@ -19,6 +22,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .catalog import DEMO_USERS, STARTER_NOTES, DemoUser
 from .errors import SandboxError
@@ -62,6 +68,34 @@ def digest(secret: str) -> str:
 
 def _scopes(text: str | None) -> tuple[str, ...]:
     return tuple(text.split()) if text else ()
+
+
+def _nonce_key(code: str) -> bytes:
+    # Domain-separated from digest(code), the row's key: the stored hash says
+    # nothing about this key.
+    return hashlib.sha256(
+        b"desktop-oauth sandbox nonce\0" + code.encode("utf-8", "surrogatepass")
+    ).digest()
+
+
+def seal_nonce(code: str, nonce: str | None) -> str | None:
+    """``nonce`` encrypted (AES-GCM) under a key only ``code`` gives; None stays None."""
+    if nonce is None:
+        return None
+    iv = secrets.token_bytes(12)
+    sealed = AESGCM(_nonce_key(code)).encrypt(iv, nonce.encode(), None)
+    return "v1:" + base64.urlsafe_b64encode(iv + sealed).decode()
+
+
+def open_nonce(code: str, stored: str | None) -> str | None:
+    """The nonce sealed by :func:`seal_nonce` with ``code``; None if absent or unreadable."""
+    if not stored or not stored.startswith("v1:"):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(stored[3:])
+        return AESGCM(_nonce_key(code)).decrypt(raw[:12], raw[12:], None).decode()
+    except (ValueError, InvalidTag):
+        return None
 
 
 @dataclass(frozen=True)
@@ -273,7 +307,7 @@ class Store:
                     record.user_id,
                     record.redirect_uri,
                     " ".join(record.scopes),
-                    record.nonce,
+                    seal_nonce(code, record.nonce),
                     record.challenge,
                     record.challenge_method,
                     record.auth_time,
@@ -293,7 +327,7 @@ class Store:
             user_id=row["user_id"],
             redirect_uri=row["redirect_uri"],
             scopes=_scopes(row["scopes"]),
-            nonce=row["nonce"],
+            nonce=open_nonce(code, row["nonce"]),
             challenge=row["challenge"],
             challenge_method=row["challenge_method"],
             auth_time=row["auth_time"],

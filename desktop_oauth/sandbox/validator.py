@@ -10,6 +10,7 @@ request object as ``sandbox_*`` attributes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,10 @@ from .store import CodeRecord, Store, TokenRecord
 #: RFC 6749 §4.1.2 recommends at most 10 minutes; the browser needs seconds.
 CODE_TTL = 120.0
 ID_TOKEN_TTL = 600
+
+
+#: RFC 7636 §4.1: code-verifier = 43*128unreserved.
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
 class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
@@ -186,6 +191,10 @@ class SandboxValidator(RequestValidator):  # type: ignore[misc]  # oauthlib is u
                 self._store.revoke_grant(record.grant_id, now)
             return False
         if now >= record.expires_at:
+            return False
+        # RFC 7636 §4.1: 43-128 characters from the unreserved set; anything else
+        # is refused before any comparison (the code stays used up).
+        if not _VERIFIER.fullmatch(getattr(request, "code_verifier", None) or ""):
             return False
         request.user = record.user_id
         request.scopes = list(record.scopes)

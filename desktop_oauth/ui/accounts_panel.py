@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from .plain_text import plain_label, plain_tooltip
 from .widgets import button
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ class AccountsPanel(QWidget):
         buttons.addWidget(self.removeButton, 2, 0, 1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Accounts"))
-        self.emptyHint = QLabel(
+        layout.addWidget(plain_label("Accounts"))
+        self.emptyHint = plain_label(
             "No account yet. Pick a provider above and press Connect: "
             "the sandbox needs no account anywhere."
         )
@@ -80,7 +80,7 @@ class AccountsPanel(QWidget):
                 f"{record.display_name}\n{record.provider} · {record.state(now)}"
             )
             item.setData(ACCOUNT_ID_ROLE, record.id)
-            item.setToolTip(f"{record.provider}: {record.state(now)}")
+            item.setToolTip(plain_tooltip(f"{record.provider}: {record.state(now)}"))
             self.accountsList.addItem(item)
             if record.id == current:
                 self.accountsList.setCurrentItem(item)

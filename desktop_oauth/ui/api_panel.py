@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from .json_tree import fill_tree
+from .plain_text import plain_label
 
 if TYPE_CHECKING:
     from ..core.api import ApiResult
@@ -66,15 +66,15 @@ class ApiDataPanel(QGroupBox):
         row = QHBoxLayout()
         row.addWidget(self.calls, 1)
         row.addWidget(self.callButton)
-        self.source = QLabel("Nothing fetched yet.")
+        self.source = plain_label("Nothing fetched yet.")
         self.source.setObjectName("apiSourceLabel")
         self.source.setWordWrap(True)
-        self.quota = QLabel("")
+        self.quota = plain_label("")
         self.quota.setObjectName("quotaLabel")
         self.quota.setAccessibleName("Quota left")
         self.quota.setWordWrap(True)
         self.quota.hide()  # shown when an answer carried rate-limit headers
-        self.refusal = QLabel("")
+        self.refusal = plain_label("")
         self.refusal.setObjectName("apiRefusalLabel")
         self.refusal.setWordWrap(True)
         self.refusal.setStyleSheet("color:#b00020")

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QGuiApplication
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout
 
+from .plain_text import plain_label
 from .token_panel import format_countdown
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ class DevicePanel(QGroupBox):
         super().__init__("Sign in with a code")
         self.setObjectName("devicePanel")
         self.setAccessibleName("Sign in with a code")
-        self.code = QLabel()
+        self.code = plain_label()
         self.code.setObjectName("userCodeLabel")
         self.code.setAccessibleName("Code to enter at the provider")
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -41,14 +42,14 @@ class DevicePanel(QGroupBox):
         self.copyButton.clicked.connect(
             lambda: QGuiApplication.clipboard().setText(self.url.text())
         )
-        self.countdown = QLabel()
+        self.countdown = plain_label()
         self.countdown.setObjectName("deviceCountdown")
         row = QHBoxLayout()
-        row.addWidget(QLabel("Go to"))
+        row.addWidget(plain_label("Go to"))
         row.addWidget(self.url, 1)
         row.addWidget(self.copyButton)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("On any device, open the address below and enter this code:"))
+        layout.addWidget(plain_label("On any device, open the address below and enter this code:"))
         layout.addWidget(self.code, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addLayout(row)
         layout.addWidget(self.countdown)

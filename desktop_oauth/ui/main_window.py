@@ -11,10 +11,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QVBoxLayout,
@@ -25,6 +23,7 @@ from ..qt.controller import Controller
 from .accounts_panel import AccountsPanel
 from .api_panel import ApiDataPanel
 from .device_panel import DevicePanel
+from .plain_text import make_all_plain, plain_label, plain_message
 from .scopes_panel import ScopesPanel
 from .token_panel import TokenPanel
 from .widgets import button
@@ -62,13 +61,13 @@ class MainWindow(QMainWindow):
         )
         self.addProviderButton = button("Add provider…", "addProviderButton", "Add a provider")
         top = QHBoxLayout()
-        top.addWidget(QLabel("Provider:"))
+        top.addWidget(plain_label("Provider:"))
         top.addWidget(self.providerCombo, 1)
         top.addWidget(self.connectButton)
         top.addWidget(self.deviceButton)
         top.addWidget(self.addProviderButton)
 
-        self.storageBanner = QLabel("")
+        self.storageBanner = plain_label()
         self.storageBanner.setObjectName("storageBanner")
         self.storageBanner.setWordWrap(True)
         self.storageBanner.setStyleSheet("background:#fff4ce; padding:6px; border-radius:4px;")
@@ -80,7 +79,7 @@ class MainWindow(QMainWindow):
         self.urlBox.setReadOnly(True)
         self.copyUrlButton = button("Copy link", "copyUrlButton", "Copy sign-in address")
         url_row = QHBoxLayout()
-        url_row.addWidget(QLabel("Open this link in your browser:"))
+        url_row.addWidget(plain_label("Open this link in your browser:"))
         url_row.addWidget(self.urlBox, 1)
         url_row.addWidget(self.copyUrlButton)
         self.urlRow = QWidget()
@@ -109,7 +108,7 @@ class MainWindow(QMainWindow):
         # needed) · connected"): its state must not be cut off.
         splitter.setSizes([340, 840])
 
-        self.statusLabel = QLabel("Starting…")
+        self.statusLabel = plain_label("Starting…")
         self.statusLabel.setObjectName("statusLabel")
         self.statusLabel.setAccessibleName("Status")
         self.statusLabel.setWordWrap(True)
@@ -135,6 +134,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         central.setLayout(root)
         self.setCentralWidget(central)
+        make_all_plain(self)  # provider text is never rich text (docs/security.md finding 3)
         self._update_buttons()
 
         self.connectButton.clicked.connect(self._connect_clicked)
@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
 
     def _show_error(self, message: str) -> None:
         if self._dialogs:
-            QMessageBox.warning(self, "desktop-oauth", message)
+            plain_message(self, "desktop-oauth", message)  # provider text: never rich
 
     def _show_storage_notice(self, message: str) -> None:
         self.storageBanner.setText(message)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import DesktopOAuthError
 from ..core.presets import PRESETS, REDIRECT_URI, get_preset, preset_provider
 from ..core.provider import Endpoints, ProviderConfig
+from .plain_text import make_all_plain, plain_label
 
 if TYPE_CHECKING:
     from ..core.registration import Finding
@@ -109,6 +110,8 @@ class ProviderDialog(QDialog):
         self.form.addRow("Client secret", self.client_secret)
         self.form.addRow("Scopes", self.scopes)
 
+        # The one rich-text label: the app's own preset help (core/presets.py), with
+        # links; no provider-supplied string is ever put here.
         self.help = QLabel()
         self.help.setObjectName("registrationHelp")
         self.help.setWordWrap(True)
@@ -122,7 +125,7 @@ class ProviderDialog(QDialog):
         copy.setAccessibleName("Copy the redirect URI")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(REDIRECT_URI))
         redirect_row = QHBoxLayout()
-        redirect_row.addWidget(QLabel("Redirect URI to register:"))
+        redirect_row.addWidget(plain_label("Redirect URI to register:"))
         redirect_row.addWidget(redirect, 1)
         redirect_row.addWidget(copy)
 
@@ -130,7 +133,7 @@ class ProviderDialog(QDialog):
         self.findings.setObjectName("registrationFindings")
         self.findings.setAccessibleName("Registration check")
         self.findings.setWordWrap(True)
-        self.error = QLabel()
+        self.error = plain_label()
         self.error.setObjectName("providerError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color:#b00020")
@@ -155,6 +158,7 @@ class ProviderDialog(QDialog):
         layout.addWidget(self.findings)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        make_all_plain(self, except_names=("registrationHelp",))
 
         self.kind.currentIndexChanged.connect(self._kind_changed)
         controller.providerSaved.connect(self._saved)

@@ -6,12 +6,13 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QGroupBox,
     QHeaderView,
-    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from .plain_text import plain_label
 
 _MISSING = QColor("#fde2e1")
 _EXTRA = QColor("#fff4ce")
@@ -30,7 +31,7 @@ class ScopesPanel(QGroupBox):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.summary = QLabel("")
+        self.summary = plain_label("")
         self.summary.setObjectName("scopesSummary")
         self.summary.setWordWrap(True)
         layout = QVBoxLayout(self)

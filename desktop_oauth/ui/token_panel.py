@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QTreeWidget,
     QVBoxLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..core.tokens import TokenSet
 from .json_tree import fill_tree
+from .plain_text import plain_label
 
 
 def format_countdown(seconds: float | None) -> str:
@@ -58,7 +58,7 @@ class TokenPanel(QGroupBox):
         self.setAccessibleName("Token")
         self._tokens: TokenSet | None = None
 
-        self.access_token = QLabel("Not connected")
+        self.access_token = plain_label("Not connected")
         self.access_token.setObjectName("accessTokenLabel")
         self.copy_button = QPushButton("Copy")
         self.copy_button.setObjectName("copyTokenButton")
@@ -70,12 +70,12 @@ class TokenPanel(QGroupBox):
         token_row.addWidget(self.access_token, 1)
         token_row.addWidget(self.copy_button)
 
-        self.token_type = QLabel("–")
-        self.expiry = QLabel("–")
+        self.token_type = plain_label("–")
+        self.expiry = plain_label("–")
         self.expiry.setObjectName("expiryLabel")
-        self.refresh_token = QLabel("–")
+        self.refresh_token = plain_label("–")
         self.refresh_token.setObjectName("refreshTokenLabel")
-        self.last_refresh = QLabel("–")
+        self.last_refresh = plain_label("–")
         self.last_refresh.setObjectName("lastRefreshLabel")
         self.last_refresh.setWordWrap(True)
 

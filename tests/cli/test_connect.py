@@ -103,6 +103,23 @@ def test_token_prints_only_the_right_accounts_token(
     assert "No connected account has that name" in unknown.error_line
 
 
+def test_token_reads_a_valid_token_without_loading_the_http_stack(two_accounts: Cli) -> None:
+    """Scripts call ``token`` often: a stored token that is still valid is printed from
+    the settings and one keyring entry, without requests, JOSE, the sandbox or keyring's
+    backend detection (each costs tens of milliseconds per call)."""
+    result = two_accounts.run("token", "alice@example.test", python_options=("-X", "importtime"))
+    assert result.returncode == 0, result
+    assert result.stdout == two_accounts.stored_tokens("alice").access_token + "\n"
+    loaded = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "desktop_oauth.core.stored_token" in loaded
+    heavy = {"requests", "jwt", "cryptography.x509", "desktop_oauth.sandbox", "keyring", "PySide6"}
+    assert heavy & loaded == set()
+
+
 def test_no_secret_outside_the_keyring_and_the_token_command(two_accounts: Cli) -> None:
     secrets = [
         secret

@@ -38,6 +38,7 @@ SECURITY_HEADERS = {
     "pragma": "no-cache",
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",  # docs/security.md finding 9
     "connection": "close",
 }
 
@@ -632,7 +633,9 @@ def test_every_kind_of_response_carries_the_security_headers(flow: Flow) -> None
         style = re.search(rb"<style>(.*?)</style>", response.body, re.S)
         assert style is not None, kind
         digest = base64.b64encode(hashlib.sha256(style.group(1)).digest()).decode()
-        assert csp == f"default-src 'none'; style-src 'sha256-{digest}'", kind
+        assert csp == (
+            f"default-src 'none'; style-src 'sha256-{digest}'; frame-ancestors 'none'"
+        ), kind
         assert b"src=" not in response.body and b"href=" not in response.body, kind
         assert len(response.body) < 2048, kind
 

@@ -1,7 +1,9 @@
-"""Tokens live in the keyring only (SECURITY (a)25-26, (b)19)."""
+"""Tokens live in the keyring only (SECURITY (a)25-26, (b)19), one entry per token set
+where the keyring has no size limit, in parts where it has one (Windows)."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ import keyring.errors
 import pytest
 
 from desktop_oauth.core.errors import TokenStoreError
+from desktop_oauth.core.secret_service import SecretServiceKeyring, direct_backend
 from desktop_oauth.core.token_store import PART_SIZE, TokenStore, is_usable
 from desktop_oauth.core.tokens import TokenSet
 
@@ -71,7 +74,7 @@ def secret_service() -> Iterator[TokenStore]:
     store.delete("acct")
 
 
-def test_a_3kb_token_set_round_trips_through_the_real_keyring_in_parts(
+def test_a_3kb_token_set_round_trips_through_the_real_keyring(
     secret_service: TokenStore,
 ) -> None:
     tokens = big_tokens(3000)
@@ -81,16 +84,78 @@ def test_a_3kb_token_set_round_trips_through_the_real_keyring_in_parts(
     assert fresh.load("acct") == tokens  # another process would see the same
 
 
+def session_bus_serial() -> int:
+    """The serial of a new connection's unique name (":1.N"): connections opened so far."""
+    from jeepney.io.blocking import open_dbus_connection
+
+    with open_dbus_connection(bus="SESSION") as probe:
+        return int(str(probe.unique_name).rsplit(".", 1)[1])
+
+
+def test_the_default_store_is_one_entry_over_one_dbus_connection() -> None:
+    backend = direct_backend()
+    assert isinstance(backend, SecretServiceKeyring), "needs the README's test environment"
+    namespace = f"desktop-oauth-test:{uuid.uuid4().hex}"
+    before = session_bus_serial()
+    store = TokenStore(namespace)
+    tokens = big_tokens(3000)
+    for _ in range(5):
+        store.save("acct", tokens)
+        assert store.load("acct") == tokens
+    connections = session_bus_serial() - before - 1  # the second probe is one
+    # keyring's own backend opens a connection per call (at least 15 here).
+    assert connections <= 2
+    # One entry holds the whole set, readable by keyring's own backend too.
+    whole = keyring.get_keyring().get_password(namespace, "acct")
+    assert whole is not None and '"v": 2' in whole
+    store.delete("acct")
+    assert keyring.get_keyring().get_password(namespace, "acct") is None
+
+
+def test_tokens_written_in_parts_by_an_earlier_release_are_read_then_replaced_whole(
+    secret_service: TokenStore,
+) -> None:
+    old = big_tokens(3000)
+    TokenStore(secret_service._namespace, keyring.get_keyring(), part_size=PART_SIZE).save(
+        "acct", old
+    )
+    system = keyring.get_keyring()
+    namespace = secret_service._namespace
+    head = json.loads(system.get_password(namespace, "acct") or "{}")
+    old_parts = [f"acct/{head['gen']}/{i}" for i in range(head["parts"])]
+    assert len(old_parts) == 4
+    store = TokenStore(namespace)
+    assert store.load("acct") == old
+    new = big_tokens(2000)
+    store.save("acct", new)
+    assert TokenStore(namespace, system).load("acct") == new
+    assert [name for name in old_parts if system.get_password(namespace, name)] == []
+
+
+def test_a_backend_the_person_chose_is_kept() -> None:
+    chosen = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    assert direct_backend(chosen) is None
+    assert direct_backend({"PATH": "/usr/bin"}) is None  # no session bus
+
+
+def test_a_keyring_config_file_keeps_keyrings_choice(tmp_path: Path) -> None:
+    bus = {"DBUS_SESSION_BUS_ADDRESS": os.environ.get("DBUS_SESSION_BUS_ADDRESS", "unix:x")}
+    assert direct_backend({**bus, "XDG_CONFIG_HOME": str(tmp_path)}) is not None
+    (tmp_path / "python_keyring").mkdir()
+    (tmp_path / "python_keyring" / "keyringrc.cfg").write_text("[backend]\n")
+    assert direct_backend({**bus, "XDG_CONFIG_HOME": str(tmp_path)}) is None
+
+
 def test_every_keyring_entry_fits_a_windows_credential() -> None:
     backend = FlakyKeyring()
-    TokenStore("ns", backend).save("acct", big_tokens(5000))
+    TokenStore("ns", backend, part_size=PART_SIZE).save("acct", big_tokens(5000))
     assert len(backend.entries) > 5
     assert all(len(value) <= PART_SIZE <= 1280 for value in backend.entries.values())
 
 
 def test_a_failed_write_keeps_the_previous_tokens() -> None:
     backend = FlakyKeyring()
-    store = TokenStore("ns", backend)
+    store = TokenStore("ns", backend, part_size=PART_SIZE)
     old = big_tokens(2500)
     store.save("acct", old)
     entries_before = dict(backend.entries)
@@ -106,7 +171,7 @@ def test_a_failed_write_keeps_the_previous_tokens() -> None:
 
 def test_replacing_tokens_leaves_no_stale_parts() -> None:
     backend = FlakyKeyring()
-    store = TokenStore("ns", backend)
+    store = TokenStore("ns", backend, part_size=PART_SIZE)
     store.save("acct", big_tokens(4000))
     store.save("acct", big_tokens(100))
     assert len(backend.entries) == 2  # head + one part

@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..config import REVOKED, AccountRecord
+from ..config import PENDING_REVOCATION, REVOKED, AccountRecord
 from ..errors import (
     DesktopOAuthError,
     DiscoveryError,
@@ -137,10 +137,6 @@ class Revocation(Renewal):
             self.store.delete(_pending_entry(account_id))  # nothing kept for a forgotten one
         self._modify(lambda c: c.without_account(account_id))
         return outcome
-
-
-#: The status note of a revoked account whose provider has not been told yet.
-PENDING_REVOCATION = "revoked here; the provider will be told when it can be reached"
 
 
 def _pending_entry(account_id: str) -> str:

@@ -1,0 +1,91 @@
+"""A revocation the command line leaves pending (provider down) is delivered by the
+next command (SECURITY (a)28, (b)18; RFC 7009 §2.2.1)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from tests.core.scripted_server import Answer, Received, scripted_server
+
+from .runner import REPO, Cli
+
+
+def connect_without_browser(cli: Cli, provider: str) -> str:
+    """``connect PROVIDER --no-browser``, the person opening the printed link: here,
+    the provider "redirects" at once with a code. Returns stdout."""
+    with subprocess.Popen(
+        cli.command("connect", provider, "--no-browser"),
+        env=cli.environ(),
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        try:
+            assert proc.stderr is not None
+            url = ""
+            while not url.startswith("http"):
+                url = proc.stderr.readline().strip()
+            query = parse_qs(urlsplit(url).query)
+            callback = f"{query['redirect_uri'][0]}?code=c0de&state={query['state'][0]}"
+            with requests.Session() as person:
+                person.trust_env = False
+                assert person.get(callback, timeout=10).ok
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    return out
+
+
+def test_the_next_command_delivers_a_pending_revocation(tmp_path: Path) -> None:
+    up = {"now": False}
+
+    def answer(request: Received) -> Answer:
+        if request.path == "/token":
+            return Answer.json(
+                {
+                    "access_token": "at-secret",
+                    "refresh_token": "rt-secret",
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "scope": "profile",
+                }
+            )
+        if request.path == "/userinfo":  # after revocation the token is refused
+            return Answer(401, b"") if up["now"] else Answer.json({"sub": "u1", "name": "U"})
+        if request.path == "/revoke":
+            return Answer(200, b"") if up["now"] else Answer(503, b"busy", {})
+        return Answer(404, b"")
+
+    with scripted_server(answer) as server:
+        cli = Cli(tmp_path / "home")
+        cli.ok(
+            "provider", "add", "down", "--client-id", "app", "--scope", "profile",
+            "--authorize-url", f"{server.url}/auth", "--token-url", f"{server.url}/token",
+            "--userinfo-url", f"{server.url}/userinfo", "--revocation-url", f"{server.url}/revoke",
+        )  # fmt: skip
+        assert connect_without_browser(cli, "down").startswith("Connected")
+        revoked = cli.run("revoke", "u1")
+        assert revoked.returncode == 1
+        assert "as soon as it can be reached" in revoked.error_line
+        before = len([r for r in server.posts() if r.path == "/revoke"])
+        assert before >= 1
+
+        up["now"] = True
+        listed = cli.ok("accounts", "--json")  # any next command
+        assert "reached the provider" in listed.stderr
+        revokes = [r for r in server.posts() if r.path == "/revoke"]
+        assert len(revokes) > before
+        assert parse_qs(revokes[before].body.decode())["token"] == ["rt-secret"]
+        [account] = json.loads(listed.stdout)
+        assert "pending" not in json.dumps(account)
+        again = cli.ok("accounts")  # delivered once, not again
+        assert "reached the provider" not in again.stderr
+        assert len([r for r in server.posts() if r.path == "/revoke"]) == len(revokes)
