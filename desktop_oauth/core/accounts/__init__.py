@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from .. import lookup
 from ..api import ApiAuthError
-from ..config import AccountRecord
+from ..config import PENDING_REVOCATION, AccountRecord
 from ..errors import DesktopOAuthError, TokenStoreError
 from ..lookup import AccountStatus, find_account, names_from_claims, state_of
 from .connecting import account_id_for
 from .records import AccountView, LocalProvider, _claims_of
-from .revocation import PENDING_REVOCATION, Revocation, RevokeOutcome
+from .revocation import Revocation, RevokeOutcome
 
 __all__ = [
     "PENDING_REVOCATION",
