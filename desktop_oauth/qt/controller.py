@@ -6,12 +6,14 @@ Every call into the core runs off the GUI thread; results come back as signals.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from ..core.account_state import NOT_READ, AccountSummary, describe
 from .connect_thread import ConnectThread
 from .device_thread import DeviceThread
 from .refresh_scheduler import RefreshScheduler
@@ -21,8 +23,9 @@ if TYPE_CHECKING:
     # Types only: the HTTP and keyring libraries load on a worker thread, after
     # the window has painted.
     from ..core.accounts import AccountService, AccountView, RevokeOutcome
-    from ..core.config import Config
+    from ..core.config import AccountRecord, Config
     from ..core.provider import ProviderConfig
+    from ..core.tokens import TokenSet
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,15 @@ class Controller(QObject):
         self._revocation_timer = QTimer(self)
         self._revocation_timer.setInterval(REVOCATION_RETRY_MS)
         self._revocation_timer.timeout.connect(self._retry_revocations)
+
+    @staticmethod
+    def describe(record: AccountRecord, tokens: TokenSet | None = None) -> AccountSummary:
+        """What ``record`` is now, by the function ``desktop-oauth accounts`` uses too.
+
+        Without ``tokens`` (the keyring was not read) the record's own copy of the
+        expiry and the refresh-token flag stands in for them.
+        """
+        return describe(record, time.time(), NOT_READ if tokens is None else tokens)
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:

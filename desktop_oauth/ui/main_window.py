@@ -177,7 +177,9 @@ class MainWindow(QMainWindow):
         if not config.providers:
             self.statusLabel.setText("No provider is set up yet.")
         current = self._current.record.id if self._current else None
-        self.accountsPanel.show_accounts(config.accounts, current)
+        self.accountsPanel.show_accounts(
+            tuple(self.controller.describe(a) for a in config.accounts), current
+        )
         if self._current is not None:
             record = next((a for a in config.accounts if a.id == current), None)
             if record is None:
@@ -200,7 +202,8 @@ class MainWindow(QMainWindow):
         if view.userinfo is not None:
             self.apiDataPanel.show_result(view.userinfo)
         elif view.record.status != "connected":
-            self.apiDataPanel.show_stale(view.record.last_data, view.record.state(0))
+            state = self.controller.describe(view.record, view.tokens).state
+            self.apiDataPanel.show_stale(view.record.last_data, state)
         elif view.record.last_data:
             self.apiDataPanel.show_stale(view.record.last_data, "from the last call")
         self.accountsPanel.select(view.record.id)

@@ -402,7 +402,7 @@ def test_without_introspection_a_401_from_userinfo_verifies_the_revocation(
     assert all("introspection" not in url for _, url in calls)  # ... instead of introspection
     assert op.introspect(view.tokens.access_token)["active"] is False
     config = config_file.load(running.profile.config_path)
-    assert config.accounts[0].status_note == "revoked (verified)"
+    assert config.accounts[0].revocation == "verified"
 
 
 def _b64url_json(data: dict[str, Any]) -> str:

@@ -14,17 +14,18 @@ the GUI thread. Each concern lives in its own module, one layer on the next:
 
 from __future__ import annotations
 
-from .. import lookup
+from dataclasses import replace
+
+from ..account_state import AccountState, AccountSummary, describe, unknown
 from ..api import ApiAuthError
-from ..config import PENDING_REVOCATION, AccountRecord
+from ..config import AccountRecord
 from ..errors import DesktopOAuthError, TokenStoreError
-from ..lookup import AccountStatus, find_account, names_from_claims, state_of
+from ..lookup import find_account
 from .connecting import account_id_for
 from .records import AccountView, LocalProvider, _claims_of
-from .revocation import Revocation, RevokeOutcome
+from .revocation import RevokeOutcome, Revoking
 
 __all__ = [
-    "PENDING_REVOCATION",
     "AccountService",
     "AccountView",
     "LocalProvider",
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class AccountService(Revocation):
+class AccountService(Revoking):
     """Connects, refreshes and revokes accounts of one profile.
 
     Args:
@@ -57,8 +58,12 @@ class AccountService(Revocation):
         tokens = self.store.load(account_id)
         return AccountView(record, tokens, _claims_of(tokens))
 
-    def status(self, account_id: str, *, ask_provider: bool = False) -> AccountStatus:
-        """The account's state from its stored tokens.
+    def summary(self, account_id: str, *, ask_provider: bool = False) -> AccountSummary:
+        """What the account is now (:func:`~desktop_oauth.core.account_state.describe`),
+        from its record, its stored tokens and the clock.
+
+        The email and login come from the id_token, and from the last userinfo
+        answer where the id_token lacks them.
 
         Args:
             ask_provider: For a connected account, call the userinfo endpoint
@@ -68,14 +73,22 @@ class AccountService(Revocation):
         try:
             tokens = self.store.load(account_id)
         except TokenStoreError as exc:
-            return AccountStatus(record, lookup.UNKNOWN, str(exc))
-        state, detail = state_of(record, tokens, self._clock())
-        email, login = names_from_claims(_claims_of(tokens))
-        if ask_provider and state == lookup.CONNECTED:
+            return unknown(record, str(exc))
+        claims = {**(record.last_data or {}), **_claims_of(tokens)}
+        summary = describe(record, self._clock(), tokens, claims=claims)
+        if ask_provider and summary.state is AccountState.CONNECTED and tokens is not None:
             try:
-                self._call_userinfo(record, self._tokens(account_id))
+                self._call_userinfo(record, tokens)
             except ApiAuthError:
-                state, detail = lookup.REVOKED, "The provider no longer accepts its access token."
+                return replace(
+                    summary,
+                    state=AccountState.REVOKED,
+                    detail="The provider no longer accepts its access token.",
+                    scopes=(),
+                    expires_at=None,
+                    has_refresh_token=False,
+                    former_scopes=record.granted_scopes,
+                )
             except DesktopOAuthError as exc:
-                detail = f"The provider could not be asked: {exc}"
-        return AccountStatus(record, state, detail, email, login)
+                return replace(summary, detail=f"The provider could not be asked: {exc}")
+        return summary

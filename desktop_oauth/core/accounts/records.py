@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import config as config_file
 from ..api import ApiResult
-from ..config import AccountRecord, Config
+from ..config import AccountRecord, AccountStatus, Config, Revocation
 from ..errors import (
     ConfigurationError,
     DesktopOAuthError,
@@ -136,15 +136,27 @@ class AccountRecords:
     def _mark(
         self,
         account_id: str,
-        status: str | None,
+        status: AccountStatus | None,
         note: str = "",
         *,
+        revocation: Revocation | None = None,
         last_refresh: str | None = None,
     ) -> AccountRecord:
+        """Store a new status (and what goes with it) for ``account_id``."""
+        now = self._clock()
+
         def change(config: Config) -> Config:
             record = self._record_in(config, account_id)
             if status is not None:
-                record = replace(record, status=status, status_note=note)
+                revoked = status in (AccountStatus.REVOKED, AccountStatus.REVOCATION_PENDING)
+                record = replace(
+                    record,
+                    status=status,
+                    status_note=note,
+                    revocation=revocation if revoked else None,
+                    # The first revocation's time stays when a pending one is retried.
+                    revoked_at=(record.revoked_at or now) if revoked else None,
+                )
             if last_refresh is not None:
                 record = replace(record, last_refresh=last_refresh)
             return config.with_account(record)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..api import ApiAuthError, ApiResult, call_api
-from ..config import NEEDS_SIGNIN, AccountRecord
+from ..config import AccountRecord, AccountStatus
 from ..errors import (
     ConfigurationError,
     IdTokenError,
@@ -108,7 +108,7 @@ class Renewal(Connecting):
                     self.store.delete(account_id)
                 self._mark(
                     account_id,
-                    NEEDS_SIGNIN,
+                    AccountStatus.NEEDS_SIGN_IN,
                     "The provider no longer accepts the refresh token.",
                     last_refresh=self._when("refused: sign in again"),
                 )
@@ -127,7 +127,7 @@ class Renewal(Connecting):
                         self.store.delete(account_id)
                     self._mark(
                         account_id,
-                        NEEDS_SIGNIN,
+                        AccountStatus.NEEDS_SIGN_IN,
                         str(exc),
                         last_refresh=self._when("refused: the new id_token failed"),
                     )
@@ -194,14 +194,22 @@ class Renewal(Connecting):
             result = self._call(record, tokens, url)
         except ApiAuthError:
             if not tokens.refresh_token:
-                self._mark(account_id, NEEDS_SIGNIN, "The provider refused the access token.")
+                self._mark(
+                    account_id,
+                    AccountStatus.NEEDS_SIGN_IN,
+                    "The provider refused the access token.",
+                )
                 raise
             tokens = self.refresh(account_id).tokens
             assert tokens is not None
             try:
                 result = self._call(record, tokens, url)
             except ApiAuthError:
-                self._mark(account_id, NEEDS_SIGNIN, "The provider refused a fresh token too.")
+                self._mark(
+                    account_id,
+                    AccountStatus.NEEDS_SIGN_IN,
+                    "The provider refused a fresh token too.",
+                )
                 raise ApiAuthError(
                     "The provider refused the token even after a refresh; sign in again."
                 ) from None

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
-from ..config import PENDING_REVOCATION, REVOKED, AccountRecord
+from ..config import AccountRecord, AccountStatus, Revocation
 from ..errors import (
     DesktopOAuthError,
     DiscoveryError,
@@ -17,9 +16,6 @@ from ..errors import (
 from ..revoke import confirm_revoked, revoke_tokens
 from ..tokens import TokenSet
 from .renewal import Renewal
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ class RevokeOutcome:
     verified: bool | None = None
 
 
-class Revocation(Renewal):
+class Revoking(Renewal):
     """Revoking and removing accounts, and retrying revocations that could not be sent."""
 
     def revoke(self, account_id: str) -> RevokeOutcome:
@@ -53,13 +49,17 @@ class Revocation(Renewal):
         try:
             tokens = self.store.load(account_id)
         except TokenStoreError as exc:
-            self._mark(account_id, REVOKED, "revoked locally; the provider did not confirm")
+            self._mark(account_id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
             return RevokeOutcome(record, False, f"{exc} The account was marked revoked here.")
         if tokens is None:
-            updated = self._mark(account_id, REVOKED, record.status_note or "revoked")
+            updated = self._mark(
+                account_id,
+                AccountStatus.REVOKED,
+                revocation=record.revocation or Revocation.UNCONFIRMED,
+            )
             return RevokeOutcome(updated, False, "No tokens were stored for this account.")
         outcome = self._revoke_at_provider(record, tokens)
-        if outcome.account.status_note == PENDING_REVOCATION:
+        if outcome.account.status is AccountStatus.REVOCATION_PENDING:
             with contextlib.suppress(TokenStoreError):
                 self.store.save(_pending_entry(account_id), _only_what_revokes(tokens))
         try:
@@ -72,17 +72,19 @@ class Revocation(Renewal):
         """Try again every revocation the provider could not be told about."""
         outcomes = []
         with self._lock:
-            waiting = [a for a in self._config.accounts if a.status_note == PENDING_REVOCATION]
+            waiting = [
+                a for a in self._config.accounts if a.status is AccountStatus.REVOCATION_PENDING
+            ]
         for record in waiting:
             try:
                 tokens = self.store.load(_pending_entry(record.id))
             except TokenStoreError:
                 continue
             if tokens is None:
-                self._mark(record.id, REVOKED, "revoked locally; the provider did not confirm")
+                self._mark(record.id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
                 continue
             outcome = self._revoke_at_provider(record, tokens)
-            if outcome.account.status_note != PENDING_REVOCATION:
+            if outcome.account.status is not AccountStatus.REVOCATION_PENDING:
                 with contextlib.suppress(TokenStoreError):
                     self.store.delete(_pending_entry(record.id))
             outcomes.append(outcome)
@@ -108,23 +110,25 @@ class Revocation(Renewal):
             retry = exc.retryable if isinstance(exc, RevocationError) else True
         except DesktopOAuthError as exc:
             problem = str(exc)
+        status = AccountStatus.REVOKED
         if verified:
-            note = "revoked (verified)"
+            revocation = Revocation.VERIFIED
             message = "Access revoked; the provider confirms the tokens no longer work."
         elif retry:
-            note = PENDING_REVOCATION
+            status, revocation = AccountStatus.REVOCATION_PENDING, Revocation.UNCONFIRMED
             message = (
                 f"{problem} The tokens were forgotten here; the app will tell the "
                 "provider as soon as it can be reached."
             )
         else:
-            note = "revoked locally; the provider did not confirm"
+            unchecked = confirmed and verified is None
+            revocation = Revocation.CONFIRMED if unchecked else Revocation.UNCONFIRMED
             message = (
                 f"{problem} The tokens were forgotten here, but the provider did not "
                 "confirm that access ended. Remove the app in your account settings "
                 "there."
             ).strip()
-        updated = self._mark(record.id, REVOKED, note)
+        updated = self._mark(record.id, status, revocation=revocation)
         return RevokeOutcome(updated, confirmed, message, verified)
 
     def remove(self, account_id: str) -> RevokeOutcome | None:
