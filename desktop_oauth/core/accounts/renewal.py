@@ -16,12 +16,12 @@ from ..errors import (
     TokenStoreError,
 )
 from ..exchange import post_token_request, refresh_body
-from ..id_token import KeySet, verify_signature
+from ..id_token_validation import provider_keys, validate_id_token
 from ..locks import profile_lock
 from ..presets import preset_for
 from ..provider import ProviderConfig
 from ..provider_apis import fetch_api
-from ..tokens import TokenSet, check_id_token_claims, decode_jwt_claims
+from ..tokens import TokenSet
 from .connecting import Connecting
 from .records import AccountView, _claims_of, _expires_within
 
@@ -158,25 +158,14 @@ class Renewal(Connecting):
     ) -> None:
         """OIDC Core §12.2: an id_token from a refresh is checked like the first one,
         and must name the same issuer and the same user."""
-        endpoints = provider.endpoints
-        assert endpoints is not None
-        claims = (
-            verify_signature(id_token, KeySet(self.session, endpoints.jwks_uri))
-            if endpoints.jwks_uri
-            else decode_jwt_claims(id_token)
-        )
-        check_id_token_claims(
-            claims,
-            issuer=provider.issuer,
-            client_id=provider.client_id,
+        validate_id_token(
+            id_token,
+            provider,
+            provider_keys(self.session, provider),
             nonce=None,
             now=self._clock(),
+            subject=record.subject,
         )
-        if claims.get("sub") != record.subject:
-            raise IdTokenError(
-                "The refreshed id_token is about a different user (sub check "
-                "failed); the tokens were not used. Sign in again."
-            )
 
     def fetch_data(self, account_id: str, url: str | None = None) -> ApiResult:
         """Call the provider's API (``url``, by default the preset's call or userinfo).
