@@ -134,11 +134,12 @@ def token(args: argparse.Namespace, console: Console) -> int:
 
 
 def revoke(args: argparse.Namespace, console: Console) -> int:
-    """Revoke at the provider, forget here, and say whether the provider confirmed."""
+    """Revoke at the provider, forget here; exit 0 only when the provider confirmed it or
+    the probe afterwards proved the tokens dead."""
     service = open_service(console)
     record = find(service, args.account)
     outcome = service.revoke(record.id)
-    if outcome.provider_confirmed:
+    if outcome.provider_confirmed or outcome.verified is True:
         console.print(f"{record.display_name} ({record.provider}): {outcome.message}")
         return 0
     # Forgotten here, but the provider may still honour the grant: a failure for scripts.

@@ -63,6 +63,8 @@ class AccountRecord:
         status_note: Words that go with the status (why it needs signing in again).
         revocation: For a revoked account, what the provider said (:class:`Revocation`).
         revoked_at: When it was revoked here (None: not revoked, or before schema 2).
+        superseded: Keyring entries holding tokens that a re-consent replaced, still to
+            be revoked at the provider (never the tokens themselves: names only).
         previous_granted_scopes: What the consent before the last one granted,
             so the window can show what changed.
         refreshed_at: When the current access token was obtained.
@@ -85,6 +87,7 @@ class AccountRecord:
     status_note: str = ""
     revocation: Revocation | None = None
     revoked_at: float | None = None
+    superseded: tuple[str, ...] = ()
     previous_granted_scopes: tuple[str, ...] | None = None
     refreshed_at: float = 0.0
     last_refresh: str = ""
@@ -268,6 +271,7 @@ def _account_from_json(data: dict[str, Any]) -> AccountRecord:
         status_note=_text(data.get("status_note", "")),
         revocation=revocation,
         revoked_at=revoked_at,
+        superseded=_strings(data.get("superseded", [])),
         previous_granted_scopes=None if previous is None else _strings(previous),
         refreshed_at=float(data.get("refreshed_at", 0.0)),
         last_refresh=_text(data.get("last_refresh", "")),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -12,8 +14,9 @@ from ..connect import ConnectAttempt, ConnectResult
 from ..errors import (
     TokenStoreError,
 )
+from ..tokens import TokenSet
 from .providers import ProviderSettings
-from .records import AccountView
+from .records import AccountView, only_what_revokes, pending_entry
 
 if TYPE_CHECKING:
     pass
@@ -62,6 +65,7 @@ class Connecting(ProviderSettings):
         the previous consent granted.
         """
         view = self.account_view(result)
+        view = replace(view, record=self._keep_superseded(view.record, result.tokens))
         notice = ""
         try:
             self.store.save(view.record.id, result.tokens)
@@ -74,6 +78,31 @@ class Connecting(ProviderSettings):
             )
         self._modify(lambda c: c.with_account(view.record))
         return replace(view, notice=notice)
+
+    def _keep_superseded(self, record: AccountRecord, new: TokenSet) -> AccountRecord:
+        """The tokens this connection replaces stay in the keyring, under an entry of
+        their own, until the provider has been told (RFC 7009) at Revoke or Remove: a
+        re-consent may share its grant with them, so revoking them now could end it."""
+        with self._lock:
+            before = next((a for a in self._config.accounts if a.id == record.id), None)
+        kept = before.superseded if before is not None else ()
+        for name in (record.id, pending_entry(record.id)):
+            try:
+                old = self.store.load(name)
+            except TokenStoreError:
+                continue
+            if old is None or old.access_token == new.access_token:
+                continue
+            entry = f"{record.id}-superseded-{secrets.token_hex(4)}"
+            try:
+                self.store.save(entry, only_what_revokes(old))
+            except TokenStoreError:
+                continue
+            kept = (*kept, entry)
+            if name != record.id:
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete(name)
+        return replace(record, superseded=kept)
 
     def account_view(self, result: ConnectResult) -> AccountView:
         """The account a connection produced, before anything is stored (no I/O), so

@@ -200,3 +200,17 @@ def _claims_of(tokens: TokenSet | None) -> dict[str, Any]:
 def _expires_within(tokens: TokenSet, seconds: float, now: float) -> bool:
     left = tokens.seconds_left(now)
     return left is not None and left <= seconds
+
+
+def pending_entry(account_id: str) -> str:
+    """The keyring entry of tokens whose revocation the provider has not heard of yet."""
+    return f"{account_id}-pending-revocation"
+
+
+def only_what_revokes(tokens: TokenSet) -> TokenSet:
+    """The tokens a later revocation needs, nothing more (no id_token)."""
+    return TokenSet(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        token_type=tokens.token_type,
+    )

@@ -15,6 +15,7 @@ from ..errors import (
 )
 from ..revoke import confirm_revoked, revoke_tokens
 from ..tokens import TokenSet
+from .records import only_what_revokes, pending_entry
 from .renewal import Renewal
 
 
@@ -51,7 +52,7 @@ class Revoking(Renewal):
         except TokenStoreError as exc:
             self._mark(account_id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
             return RevokeOutcome(record, False, f"{exc} The account was marked revoked here.")
-        if tokens is None:
+        if tokens is None and not record.superseded:
             updated = self._mark(
                 account_id,
                 AccountStatus.REVOKED,
@@ -59,9 +60,9 @@ class Revoking(Renewal):
             )
             return RevokeOutcome(updated, False, "No tokens were stored for this account.")
         outcome = self._revoke_at_provider(record, tokens)
-        if outcome.account.status is AccountStatus.REVOCATION_PENDING:
+        if tokens is not None and outcome.account.status is AccountStatus.REVOCATION_PENDING:
             with contextlib.suppress(TokenStoreError):
-                self.store.save(_pending_entry(account_id), _only_what_revokes(tokens))
+                self.store.save(pending_entry(account_id), only_what_revokes(tokens))
         try:
             self.store.delete(account_id)
         except TokenStoreError as exc:
@@ -77,41 +78,53 @@ class Revoking(Renewal):
             ]
         for record in waiting:
             try:
-                tokens = self.store.load(_pending_entry(record.id))
+                tokens = self.store.load(pending_entry(record.id))
             except TokenStoreError:
                 continue
-            if tokens is None:
+            if tokens is None and not record.superseded:
                 self._mark(record.id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
                 continue
             outcome = self._revoke_at_provider(record, tokens)
             if outcome.account.status is not AccountStatus.REVOCATION_PENDING:
                 with contextlib.suppress(TokenStoreError):
-                    self.store.delete(_pending_entry(record.id))
+                    self.store.delete(pending_entry(record.id))
             outcomes.append(outcome)
         return outcomes
 
-    def _revoke_at_provider(self, record: AccountRecord, tokens: TokenSet) -> RevokeOutcome:
-        """Tell the provider, check that it took, and mark the account accordingly."""
-        confirmed, verified, problem, retry = False, None, "", False
-        try:
-            provider = self.resolve_provider(record.provider)
-            endpoints = provider.endpoints
-            assert endpoints is not None
-            secret = self._secret_for(provider)
-            if endpoints.revocation:
-                revoke_tokens(
-                    self.session, endpoints.revocation, provider.client_id, tokens, secret
+    def _revoke_at_provider(self, record: AccountRecord, tokens: TokenSet | None) -> RevokeOutcome:
+        """Tell the provider about ``tokens`` and about every token set a re-consent
+        replaced (``record.superseded``), check that it took, and mark the account:
+        verified only when every one of them is proved dead."""
+        told = [self._tell(record, tokens)] if tokens is not None else []
+        kept: list[str] = []
+        for entry in record.superseded:
+            try:
+                old = self.store.load(entry)
+            except TokenStoreError:
+                kept.append(entry)
+                continue
+            if old is None:
+                continue
+            result = self._tell(record, old)
+            told.append(result)
+            if result.retry:
+                kept.append(entry)
+            else:
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete(entry)
+        confirmed = bool(told) and all(t.confirmed for t in told)
+        proofs = [t.verified for t in told]
+        verified = False if False in proofs else None if (None in proofs or not proofs) else True
+        problem = next((t.problem for t in told if t.problem), "")
+        retry = bool(kept) or any(t.retry for t in told)
+        if tuple(kept) != record.superseded:
+            self._modify(
+                lambda c: c.with_account(
+                    replace(self._record_in(c, record.id), superseded=tuple(kept))
                 )
-                confirmed = True
-            verified = confirm_revoked(self.session, endpoints, provider.client_id, tokens, secret)
-        except (RevocationError, ProviderHTTPError, DiscoveryError) as exc:
-            # RFC 7009 §2.2.1: 503 or no answer: try again later.
-            problem = str(exc)
-            retry = exc.retryable if isinstance(exc, RevocationError) else True
-        except DesktopOAuthError as exc:
-            problem = str(exc)
+            )
         status = AccountStatus.REVOKED
-        if verified:
+        if verified and not retry:
             revocation = Revocation.VERIFIED
             message = "Access revoked; the provider confirms the tokens no longer work."
         elif retry:
@@ -131,26 +144,51 @@ class Revoking(Renewal):
         updated = self._mark(record.id, status, revocation=revocation)
         return RevokeOutcome(updated, confirmed, message, verified)
 
+    def _tell(self, record: AccountRecord, tokens: TokenSet) -> _Told:
+        """Revoke ``tokens`` at the provider (RFC 7009) and probe that they are dead."""
+        confirmed = False
+        try:
+            provider = self.resolve_provider(record.provider)
+            endpoints = provider.endpoints
+            assert endpoints is not None
+            secret = self._secret_for(provider)
+            if endpoints.revocation:
+                revoke_tokens(
+                    self.session, endpoints.revocation, provider.client_id, tokens, secret
+                )
+                confirmed = True
+            verified = confirm_revoked(self.session, endpoints, provider.client_id, tokens, secret)
+        except (RevocationError, ProviderHTTPError, DiscoveryError) as exc:
+            # RFC 7009 §2.2.1: 503 or no answer: try again later.
+            retry = exc.retryable if isinstance(exc, RevocationError) else True
+            return _Told(confirmed, None, str(exc), retry)
+        except DesktopOAuthError as exc:
+            return _Told(confirmed, None, str(exc), False)
+        return _Told(confirmed, verified)
+
     def remove(self, account_id: str) -> RevokeOutcome | None:
         """Revoke (if tokens are still held), then forget the account entirely."""
         outcome = None
         with contextlib.suppress(TokenStoreError):
-            if self.store.load(account_id) is not None:
+            superseded = self._record(account_id).superseded
+            if self.store.load(account_id) is not None or superseded:
                 outcome = self.revoke(account_id)
         with contextlib.suppress(TokenStoreError):
-            self.store.delete(_pending_entry(account_id))  # nothing kept for a forgotten one
+            self.store.delete(pending_entry(account_id))  # nothing kept for a forgotten one
+        with self._lock:
+            left = next((a.superseded for a in self._config.accounts if a.id == account_id), ())
+        for entry in left:
+            with contextlib.suppress(TokenStoreError):
+                self.store.delete(entry)
         self._modify(lambda c: c.without_account(account_id))
         return outcome
 
 
-def _pending_entry(account_id: str) -> str:
-    return f"{account_id}-pending-revocation"
+@dataclass(frozen=True)
+class _Told:
+    """What telling the provider about one token set gave."""
 
-
-def _only_what_revokes(tokens: TokenSet) -> TokenSet:
-    """The tokens a later revocation needs, nothing more (no id_token)."""
-    return TokenSet(
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        token_type=tokens.token_type,
-    )
+    confirmed: bool = False
+    verified: bool | None = None
+    problem: str = ""
+    retry: bool = False
