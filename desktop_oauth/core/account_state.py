@@ -66,6 +66,13 @@ class AccountSummary:
     email: str | None = None
     login: str | None = None
 
+    @property
+    def ended(self) -> str:
+        """Why nothing is granted any more ("revoked", "signed out"); empty while it is."""
+        if self.state in (AccountState.REVOKED, AccountState.REVOCATION_PENDING):
+            return "revoked"
+        return "signed out" if self.state is AccountState.NEEDS_SIGN_IN else ""
+
     def seconds_left(self, now: float) -> float | None:
         """Seconds until the access token expires (None: no expiry to count down)."""
         return None if self.expires_at is None else self.expires_at - now

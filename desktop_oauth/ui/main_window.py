@@ -211,7 +211,10 @@ class MainWindow(QMainWindow):
 
     def _show_record_details(self, record: AccountRecord) -> None:
         self.scopesPanel.show_scopes(
-            record.requested_scopes, record.granted_scopes, record.previous_granted_scopes
+            record.requested_scopes,
+            record.granted_scopes,
+            record.previous_granted_scopes,
+            ended=self.controller.describe(record).ended,
         )
         self.apiDataPanel.offer_calls(record.api_urls, record.status == "connected")
 

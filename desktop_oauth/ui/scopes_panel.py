@@ -43,13 +43,20 @@ class ScopesPanel(QGroupBox):
         requested: tuple[str, ...],
         granted: tuple[str, ...],
         previous: tuple[str, ...] | None = None,
+        *,
+        ended: str = "",
     ) -> None:
         """Fill the table; rows that differ are highlighted and summarised.
 
         Args:
             previous: What the consent before the last one granted, if any, so
                 that what changed at the last consent can be named.
+            ended: Why nothing is granted any more ("revoked", "signed out"), for an
+                account that holds no grant: what it held is shown as no longer granted.
         """
+        if ended:
+            self._show_ended(requested, granted, ended)
+            return
         scopes = list(dict.fromkeys((*requested, *granted)))
         self.table.setRowCount(len(scopes))
         for row, scope in enumerate(scopes):
@@ -85,6 +92,17 @@ class ScopesPanel(QGroupBox):
                 change.append("no longer granted: " + ", ".join(removed))
             notes.append("At the last consent, " + "; ".join(change) + ".")
         self.summary.setText(" ".join(notes))
+
+    def _show_ended(self, requested: tuple[str, ...], former: tuple[str, ...], why: str) -> None:
+        scopes = list(dict.fromkeys((*requested, *former)))
+        self.table.setRowCount(len(scopes))
+        for row, scope in enumerate(scopes):
+            granted = f"no longer granted ({why})" if scope in former else "no"
+            cells = [scope, "yes" if scope in requested else "no", granted]
+            for column, text in enumerate(cells):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        held = ", ".join(former) if former else "nothing"
+        self.summary.setText(f"Nothing is granted now ({why}). Granted before: {held}.")
 
     def clear(self) -> None:
         """Show nothing."""
