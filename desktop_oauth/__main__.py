@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from .core import logs
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``desktop-oauth`` command."""
@@ -16,12 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         from .app import run_gui
 
-        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        logs.configure(logging.WARNING)
         return run_gui([])
     from .cli import main as cli_main
 
     if args[0] == "gui":
-        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        logs.configure(logging.WARNING)
     return cli_main(args)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import APP_ID, APP_NAME, __version__
@@ -55,44 +56,60 @@ def run_gui(argv: Sequence[str], connect_on_start: str | None = None) -> int:
         )
         return 1
 
+    from .qt.handover import hand_over, server_name
+
+    launch_args = ["gui", "--connect", connect_on_start] if connect_on_start else ["gui"]
+    name = server_name(_profile_home())
+    if hand_over(name, launch_args):
+        # The running window of this profile took the launch and comes forward.
+        return 0
+    from .qt.single_instance import SingleInstance
+
     app, window = build_window(argv)  # the window lives as long as this frame
+    instance = SingleInstance(name, window)
+    instance.launched.connect(window.handle_launch)
+    instance.listen()
     if connect_on_start:
-        connect_when_loaded(window, connect_on_start)
-    return app.exec()
+        window.connect_when_loaded(connect_on_start)
+    try:
+        return app.exec()
+    finally:
+        instance.close()
 
 
-def connect_when_loaded(window: MainWindow, provider: str) -> None:
-    """Start connecting at ``provider`` once the window's settings have loaded
-    (``desktop-oauth gui --connect PROVIDER``)."""
-    started = False
+def _profile_home() -> Path:
+    from .core.profile import Profile
 
-    def connect_once(_config: object) -> None:
-        nonlocal started
-        if not started:
-            started = True
-            window.providerCombo.setCurrentText(provider)
-            window.controller.connect_provider(provider)
+    return Profile.from_environment().home
 
-    window.controller.configLoaded.connect(connect_once)
+
+def _application(argv: Sequence[str]) -> QApplication:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication([sys.argv[0], *argv])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
+    return app
 
 
 def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
     """Create the application and show the window; the accounts load in the background."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
 
     from .qt.collector import MainThreadCollector
     from .qt.controller import Controller
+    from .qt.window_state import WindowState
     from .ui.main_window import MainWindow
 
-    app = QApplication([sys.argv[0], *argv])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    QGuiApplication.setDesktopFileName(APP_ID)
+    app = _application(argv)
     MainThreadCollector(app)
-    controller = Controller(_account_service)
-    window = MainWindow(controller)
+    controller = Controller(_account_service, known_scopes=_known_scopes)
+    window = MainWindow(controller, state=WindowState.of_profile(_profile_home()))
     window.show()
     # Load accounts once the event loop runs, so the worker thread's imports
     # (HTTP, keyring) do not compete with the first paint.
@@ -106,3 +123,12 @@ def _account_service() -> AccountService:
     from .services import open_account_service
 
     return open_account_service()
+
+
+def _known_scopes(provider_name: str) -> Mapping[str, str]:
+    # The built-in sandbox's own catalogue of scopes; loaded once an account shows.
+    from .sandbox import SANDBOX_NAME, SCOPES
+
+    if provider_name != SANDBOX_NAME:
+        return {}
+    return {name: scope.description for name, scope in SCOPES.items()}

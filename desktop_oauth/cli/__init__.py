@@ -49,9 +49,12 @@ def main(argv: list[str]) -> int:
         return run_gui([], connect_on_start=getattr(args, "connect", None))
 
     # Only errors: progress and results are the commands' own lines.
-    logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
+    from ..core import logs
+
+    logs.configure(logging.ERROR)
     for handler in logging.getLogger().handlers:
-        handler.setFormatter(TerminalFormatter("%(name)s: %(message)s"))
+        if not isinstance(handler, logging.FileHandler):  # the terminal: redacted, escaped
+            handler.setFormatter(TerminalFormatter("%(name)s: %(message)s"))
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="replace")  # type: ignore[union-attr]
     console = Console()

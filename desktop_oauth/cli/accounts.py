@@ -36,10 +36,10 @@ def _expiry(summary: AccountSummary, now: float) -> str:
         return ""
     left = expires_at - now
     if left <= 0:
-        return "expired " + time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
+        return "expired " + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(expires_at))
     if left < 3600:
         return f"{int(left // 60)} min left"
-    return "until " + time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
+    return "until " + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(expires_at))
 
 
 def _summary_json(summary: AccountSummary) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import unicodedata
 
+from ..core.logs import RedactingFormatter
+
 #: Format characters that reorder text on screen ("Trojan Source", CVE-2021-42574).
 _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -42,8 +44,9 @@ def terminal_lines(text: str) -> str:
     return "\n".join(terminal_text(line) for line in text.split("\n"))
 
 
-class TerminalFormatter(logging.Formatter):
-    """Log records on the terminal pass the same sanitizer as every other line."""
+class TerminalFormatter(RedactingFormatter):
+    """Log records on the terminal are redacted like the log file's, then pass the
+    same sanitizer as every other line."""
 
     def format(self, record: logging.LogRecord) -> str:
         return terminal_lines(super().format(record))

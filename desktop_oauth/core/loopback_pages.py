@@ -16,6 +16,10 @@ STYLE = (
     "code{background:#333}}"
 )
 STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+# The success page closes its tab where the browser allows it (a tab a script did
+# not open usually stays: the text says it can be closed). Hash-sourced like the style.
+CLOSE_SCRIPT = "setTimeout(function(){window.close()},1500)"
+SCRIPT_HASH = base64.b64encode(hashlib.sha256(CLOSE_SCRIPT.encode()).digest()).decode()
 # RFC 9700 §4.2.4: the page must not leak the URL (code, state) to anyone: no caching,
 # no Referer, no third-party resources (the CSP allows only our own inline style).
 HEADERS = (
@@ -27,24 +31,30 @@ HEADERS = (
     ("X-Frame-Options", "DENY"),
     (
         "Content-Security-Policy",
-        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; frame-ancestors 'none'",
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; "
+        f"script-src 'sha256-{SCRIPT_HASH}'; frame-ancestors 'none'",
     ),
     ("Connection", "close"),
 )
 
 
-def page(title: str, body: str) -> bytes:
-    """Render a self-contained page; ``body`` must already be escaped HTML."""
+def page(title: str, body: str, *, close: bool = False) -> bytes:
+    """Render a self-contained page; ``body`` must already be escaped HTML.
+
+    Args:
+        close: Let the page close its tab (:data:`CLOSE_SCRIPT`).
+    """
+    script = f"<script>{CLOSE_SCRIPT}</script>" if close else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="color-scheme" content="light dark">'
-        f"<title>{title} - desktop-oauth</title><style>{STYLE}</style></head>"
+        f"<title>{title} - desktop-oauth</title><style>{STYLE}</style>{script}</head>"
         f"<body><h1>{title}</h1><p>{body}</p></body></html>"
     ).encode()
 
 
 CLOSE_TAB = "You can close this tab and return to desktop-oauth."
-SUCCESS = page("Signed in", CLOSE_TAB)
+SUCCESS = page("Signed in", "You are signed in. " + CLOSE_TAB, close=True)
 FOREIGN = page(
     "Not your sign-in",
     "This response does not belong to the sign-in in progress, so it was ignored.",

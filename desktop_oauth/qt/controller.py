@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,8 @@ class Controller(QObject):
         urlToCopy(str): the browser did not open; the person opens this URL.
         errorShown(str): something failed; a sentence for a dialog.
         storageNotice(str): tokens are kept for this session only, and why.
+        redirected(): the browser came back to the app; the window comes forward.
+        aboutReady(object): an :class:`~desktop_oauth.qt.about.About` for the About box.
     """
 
     configLoaded = Signal(object)
@@ -82,12 +84,15 @@ class Controller(QObject):
     urlToCopy = Signal(str)
     errorShown = Signal(str)
     storageNotice = Signal(str)
+    redirected = Signal()
+    aboutReady = Signal(object)
 
     def __init__(
         self,
         service_factory: Callable[[], AccountService],
         *,
         opener: Opener = _open_in_browser,
+        known_scopes: Callable[[str], Mapping[str, str]] | None = None,
         deadline_seconds: float = DEFAULT_DEADLINE,
         parent: QObject | None = None,
     ) -> None:
@@ -95,6 +100,7 @@ class Controller(QObject):
         self._service_factory = service_factory
         self._service: AccountService | None = None
         self._opener = opener
+        self._known_scopes = known_scopes
         self._deadline = deadline_seconds
         self._flow: ConnectThread | DeviceThread | None = None
         self._runner = TaskRunner()
@@ -103,6 +109,8 @@ class Controller(QObject):
         self._revocation_timer = QTimer(self)
         self._revocation_timer.setInterval(REVOCATION_RETRY_MS)
         self._revocation_timer.timeout.connect(self._retry_revocations)
+        #: The account to show first once loaded (the one selected last time).
+        self.preferred_account: str | None = None
 
     @staticmethod
     def describe(record: AccountRecord, tokens: TokenSet | None = None) -> AccountSummary:
@@ -141,7 +149,9 @@ class Controller(QObject):
                 f"settings. The old file was kept as {config.recovered_from}."
             )
         if config.accounts:
-            self.select_account(config.accounts[-1].id)
+            ids = [a.id for a in config.accounts]
+            preferred = self.preferred_account
+            self.select_account(preferred if preferred in ids else ids[-1])
         self._retry_revocations()
         self._revocation_timer.start()
 
@@ -179,6 +189,19 @@ class Controller(QObject):
                 keep_until_finished(flow)
 
     @property
+    def ready(self) -> bool:
+        """Whether the settings have loaded (actions are accepted)."""
+        return self._service is not None
+
+    @Slot()
+    def about(self) -> None:
+        """Gather the About box's facts off the GUI thread; :attr:`aboutReady` follows."""
+        from .about import gather
+
+        service = self._require_service()
+        self._runner.run(lambda: gather(service), self.aboutReady.emit, self.errorShown.emit)
+
+    @property
     def connecting(self) -> bool:
         """Whether a connection attempt is under way."""
         return self._flow is not None
@@ -193,11 +216,48 @@ class Controller(QObject):
         """
         if self._service is None or self._flow is not None:
             return
+        provider_name = self.provider_name(provider_name)
         thread = ConnectThread(self._service, provider_name, self._deadline, self, scopes=scopes)
         thread.waiting.connect(self._open_browser)
-        thread.redirected.connect(lambda: self.status.emit("Signed in; exchanging the code…"))
+        thread.redirected.connect(self._on_redirected)
         thread.completed.connect(self._on_completed)
         self._start_flow(thread, f"Contacting {provider_name}…")
+
+    def scope_descriptions(self, provider_name: str) -> dict[str, str]:
+        """Scope name to plain-language description at ``provider_name`` (in memory)."""
+        from ..core.scope_catalog import descriptions
+
+        return descriptions(*self._scope_sources(provider_name))
+
+    def offered_scopes(self, provider_name: str) -> list[str]:
+        """The scopes known to exist at ``provider_name``, for a list of checkboxes."""
+        from ..core.scope_catalog import offered
+
+        return offered(*self._scope_sources(provider_name))
+
+    def _scope_sources(self, provider_name: str) -> tuple[ProviderConfig | None, Mapping[str, str]]:
+        from ..core.errors import DesktopOAuthError
+
+        provider = None
+        if self._service is not None:
+            try:
+                provider = self._service.config.provider(provider_name)
+            except DesktopOAuthError:
+                provider = None
+        known = self._known_scopes(provider_name) if self._known_scopes else {}
+        return provider, known
+
+    def provider_name(self, name: str) -> str:
+        """The provider ``name`` means (``sandbox`` is the built-in one's short name);
+        ``name`` itself when none matches, for the connection to report."""
+        from ..core.errors import DesktopOAuthError
+
+        if self._service is None:
+            return name
+        try:
+            return self._service.provider_name(name)  # in memory: no file, no network
+        except DesktopOAuthError:
+            return name
 
     @Slot(str)
     def connect_with_code(self, provider_name: str) -> None:
@@ -246,6 +306,10 @@ class Controller(QObject):
 
         opener = self._opener  # the worker holds no reference to this QObject
         self._runner.run(lambda: opener(url), opened, broken)
+
+    def _on_redirected(self) -> None:
+        self.status.emit("Signed in; exchanging the code…")
+        self.redirected.emit()
 
     def _code_ready(self, authorization: Any) -> None:
         self.status.emit("Enter the code shown here at the provider; the app keeps waiting.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QListWidget,
@@ -21,6 +22,33 @@ if TYPE_CHECKING:
     from ..core.config import AccountRecord
 
 ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
+#: Badge colour per state: the words beside it say the same, for those who
+#: cannot tell the colours apart.
+_BADGES = {
+    "connected": "#2e7d32",
+    "expired": "#b26a00",
+    "needs sign-in again": "#b26a00",
+}
+_REVOKED_BADGE = "#9e9e9e"
+BADGE_SIZE = 12
+
+
+def badge(state: str) -> QIcon:
+    """A round badge in the colour of ``state`` (grey for revoked states)."""
+    pixmap = QPixmap(BADGE_SIZE, BADGE_SIZE)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(_BADGES.get(state, _REVOKED_BADGE)))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(1, 1, BADGE_SIZE - 2, BADGE_SIZE - 2)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def in_display_order(records: tuple[AccountRecord, ...]) -> list[AccountRecord]:
+    """Accounts by provider, then by name (then id, so the order never changes)."""
+    return sorted(records, key=lambda r: (r.provider.casefold(), r.display_name.casefold(), r.id))
 
 
 class AccountsPanel(QWidget):
@@ -37,6 +65,12 @@ class AccountsPanel(QWidget):
         self.accountsList = QListWidget()
         self.accountsList.setObjectName("accountsList")
         self.accountsList.setAccessibleName("Connected accounts")
+        # Long names are elided (the tooltip holds the whole line); the state comes
+        # first on its line so that it is the part that always shows.
+        self.accountsList.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.accountsList.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.accountsList.setIconSize(QSize(BADGE_SIZE, BADGE_SIZE))
+        self.accountsList.setUniformItemSizes(True)
         self.refreshButton = button("Refresh", "refreshButton", "Refresh the access token")
         self.revokeButton = button("Revoke", "revokeButton", "Revoke access at the provider")
         self.removeButton = button("Remove", "removeButton", "Revoke and forget the account")
@@ -75,11 +109,14 @@ class AccountsPanel(QWidget):
         self.emptyHint.setVisible(not records)
         self.accountsList.blockSignals(True)
         self.accountsList.clear()
-        for summary in summaries:
-            record, state = summary.record, summary.state
-            item = QListWidgetItem(f"{record.display_name}\n{record.provider} · {state}")
+        by_id = {s.record.id: s for s in summaries}
+        for record in in_display_order(records):
+            state = by_id[record.id].state
+            item = QListWidgetItem(
+                badge(state), f"{record.display_name}\n{state} · {record.provider}"
+            )
             item.setData(ACCOUNT_ID_ROLE, record.id)
-            item.setToolTip(plain_tooltip(f"{record.provider}: {state}"))
+            item.setToolTip(plain_tooltip(f"{record.display_name}\n{record.provider}: {state}"))
             self.accountsList.addItem(item)
             if record.id == current:
                 self.accountsList.setCurrentItem(item)

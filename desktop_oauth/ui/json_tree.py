@@ -33,4 +33,6 @@ def _item(key: str, value: Any) -> QTreeWidgetItem:
         text = "true" if value else "false"
     else:
         text = str(value)
-    return QTreeWidgetItem([key, text])
+    item = QTreeWidgetItem([key, text])
+    item.setToolTip(1, text)  # a value too long for its column is elided: whole here
+    return item

@@ -10,7 +10,6 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QInputDialog,
     QLineEdit,
     QMainWindow,
     QProgressBar,
@@ -20,23 +19,35 @@ from PySide6.QtWidgets import (
 )
 
 from ..qt.controller import Controller
+from ..qt.handover import connect_request
+from ..qt.window_state import WindowState
 from .accounts_panel import AccountsPanel
 from .api_panel import ApiDataPanel
+from .confirm import ask, remove_text, revoke_text
 from .device_panel import DevicePanel
+from .menus import build_menus
 from .plain_text import make_all_plain, plain_label, plain_message
 from .scopes_panel import ScopesPanel
 from .token_panel import TokenPanel
 from .widgets import button
+from .window_fit import fit_to_screen, remember, restore
 
 if TYPE_CHECKING:
     from ..core.accounts import AccountView
     from ..core.config import AccountRecord, Config
+    from ..qt.about import About
 
 
 class MainWindow(QMainWindow):
     """Widgets only; every action goes to the :class:`Controller`."""
 
-    def __init__(self, controller: Controller, *, show_errors_in_dialogs: bool = True) -> None:
+    def __init__(
+        self,
+        controller: Controller,
+        *,
+        show_errors_in_dialogs: bool = True,
+        state: WindowState | None = None,
+    ) -> None:
         super().__init__()
         # The window owns its controller: Qt destroys both together, in the GUI
         # thread, rather than Python's collector whenever a cycle is found.
@@ -45,8 +56,8 @@ class MainWindow(QMainWindow):
         self._dialogs = show_errors_in_dialogs
         self._current: AccountView | None = None
         self._busy = False
+        self._state = state
         self.setWindowTitle("desktop-oauth")
-        self.resize(1180, 760)
 
         self.providerCombo = QComboBox()
         self.providerCombo.setObjectName("providerCombo")
@@ -107,6 +118,7 @@ class MainWindow(QMainWindow):
         # Wide enough for an account's whole line ("Sandbox (built in, no account
         # needed) · connected"): its state must not be cut off.
         splitter.setSizes([340, 840])
+        self._splitters = {"main": splitter, "right": right, "upper": upper}
 
         self.statusLabel = plain_label("Starting…")
         self.statusLabel.setObjectName("statusLabel")
@@ -134,6 +146,13 @@ class MainWindow(QMainWindow):
         central = QWidget()
         central.setLayout(root)
         self.setCentralWidget(central)
+        self.menu_actions = build_menus(self)
+        self._wire_menus()
+        if state is not None:
+            restore(self, state, self._splitters)
+            controller.preferred_account = state.text("selectedAccount") or None
+        else:
+            fit_to_screen(self)
         make_all_plain(self)  # provider text is never rich text (docs/security.md finding 3)
         self._update_buttons()
 
@@ -145,8 +164,8 @@ class MainWindow(QMainWindow):
         panel = self.accountsPanel
         panel.selected.connect(controller.select_account)
         panel.refreshButton.clicked.connect(lambda: self._act(controller.refresh))
-        panel.revokeButton.clicked.connect(lambda: self._act(controller.revoke))
-        panel.removeButton.clicked.connect(lambda: self._act(controller.remove))
+        panel.revokeButton.clicked.connect(self.confirm_revoke)
+        panel.removeButton.clicked.connect(self.confirm_remove)
         panel.reconnectButton.clicked.connect(self._reconnect_clicked)
         panel.scopesButton.clicked.connect(self._scopes_clicked)
         self.apiDataPanel.callButton.clicked.connect(self._call_api_clicked)
@@ -164,6 +183,8 @@ class MainWindow(QMainWindow):
         controller.urlToCopy.connect(self._show_url)
         controller.errorShown.connect(self._show_error)
         controller.storageNotice.connect(self._show_storage_notice)
+        controller.redirected.connect(self.bring_to_front)
+        controller.aboutReady.connect(self._show_about)
 
     # -- from the controller ------------------------------------------------------------
     def show_config(self, config: Config) -> None:
@@ -172,6 +193,7 @@ class MainWindow(QMainWindow):
         self.providerCombo.clear()
         for provider in config.providers:
             self.providerCombo.addItem(provider.name)
+        chosen = chosen or (self._state.text("lastProvider") if self._state else "")
         if chosen:
             self.providerCombo.setCurrentText(chosen)
         if not config.providers:
@@ -214,6 +236,7 @@ class MainWindow(QMainWindow):
             record.requested_scopes,
             record.granted_scopes,
             record.previous_granted_scopes,
+            self.controller.scope_descriptions(record.provider),
             ended=self.controller.describe(record).ended,
         )
         self.apiDataPanel.offer_calls(record.api_urls, record.status == "connected")
@@ -255,10 +278,80 @@ class MainWindow(QMainWindow):
         self.storageBanner.setText(message)
         self.storageBanner.show()
 
+    # -- from another launch, and from the browser ---------------------------------------
+    def handle_launch(self, args: list[str]) -> None:
+        """A later launch of the app: come forward, and connect if it asks to."""
+        self.bring_to_front()
+        provider = connect_request(args)
+        if provider is None:
+            return
+        if self.controller.ready:
+            self.providerCombo.setCurrentText(self.controller.provider_name(provider))
+            self.controller.connect_provider(provider)
+        else:
+            self.connect_when_loaded(provider)
+
+    def connect_when_loaded(self, provider: str) -> None:
+        """Start connecting at ``provider`` once the settings have loaded."""
+        started = False
+
+        def connect_once(_config: object) -> None:
+            nonlocal started
+            if not started:
+                started = True
+                self.providerCombo.setCurrentText(self.controller.provider_name(provider))
+                self.controller.connect_provider(provider)
+
+        self.controller.configLoaded.connect(connect_once)
+
+    def bring_to_front(self) -> None:
+        """Show, raise and activate the window (window managers may still refuse focus)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
     # -- from the person ----------------------------------------------------------------
+    def _wire_menus(self) -> None:
+        actions = self.menu_actions
+        actions.add_provider.triggered.connect(self._add_provider_clicked)
+        actions.quit.triggered.connect(self.close)
+        actions.connect.triggered.connect(self._connect_clicked)
+        actions.refresh.triggered.connect(lambda: self._act(self.controller.refresh))
+        actions.change_scopes.triggered.connect(self._scopes_clicked)
+        actions.revoke.triggered.connect(self.confirm_revoke)
+        actions.remove.triggered.connect(self.confirm_remove)
+        actions.about.triggered.connect(self._about_clicked)
+
+    def confirm_revoke(self) -> None:
+        """Revoke the selected account once the person agrees to what it does."""
+        if self._current is None or not self.accountsPanel.revokeButton.isEnabled():
+            return
+        record = self._current.record
+        if ask(self, "Revoke access", revoke_text(record), "Revoke"):
+            self.controller.revoke(record.id)
+
+    def confirm_remove(self) -> None:
+        """Remove the selected account once the person agrees to what it does."""
+        if self._current is None or not self.accountsPanel.removeButton.isEnabled():
+            return
+        record = self._current.record
+        if ask(self, "Remove account", remove_text(record), "Remove"):
+            self.controller.remove(record.id)
+
+    def _about_clicked(self) -> None:
+        if self.controller.ready:
+            self.controller.about()
+
+    def _show_about(self, about: About) -> None:
+        from .about_box import show_about
+
+        show_about(self, about)
+
     def _connect_clicked(self) -> None:
         name = self.providerCombo.currentText()
-        if name:
+        if name and self.connectButton.isEnabled():
             self.connectButton.setEnabled(False)
             self.controller.connect_provider(name)
 
@@ -276,16 +369,18 @@ class MainWindow(QMainWindow):
     def _scopes_clicked(self) -> None:
         if self._current is None:
             return
+        from .scopes_dialog import ScopesDialog  # loaded when first needed
+
         record = self._current.record
-        text, ok = QInputDialog.getText(
+        dialog = ScopesDialog(
+            record.provider,
+            [*self.controller.offered_scopes(record.provider), *record.granted_scopes],
+            self.controller.scope_descriptions(record.provider),
+            record.requested_scopes,
             self,
-            "Change scopes",
-            "Scopes to ask for (add some for more access, remove some for less):",
-            QLineEdit.EchoMode.Normal,
-            " ".join(record.requested_scopes),
         )
-        if ok and text.split():
-            self.controller.connect_provider(record.provider, tuple(text.split()))
+        if dialog.exec() and dialog.chosen():
+            self.controller.connect_provider(record.provider, dialog.chosen())
 
     def _call_api_clicked(self) -> None:
         if self._current is not None:
@@ -316,6 +411,14 @@ class MainWindow(QMainWindow):
         self.cancelButton.setEnabled(flowing)
         record = self._current.record if self._current is not None else None
         self.accountsPanel.enable_for(record, busy=self._busy)
+        panel = self.accountsPanel
+        actions = self.menu_actions
+        actions.connect.setEnabled(self.connectButton.isEnabled())
+        actions.add_provider.setEnabled(self.addProviderButton.isEnabled())
+        actions.refresh.setEnabled(panel.refreshButton.isEnabled())
+        actions.change_scopes.setEnabled(panel.scopesButton.isEnabled())
+        actions.revoke.setEnabled(panel.revokeButton.isEnabled())
+        actions.remove.setEnabled(panel.removeButton.isEnabled())
 
     def changeEvent(self, event: QEvent) -> None:
         """Coming back to the window reads the settings again: the command line or
@@ -326,6 +429,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a pending connection; its port closes before the window goes."""
+        if self._state is not None:
+            if self._current is not None:
+                self._state.set("selectedAccount", self._current.record.id)
+            if self.providerCombo.currentText():
+                self._state.set("lastProvider", self.providerCombo.currentText())
+            remember(self, self._state, self._splitters)
         self.controller.shutdown()
         super().closeEvent(event)
 

@@ -1,9 +1,9 @@
-"""The token panel: the access token (masked), its expiry, and the id_token's claims."""
+"""The token panel: the access token (masked; shown on request for 30 s), its
+expiry, and the id_token's claims. Times are local, with the zone."""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLineEdit,
     QPushButton,
     QTreeWidget,
     QVBoxLayout,
@@ -21,6 +22,10 @@ from PySide6.QtWidgets import (
 from ..core.tokens import TokenSet
 from .json_tree import fill_tree
 from .plain_text import plain_label
+from .times import local_time
+
+#: How long a revealed token stays readable before it is masked again.
+REVEAL_MS = 30_000
 
 
 def format_countdown(seconds: float | None) -> str:
@@ -66,8 +71,27 @@ class TokenPanel(QGroupBox):
         self.copy_button.setToolTip("Copy the access token to the clipboard")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self._copy)
+        # Shown only on request: a field (long tokens scroll rather than widen the
+        # window), cleared when masked again.
+        self.revealed = QLineEdit()
+        self.revealed.setObjectName("revealedToken")
+        self.revealed.setAccessibleName("Access token, shown")
+        self.revealed.setReadOnly(True)
+        self.revealed.hide()
+        self.reveal_button = QPushButton("Show")
+        self.reveal_button.setObjectName("revealTokenButton")
+        self.reveal_button.setAccessibleName("Show the access token for 30 seconds")
+        self.reveal_button.setToolTip("Show the access token; it is hidden again after 30 s")
+        self.reveal_button.setEnabled(False)
+        self.reveal_button.clicked.connect(self._toggle_reveal)
+        self.reveal_timer = QTimer(self)
+        self.reveal_timer.setSingleShot(True)
+        self.reveal_timer.setInterval(REVEAL_MS)
+        self.reveal_timer.timeout.connect(self.hide_token)
         token_row = QHBoxLayout()
         token_row.addWidget(self.access_token, 1)
+        token_row.addWidget(self.revealed, 1)
+        token_row.addWidget(self.reveal_button)
         token_row.addWidget(self.copy_button)
 
         self.token_type = plain_label("–")
@@ -104,8 +128,10 @@ class TokenPanel(QGroupBox):
     ) -> None:
         """Show ``tokens`` (None clears the panel) and how the last refresh went."""
         self._tokens = tokens
+        self.hide_token()
         self.last_refresh.setText(last_refresh or "not yet")
         self.copy_button.setEnabled(tokens is not None)
+        self.reveal_button.setEnabled(tokens is not None)
         if tokens is None:
             self.access_token.setText("Not connected")
             self.token_type.setText("–")
@@ -126,12 +152,39 @@ class TokenPanel(QGroupBox):
         if tokens is None:
             return
         now = time.time()
-        self.expiry.setText(format_countdown(tokens.seconds_left(now)))
+        left = tokens.seconds_left(now)
+        at = f" (at {local_time(now + left, date=False)})" if left is not None else ""
+        self.expiry.setText(format_countdown(left) + at)
         if tokens.refresh_token:
             age = format_age(now - tokens.obtained_at) if tokens.obtained_at else ""
             self.refresh_token.setText("held in the keyring" + (f", {age} old" if age else ""))
         else:
             self.refresh_token.setText("none")
+
+    def reveal(self) -> None:
+        """Show the access token until :data:`REVEAL_MS` have passed."""
+        if self._tokens is None:
+            return
+        self.revealed.setText(self._tokens.access_token)
+        self.revealed.setCursorPosition(0)
+        self.access_token.hide()
+        self.revealed.show()
+        self.reveal_button.setText("Hide")
+        self.reveal_timer.start()
+
+    def hide_token(self) -> None:
+        """Hide the access token again."""
+        self.reveal_timer.stop()
+        self.revealed.clear()
+        self.revealed.hide()
+        self.access_token.show()
+        self.reveal_button.setText("Show")
+
+    def _toggle_reveal(self) -> None:
+        if self.revealed.isVisible():
+            self.hide_token()
+        else:
+            self.reveal()
 
     def _copy(self) -> None:
         # The only path by which a token reaches the clipboard: the person asked.
@@ -141,5 +194,5 @@ class TokenPanel(QGroupBox):
 
 def _claim_text(key: str, value: Any) -> Any:
     if key in ("exp", "iat", "nbf", "auth_time") and isinstance(value, int | float):
-        return f"{value}  ({datetime.fromtimestamp(value).isoformat(sep=' ', timespec='seconds')})"
+        return f"{value}  ({local_time(value)})"
     return value

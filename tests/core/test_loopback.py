@@ -27,6 +27,7 @@ from desktop_oauth.core.errors import (
     ReceiverError,
 )
 from desktop_oauth.core.loopback import LoopbackReceiver
+from desktop_oauth.core.loopback_pages import CLOSE_SCRIPT
 
 HOST = "127.0.0.1"
 STATE = "st4te-Secret-0123456789abcdef"
@@ -633,8 +634,14 @@ def test_every_kind_of_response_carries_the_security_headers(flow: Flow) -> None
         style = re.search(rb"<style>(.*?)</style>", response.body, re.S)
         assert style is not None, kind
         digest = base64.b64encode(hashlib.sha256(style.group(1)).digest()).decode()
+        script = re.search(rb"<script>(.*?)</script>", response.body, re.S)
+        assert (script is not None) == (kind == "200"), kind  # only the success page
+        closing = base64.b64encode(hashlib.sha256(CLOSE_SCRIPT.encode()).digest()).decode()
+        if script is not None:
+            assert script.group(1) == CLOSE_SCRIPT.encode()
         assert csp == (
-            f"default-src 'none'; style-src 'sha256-{digest}'; frame-ancestors 'none'"
+            f"default-src 'none'; style-src 'sha256-{digest}'; "
+            f"script-src 'sha256-{closing}'; frame-ancestors 'none'"
         ), kind
         assert b"src=" not in response.body and b"href=" not in response.body, kind
         assert len(response.body) < 2048, kind

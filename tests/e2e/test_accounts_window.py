@@ -37,6 +37,7 @@ from .window import (
     PROVIDER_NAME,
     Running,
     browser_results,
+    confirm_next_question,
     open_app_window,
     provider_config,
 )
@@ -172,9 +173,9 @@ def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_
         # The list: name, provider and state of each.
         lines = listed(window)
         assert set(lines) == set(views)
-        assert lines[alice.record.id] == f"alice@example.test\n{PROVIDER_NAME} · connected"
-        assert lines[bob.record.id] == f"bob@example.test\n{PROVIDER_NAME} · connected"
-        assert lines[ada.record.id] == f"ada@sandbox.test\n{SANDBOX_NAME} · connected"
+        assert lines[alice.record.id] == f"alice@example.test\nconnected · {PROVIDER_NAME}"
+        assert lines[bob.record.id] == f"bob@example.test\nconnected · {PROVIDER_NAME}"
+        assert lines[ada.record.id] == f"ada@sandbox.test\nconnected · {SANDBOX_NAME}"
 
         # Selecting each shows its own token, scopes and data.
         for account_id, connected in views.items():
@@ -228,6 +229,7 @@ def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_
             timeout=15_000,
             check_params_cb=lambda i: i == bob.record.id,
         ):
+            confirm_next_question(qtbot)
             qtbot.mouseClick(window.accountsPanel.removeButton, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: len(listed(window)) == 2, timeout=5_000)
         assert bob.record.id not in listed(window)
@@ -252,7 +254,7 @@ def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_
         come_back_to(qtbot, window)
         qtbot.waitUntil(
             lambda: listed(window)[alice.record.id].endswith(
-                f"{PROVIDER_NAME} · revoked (verified)"
+                f"revoked (verified) · {PROVIDER_NAME}"
             ),
             timeout=10_000,
         )
@@ -261,7 +263,7 @@ def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_
         )
         assert window.accountsPanel.reconnectButton.isVisible()
         assert not window.revokeButton.isEnabled()
-        assert listed(window)[ada.record.id].endswith("· connected")
+        assert listed(window)[ada.record.id].split("\n")[1].startswith("connected · ")
     finally:
         for record in service.config.accounts:
             store.delete(record.id)

@@ -23,6 +23,7 @@ from .window import (
     BaselineHeartbeat,
     Heartbeat,
     browser_results,
+    confirm_next_question,
     files_containing,
     isolated_profile,
     open_window,
@@ -109,6 +110,7 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
     assert len(caplog.records) > 0  # DEBUG logging was really on (urllib3 logs requests)
 
     # Revoke: taken back at the provider, proven with introspection, forgotten here.
+    confirm_next_question(qtbot)
     qtbot.mouseClick(window.revokeButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: "revoked (verified)" in window.accountsList.item(0).text(), timeout=15_000
@@ -123,6 +125,7 @@ def test_connect_shows_token_scopes_and_userinfo_then_revoke(
 
     # Remove: the account is forgotten entirely.
     with qtbot.waitSignal(controller.accountForgotten, timeout=15_000):
+        confirm_next_question(qtbot)
         qtbot.mouseClick(window.accountsPanel.removeButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.accountsList.count() == 0, timeout=5_000)
     assert running.service.config.accounts == ()

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from desktop_oauth.core import config as config_file
@@ -29,6 +29,7 @@ from desktop_oauth.core.id_token import KeySet, verify_signature
 from desktop_oauth.core.locks import profile_lock
 from desktop_oauth.core.provider import Endpoints
 from desktop_oauth.core.token_store import TokenStore
+from desktop_oauth.ui.scopes_dialog import ScopesDialog
 from tests.cli.runner import Cli
 
 from .browser.driver import (
@@ -42,7 +43,14 @@ from .browser.driver import (
 )
 from .conftest import BrowserPlan
 from .oidc_provider import OidcProvider
-from .window import Running, browser_results, isolated_profile, open_window, provider_config
+from .window import (
+    Running,
+    browser_results,
+    confirm_next_question,
+    isolated_profile,
+    open_window,
+    provider_config,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -265,15 +273,17 @@ def test_a_rotated_out_refresh_token_needs_sign_in_and_one_click_reconnects(
 
 # -- 5. incremental consent -----------------------------------------------------------
 def answer_scopes_dialog(text: str) -> None:
-    """Type ``text`` into the "Change scopes" dialog as soon as it is open, and press OK."""
+    """Tick exactly the scopes in ``text`` in the "Change scopes" dialog as soon as it is
+    open (unknown ones typed into its field), and press OK."""
 
     def fill() -> None:
         dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QInputDialog):
+        if not isinstance(dialog, ScopesDialog):
             QTimer.singleShot(20, fill)
             return
-        dialog.setTextValue(text)
-        dialog.accept()
+        dialog.choose(text.split())
+        ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.click()
 
     QTimer.singleShot(0, fill)
 
@@ -337,6 +347,7 @@ def test_fewer_then_more_scopes_and_the_panel_says_what_changed(
 # -- 6. revoke, then verify ------------------------------------------------------------
 def revoke_and_wait(qtbot: QtBot, running: Running) -> None:
     qtbot.waitUntil(running.window.revokeButton.isEnabled, timeout=5_000)
+    confirm_next_question(qtbot)
     qtbot.mouseClick(running.window.revokeButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "revoked" in listed_state(running), timeout=15_000)
 

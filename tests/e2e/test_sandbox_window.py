@@ -318,7 +318,7 @@ def test_connect_shows_token_scopes_and_data(
     assert window.scopesPanel.summary.text() == "Everything requested was granted."
     # Data panel: the userinfo answer; the account is listed as connected.
     assert f'"email": "{target.email}"' in window.apiDataPanel.raw.toPlainText()
-    assert account_texts(running) == [f"{target.email}\n{target.provider} · connected"]
+    assert account_texts(running) == [f"{target.email}\nconnected · {target.provider}"]
 
     if target.provider == SANDBOX_NAME:
         issuer = sandboxes.issuer
@@ -401,7 +401,7 @@ def test_unticked_scope_is_requested_not_granted_and_the_api_refuses_it(
     assert '"name": "Grace Hopper"' in window.apiDataPanel.raw.toPlainText()
     assert window.apiDataPanel.refusal.text() == ""
     # The account itself is fine: a scope refusal is not a sign-in problem.
-    assert account_texts(running) == [f"grace@sandbox.test\n{SANDBOX_NAME} · connected"]
+    assert account_texts(running) == [f"grace@sandbox.test\nconnected · {SANDBOX_NAME}"]
     network.assert_loopback_only()
 
 
@@ -427,7 +427,7 @@ def test_a_used_up_quota_gives_a_readable_429(
     retry = refusal.rsplit("Try again in ", 1)[1]
     assert retry.endswith(" seconds.") and 0 < int(retry.split()[0]) <= 60
     assert '"name": "Ada Lovelace"' in panel.raw.toPlainText()  # what was shown stays
-    assert account_texts(running) == [f"ada@sandbox.test\n{SANDBOX_NAME} · connected"]
+    assert account_texts(running) == [f"ada@sandbox.test\nconnected · {SANDBOX_NAME}"]
     network.assert_loopback_only()
 
 
@@ -499,7 +499,7 @@ def test_removing_the_app_at_the_sandbox_is_noticed_and_sign_in_again_restores_i
     )
     assert again.record.id == first.record.id
     qtbot.waitUntil(
-        lambda: account_texts(running) == [f"linus@sandbox.test\n{SANDBOX_NAME} · connected"],
+        lambda: account_texts(running) == [f"linus@sandbox.test\nconnected · {SANDBOX_NAME}"],
         timeout=5_000,
     )
     assert not window.accountsPanel.reconnectButton.isVisible()
@@ -558,7 +558,7 @@ def test_sign_in_with_a_code_approved(
     ]
     assert view.tokens is not None and view.record.subject == "ada"
     qtbot.waitUntil(lambda: not window.devicePanel.isVisible(), timeout=5_000)
-    assert account_texts(running) == [f"ada@sandbox.test\n{SANDBOX_NAME} · connected"]
+    assert account_texts(running) == [f"ada@sandbox.test\nconnected · {SANDBOX_NAME}"]
     assert scope_rows(running)["notes.read"][1] == "yes"
     assert '"email": "ada@sandbox.test"' in window.apiDataPanel.raw.toPlainText()
     network.assert_loopback_only()

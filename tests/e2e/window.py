@@ -185,3 +185,20 @@ def save_screenshot(window: MainWindow, name: str) -> None:
     folder = os.environ.get("DESKTOP_OAUTH_SCREENSHOTS")
     if folder:
         window.grab().save(str(Path(folder) / f"{name}.png"))
+
+
+def confirm_next_question(qtbot: QtBot) -> None:
+    """Press the action button (Revoke, Remove) of the next confirmation dialog."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        button = box.findChild(QPushButton, "confirmButton")
+        assert button is not None
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, press)

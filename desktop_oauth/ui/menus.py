@@ -1,0 +1,79 @@
+"""The menu bar and its shortcuts, from the platform's standard keys
+(``QKeySequence.StandardKey``) where one exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow
+
+
+@dataclass(frozen=True)
+class Actions:
+    """The window's actions; tests and the window find them here."""
+
+    add_provider: QAction
+    quit: QAction
+    connect: QAction
+    refresh: QAction
+    change_scopes: QAction
+    revoke: QAction
+    remove: QAction
+    about: QAction
+
+
+def _action(
+    window: QMainWindow,
+    text: str,
+    name: str,
+    standard: QKeySequence.StandardKey | None = None,
+    fallback: str = "",
+) -> QAction:
+    action = QAction(text, window)
+    action.setObjectName(name)
+    keys = QKeySequence.keyBindings(standard) if standard is not None else []
+    if not keys and fallback:
+        # Some platforms have no binding for a standard key (Quit on Windows).
+        keys = [QKeySequence(fallback)]
+    if keys:
+        action.setShortcuts(keys)
+    return action
+
+
+def build_menus(window: QMainWindow) -> Actions:
+    """Add File, Account and Help menus to ``window``; returns their actions."""
+    actions = Actions(
+        add_provider=_action(
+            window, "&Add provider…", "addProviderAction", QKeySequence.StandardKey.New
+        ),
+        quit=_action(window, "&Quit", "quitAction", QKeySequence.StandardKey.Quit, "Ctrl+Q"),
+        connect=_action(window, "&Connect", "connectAction", None, "Ctrl+Return"),
+        refresh=_action(
+            window, "&Refresh", "refreshAction", QKeySequence.StandardKey.Refresh, "F5"
+        ),
+        change_scopes=_action(window, "Change &scopes…", "changeScopesAction"),
+        revoke=_action(window, "Re&voke…", "revokeAction"),
+        remove=_action(window, "Re&move…", "removeAction"),
+        about=_action(window, "&About desktop-oauth", "aboutAction"),
+    )
+    actions.quit.setMenuRole(QAction.MenuRole.QuitRole)
+    actions.about.setMenuRole(QAction.MenuRole.AboutRole)
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.setObjectName("fileMenu")
+    file_menu.addAction(actions.add_provider)
+    file_menu.addSeparator()
+    file_menu.addAction(actions.quit)
+    account = bar.addMenu("&Account")
+    account.setObjectName("accountMenu")
+    account.addAction(actions.connect)
+    account.addAction(actions.refresh)
+    account.addAction(actions.change_scopes)
+    account.addSeparator()
+    account.addAction(actions.revoke)
+    account.addAction(actions.remove)
+    help_menu = bar.addMenu("&Help")
+    help_menu.setObjectName("helpMenu")
+    help_menu.addAction(actions.about)
+    return actions

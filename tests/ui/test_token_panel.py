@@ -1,0 +1,101 @@
+"""The token shown on request and hidden again after 30 s (driven through its timer,
+not by waiting), and times in local time with the zone."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from desktop_oauth.core.tokens import TokenSet
+from desktop_oauth.ui.times import local_time
+from desktop_oauth.ui.token_panel import REVEAL_MS, TokenPanel
+
+SECRET = "at-" + "x" * 400 + "-end"
+
+
+def panel(qtbot: QtBot) -> TokenPanel:
+    widget = TokenPanel()
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.show_tokens(TokenSet(SECRET, expires_at=time.time() + 3600), {"iat": 1_800_000_000})
+    return widget
+
+
+def test_the_token_is_masked_until_asked_for(qtbot: QtBot) -> None:
+    widget = panel(qtbot)
+    assert SECRET not in widget.access_token.text()
+    assert not widget.revealed.isVisible()
+    assert widget.revealed.text() == ""
+
+
+def test_show_reveals_it_and_the_timer_masks_it_after_30_s(
+    qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    widget = panel(qtbot)
+    qtbot.mouseClick(widget.reveal_button, Qt.MouseButton.LeftButton)
+    assert widget.revealed.isVisible()
+    assert widget.revealed.text() == SECRET
+    assert not widget.access_token.isVisible()
+    assert widget.reveal_timer.isActive()
+    assert widget.reveal_timer.isSingleShot()
+    assert widget.reveal_timer.interval() == REVEAL_MS == 30_000
+    # The 30 s are up: what the timer does then, without waiting for it.
+    widget.reveal_timer.timeout.emit()
+    assert not widget.revealed.isVisible()
+    assert widget.revealed.text() == ""
+    assert widget.access_token.isVisible()
+    assert SECRET not in caplog.text
+
+
+def test_hide_and_a_new_account_mask_it_at_once(qtbot: QtBot) -> None:
+    widget = panel(qtbot)
+    widget.reveal()
+    qtbot.mouseClick(widget.reveal_button, Qt.MouseButton.LeftButton)  # "Hide"
+    assert widget.revealed.text() == "" and not widget.reveal_timer.isActive()
+    widget.reveal()
+    widget.show_tokens(None, {})
+    assert widget.revealed.text() == "" and not widget.reveal_timer.isActive()
+    assert not widget.reveal_button.isEnabled()
+
+
+@pytest.fixture
+def zone() -> Iterator[None]:
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/Paris"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_times_are_local_with_the_zone(zone: None) -> None:
+    # 2027-01-15 12:00:00 UTC is 13:00 in Paris (CET, UTC+1).
+    assert local_time(1_800_014_400) == "2027-01-15 13:00:00 CET (UTC+01:00)"
+    assert local_time(1_800_014_400, date=False) == "13:00:00 CET (UTC+01:00)"
+
+
+def test_claims_and_expiry_name_the_zone(qtbot: QtBot, zone: None) -> None:
+    widget = panel(qtbot)
+    item = widget.claims.topLevelItem(0)
+    assert item is not None
+    assert item.text(1).endswith("CET (UTC+01:00))")
+    assert "(at " in widget.expiry.text() and "UTC+01:00" in widget.expiry.text()
+
+
+def test_a_long_claim_keeps_its_whole_value_in_a_tooltip(qtbot: QtBot) -> None:
+    widget = TokenPanel()
+    qtbot.addWidget(widget)
+    long_value = "x" * 300
+    widget.show_tokens(TokenSet("t"), {"note": long_value})
+    item = widget.claims.topLevelItem(0)
+    assert item is not None and item.toolTip(1) == long_value
