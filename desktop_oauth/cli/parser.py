@@ -107,10 +107,13 @@ def build_parser() -> OneLineParser:
         description=(
             "Connect an account at PROVIDER. Your browser opens the provider's sign-in and "
             "consent page; the answer comes back to http://127.0.0.1:<port>/callback on this "
-            "computer. Ctrl-C cancels."
+            "computer. Ctrl-C cancels. Given an ACCOUNT instead, sign in again as that "
+            "account's person (the provider is asked for them by login_hint); if another "
+            "person signs in, nothing changes and the exit status is 1, with one line "
+            "saying who signed in."
         ),
     )
-    connect.add_argument("provider", metavar="PROVIDER")
+    connect.add_argument("provider", metavar="PROVIDER|ACCOUNT")
     _add_scopes(connect, "scopes to ask for this time (default: the provider's)")
     connect.add_argument(
         "--no-browser",

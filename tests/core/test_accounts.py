@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ import requests
 from desktop_oauth.core.account_state import AccountState
 from desktop_oauth.core.accounts import AccountService, AccountView, LocalProvider
 from desktop_oauth.core.config import AccountStatus, Revocation
+from desktop_oauth.core.errors import DifferentPersonError
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.sandbox import SandboxServer, provider_config
@@ -107,3 +109,38 @@ def test_a_re_consent_keeps_the_replaced_tokens_out_of_the_account(
     service.remove(second.record.id)
     assert service.store.load(entry) is None
     assert service.config.accounts == ()
+
+
+def test_signing_in_again_as_someone_else_leaves_the_account_untouched(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    browser = Browser(sandbox.issuer)
+    grace = connect(service, browser, ("openid", "email", "offline_access"), user="grace")
+    before = service.config.accounts
+
+    name = service.provider_name("sandbox")
+    attempt = service.begin_connect(name, deadline_seconds=30, account_id=grace.record.id)
+    try:
+        query = parse_qs(urlsplit(attempt.url).query)
+        assert query["login_hint"] == [grace.record.display_name]
+        assert "login" in query["prompt"][0].split()
+        # The sandbox asks who signs in (prompt=login); ada does.
+        location = browser.walk(attempt.url, user="ada")
+        assert isinstance(location, str), location
+        deliver = threading.Thread(target=lambda: requests.get(location, timeout=10))
+        deliver.start()
+        params = attempt.wait_for_redirect()
+        deliver.join()
+        result = attempt.complete(params)
+    finally:
+        attempt.close()
+    with pytest.raises(DifferentPersonError) as refused:
+        service.save_connection(result, same_as=grace.record.id)
+    assert refused.value.signed_in.startswith("ada")
+    assert "ada" in str(refused.value) and "grace" in str(refused.value)
+    assert service.config.accounts == before  # grace's account as it was
+    assert service.store.load(grace.record.id) == grace.tokens
+    # Adding ada as an account of her own is the person's choice, and works.
+    ada = service.save_connection(result)
+    assert ada.record.id != grace.record.id
+    assert len(service.config.accounts) == 2

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import AccountRecord
 from ..connect import ConnectAttempt, ConnectResult
 from ..errors import (
+    DifferentPersonError,
     TokenStoreError,
 )
 from ..tokens import TokenSet
@@ -37,12 +38,16 @@ class Connecting(ProviderSettings):
         *,
         scopes: Sequence[str] | None = None,
         deadline_seconds: float = 300.0,
+        account_id: str | None = None,
     ) -> ConnectAttempt:
         """Resolve the provider and hold a loopback port for a new connection.
 
         Args:
             scopes: Other scopes for this attempt (more, for incremental consent,
                 or fewer).
+            account_id: Sign in again as this account's person: the request carries
+                ``login_hint`` and ``prompt=login`` (OIDC Core §3.1.2.1), so the
+                provider asks for that person instead of reusing whoever is signed in.
 
         Raises:
             PortUnavailableError: the redirect port is taken (before any browser opens).
@@ -50,6 +55,14 @@ class Connecting(ProviderSettings):
         provider = self.resolve_provider(name)
         if scopes:
             provider = replace(provider, scopes=tuple(scopes))
+        if account_id is not None and provider.is_openid:
+            provider = replace(
+                provider,
+                extra_authorize_params=(
+                    *provider.extra_authorize_params,
+                    *self._same_person(self._record(account_id), provider.scopes),
+                ),
+            )
         return ConnectAttempt(
             provider,
             self.session,
@@ -58,13 +71,33 @@ class Connecting(ProviderSettings):
             clock=self._clock,
         )
 
-    def save_connection(self, result: ConnectResult) -> AccountView:
+    def _same_person(
+        self, record: AccountRecord, scopes: Sequence[str]
+    ) -> tuple[tuple[str, str], ...]:
+        claims = {**(record.last_data or {}), **self._stored_claims(record)}
+        email = claims.get("email")
+        hint = email if isinstance(email, str) and email else record.display_name
+        # OIDC Core §11: offline_access needs prompt=consent, kept beside login.
+        prompt = "login consent" if "offline_access" in scopes else "login"
+        return (("login_hint", hint), ("prompt", prompt))
+
+    def save_connection(self, result: ConnectResult, *, same_as: str | None = None) -> AccountView:
         """Store the tokens (keyring) and the account's metadata (config file).
 
         Connecting the same identity again updates its account, remembering what
         the previous consent granted.
+
+        Args:
+            same_as: The account this sign-in was meant to renew.
+
+        Raises:
+            DifferentPersonError: someone else signed in than ``same_as``'s person;
+                nothing was stored and that account is untouched.
         """
         view = self.account_view(result)
+        if same_as is not None and view.record.id != same_as:
+            expected = self._record(same_as)
+            raise DifferentPersonError(view.record.display_name, expected.display_name, result)
         view = replace(view, record=self._keep_superseded(view.record, result.tokens))
         notice = ""
         try:
