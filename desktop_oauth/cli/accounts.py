@@ -85,7 +85,7 @@ def accounts(args: argparse.Namespace, console: Console) -> int:
             (
                 s.record.display_name,
                 s.record.provider,
-                s.state.value,
+                s.label,
                 _expiry(s, now),
                 " ".join(s.scopes),
             )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from ..core.accounts import AccountService, AccountView
 from ..core.connect import ConnectAttempt
 from ..core.errors import ConfigurationError, DifferentPersonError, FlowCancelledError
+from ..core.lookup import UnknownAccountError
 from .accounts import find
 from .console import CliError, Console
 from .parser import scopes_of
@@ -25,9 +26,12 @@ def connect(args: argparse.Namespace, console: Console) -> int:
     again = None
     try:
         name = service.provider_name(args.provider)
-    except ConfigurationError:
+    except ConfigurationError as no_provider:
         # ``connect ACCOUNT``: sign in again as that account's person.
-        again = find(service, args.provider)
+        try:
+            again = find(service, args.provider)
+        except UnknownAccountError:
+            raise no_provider from None
         name = again.provider
     require_keyring(service, "keep the account's tokens")
     scopes = scopes_of(args) or (again.requested_scopes if again is not None else None)

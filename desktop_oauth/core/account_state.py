@@ -67,6 +67,15 @@ class AccountSummary:
     login: str | None = None
 
     @property
+    def label(self) -> str:
+        """The state in a few words for a list: a revocation says whether it was proved."""
+        if self.state is AccountState.REVOKED and self.revocation is Revocation.VERIFIED:
+            return "revoked (verified)"
+        if self.state is AccountState.REVOKED and self.revocation is Revocation.UNCONFIRMED:
+            return "revoked (unconfirmed)"
+        return self.state.value
+
+    @property
     def ended(self) -> str:
         """Why nothing is granted any more ("revoked", "signed out"); empty while it is."""
         if self.state in (AccountState.REVOKED, AccountState.REVOCATION_PENDING):

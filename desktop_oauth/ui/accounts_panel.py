@@ -111,9 +111,10 @@ class AccountsPanel(QWidget):
         self.accountsList.clear()
         by_id = {s.record.id: s for s in summaries}
         for record in in_display_order(records):
-            state = by_id[record.id].state
+            summary = by_id[record.id]
+            state = summary.label
             item = QListWidgetItem(
-                badge(state), f"{record.display_name}\n{state} · {record.provider}"
+                badge(summary.state), f"{record.display_name}\n{state} · {record.provider}"
             )
             item.setData(ACCOUNT_ID_ROLE, record.id)
             item.setToolTip(plain_tooltip(f"{record.display_name}\n{record.provider}: {state}"))

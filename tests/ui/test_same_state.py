@@ -82,7 +82,14 @@ def test_the_window_and_the_command_line_agree(qtbot: QtBot, cli: Cli, account_i
         for row in range(window.accountsPanel.accountsList.count())
     ]
     [item] = [i for i in items if i.data(ACCOUNT_ID_ROLE) == account_id]
-    assert item.text().splitlines()[1].split(" · ")[0] == listed["state"]
+    shown = item.text().splitlines()[1].split(" · ")[0]
+    assert shown.split(" (")[0] == listed["state"]
+    table_row = next(
+        line
+        for line in cli.ok("accounts").stdout.splitlines()
+        if account_id in line or listed["name"] in line
+    )
+    assert shown in table_row  # the same words in the table as in the window
 
     window.accountsPanel.accountsList.setCurrentItem(item)
     qtbot.waitUntil(
