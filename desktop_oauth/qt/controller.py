@@ -63,6 +63,9 @@ class Controller(QObject):
         busy(bool): whether something waits on a person or the network.
         urlToCopy(str): the browser did not open; the person opens this URL.
         errorShown(str): something failed; a sentence for a dialog.
+        differentPerson(str, object): "Sign in again" brought another person; the
+            account is untouched. The sentence says who; the object is the connection,
+            for :meth:`add_as_new_account`.
         storageNotice(str): tokens are kept for this session only, and why.
         redirected(): the browser came back to the app; the window comes forward.
         aboutReady(object): an :class:`~desktop_oauth.qt.about.About` for the About box.
@@ -83,6 +86,7 @@ class Controller(QObject):
     busy = Signal(bool)
     urlToCopy = Signal(str)
     errorShown = Signal(str)
+    differentPerson = Signal(str, object)
     storageNotice = Signal(str)
     redirected = Signal()
     aboutReady = Signal(object)
@@ -222,6 +226,32 @@ class Controller(QObject):
         thread.redirected.connect(self._on_redirected)
         thread.completed.connect(self._on_completed)
         self._start_flow(thread, f"Contacting {provider_name}…")
+
+    def sign_in_again(self, account_id: str, provider_name: str, scopes: tuple[str, ...]) -> None:
+        """Sign in again as the person of ``account_id`` (login_hint, prompt=login);
+        another person leaves the account untouched and :attr:`differentPerson` says who."""
+        if self._service is None or self._flow is not None:
+            return
+        provider_name = self.provider_name(provider_name)
+        thread = ConnectThread(
+            self._service, provider_name, self._deadline, self, scopes=scopes, same_as=account_id
+        )
+        thread.waiting.connect(self._open_browser)
+        thread.redirected.connect(self._on_redirected)
+        thread.completed.connect(self._on_completed)
+        thread.differentPerson.connect(self._on_different_person)
+        self._start_flow(thread, f"Contacting {provider_name}…")
+
+    def _on_different_person(self, message: str, result: object) -> None:
+        self.status.emit(message)
+        self.differentPerson.emit(message, result)
+
+    def add_as_new_account(self, result: object) -> None:
+        """Keep the connection of the other person as an account of its own."""
+        service = self._service
+        if service is None:
+            return
+        self._run(lambda: service.save_connection(result), self._on_connected, busy=True)  # type: ignore[arg-type]
 
     def scope_descriptions(self, provider_name: str) -> dict[str, str]:
         """Scope name to plain-language description at ``provider_name`` (in memory)."""

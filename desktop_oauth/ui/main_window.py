@@ -23,7 +23,7 @@ from ..qt.handover import connect_request
 from ..qt.window_state import WindowState
 from .accounts_panel import AccountsPanel
 from .api_panel import ApiDataPanel
-from .confirm import ask, remove_text, revoke_text
+from .confirm import ask, choose, remove_text, revoke_text
 from .device_panel import DevicePanel
 from .menus import build_menus
 from .plain_text import make_all_plain, plain_label, plain_message
@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
         controller.busy.connect(self._set_busy)
         controller.urlToCopy.connect(self._show_url)
         controller.errorShown.connect(self._show_error)
+        controller.differentPerson.connect(self._different_person)
         controller.storageNotice.connect(self._show_storage_notice)
         controller.redirected.connect(self.bring_to_front)
         controller.aboutReady.connect(self._show_about)
@@ -269,6 +270,21 @@ class MainWindow(QMainWindow):
         self.urlBox.setText(url)
         self.urlBox.setCursorPosition(0)
         self.urlRow.show()
+
+    def _different_person(self, message: str, result: object) -> None:
+        """Sign in again brought another person: add them, or try again, or neither."""
+        if not self._dialogs:
+            return
+        choice = choose(
+            self,
+            "Someone else signed in",
+            message,
+            ("Add as a new account", "Try again"),
+        )
+        if choice == "Add as a new account":
+            self.controller.add_as_new_account(result)
+        elif choice == "Try again":
+            self._reconnect_clicked()
 
     def _show_error(self, message: str) -> None:
         if self._dialogs:
@@ -364,7 +380,7 @@ class MainWindow(QMainWindow):
     def _reconnect_clicked(self) -> None:
         if self._current is not None:
             record = self._current.record
-            self.controller.connect_provider(record.provider, record.requested_scopes)
+            self.controller.sign_in_again(record.id, record.provider, record.requested_scopes)
 
     def _scopes_clicked(self) -> None:
         if self._current is None:
