@@ -144,3 +144,23 @@ def test_signing_in_again_as_someone_else_leaves_the_account_untouched(
     ada = service.save_connection(result)
     assert ada.record.id != grace.record.id
     assert len(service.config.accounts) == 2
+
+
+def test_email_and_login_come_from_userinfo_when_the_id_token_lacks_them(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    # Without openid there is no id_token: the names come from the userinfo answer
+    # kept at connect time (issue 10, "Claims and exit codes").
+    browser = Browser(sandbox.issuer)
+    view = connect(service, browser, ("openid", "email", "profile"), user="linus")
+    assert view.tokens is not None
+    stripped = view.tokens.__class__(
+        access_token=view.tokens.access_token,
+        refresh_token=view.tokens.refresh_token,
+        expires_at=view.tokens.expires_at,
+        granted_scopes=view.tokens.granted_scopes,
+    )
+    service.store.save(view.record.id, stripped)  # as a provider that sends no id_token
+    summary = service.summary(view.record.id)
+    assert summary.email == "linus@sandbox.test"
+    assert summary.login == "linus"

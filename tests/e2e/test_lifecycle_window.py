@@ -238,7 +238,7 @@ def test_a_rotated_out_refresh_token_needs_sign_in_and_one_click_reconnects(
     assert op.introspect(rotated.refresh_token)["active"] is False
     # Nothing crashed; the account keeps its metadata and last data, marked stale.
     record = service_of(running).config.accounts[0]
-    assert record.id == account_id and record.status == "needs_signin"
+    assert record.id == account_id and record.status == "needs_sign_in"
     assert record.last_data and record.last_data["email"] == "dora@example.test"
     assert "refused" in record.last_refresh
     assert service_of(running).store.load(account_id) is None
