@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ..core.account_state import NOT_READ, AccountSummary, describe
+from ..core.api import ApiQuotaError
 from .connect_thread import ConnectThread
 from .device_thread import DeviceThread
 from .refresh_scheduler import RefreshScheduler
@@ -56,6 +57,7 @@ class Controller(QObject):
         accountForgotten(str): the account id that was removed.
         apiDataShown(object): an ``ApiResult`` from the provider's API.
         apiRefused(str): the API refused the call (scope, quota, token), in words.
+        apiQuotaRefused(object): the :class:`ApiQuotaError` of a 429, with its quota.
         deviceCode(object): a ``DeviceAuthorization`` to show while signing in with a code.
         providerSaved(str) / providerRejected(str): the outcome of saving a provider.
         registrationChecked(object): a list of registration ``Finding`` objects.
@@ -78,6 +80,7 @@ class Controller(QObject):
     accountForgotten = Signal(str)
     apiDataShown = Signal(object)
     apiRefused = Signal(str)
+    apiQuotaRefused = Signal(object)
     deviceCode = Signal(object)
     providerSaved = Signal(str)
     providerRejected = Signal(str)
@@ -428,11 +431,23 @@ class Controller(QObject):
             self._reload_config()
 
         def done(result: Any) -> None:
+            if isinstance(result, ApiQuotaError):
+                # The 429 answer's quota goes to the panel with the words (a 429 is
+                # a result to show, not only an error).
+                self.apiQuotaRefused.emit(result)
+                refused(str(result))
+                return
             self.busy.emit(False)
             self.status.emit("Data fetched.")
             self.apiDataShown.emit(result)
 
-        self._runner.run(lambda: service.fetch_data(account_id, url), done, refused)
+        def fetch() -> Any:
+            try:
+                return service.fetch_data(account_id, url)
+            except ApiQuotaError as exc:
+                return exc
+
+        self._runner.run(fetch, done, refused)
 
     @Slot(str)
     def revoke(self, account_id: str) -> None:

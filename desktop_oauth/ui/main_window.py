@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
         controller.accountForgotten.connect(self._forget)
         controller.apiDataShown.connect(self.apiDataPanel.show_result)
         controller.apiRefused.connect(self.apiDataPanel.show_refusal)
+        controller.apiQuotaRefused.connect(self.apiDataPanel.show_quota_refusal)
         controller.deviceCode.connect(self.devicePanel.show_code)
         controller.status.connect(self.statusLabel.setText)
         controller.busy.connect(self._set_busy)
