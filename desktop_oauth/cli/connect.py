@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import threading
+import time
 import webbrowser
 from collections.abc import Callable, Mapping
 
@@ -13,6 +14,7 @@ from ..core.accounts import AccountService, AccountView
 from ..core.connect import ConnectAttempt
 from ..core.errors import ConfigurationError, DifferentPersonError, FlowCancelledError
 from ..core.lookup import UnknownAccountError
+from ..core.redirect import HINT_AFTER_SECONDS, refused_redirect_hint
 from .accounts import find
 from .console import CliError, Console
 from .parser import scopes_of
@@ -89,9 +91,14 @@ def _run(
         _open_in_background(attempt.url, lambda: _show_link(console, attempt.url, failed=True))
     else:
         _show_link(console, attempt.url, failed=False)
+    hint_at = time.monotonic() + HINT_AFTER_SECONDS
+    fixed = bool(attempt.pending.provider.redirect_uri or attempt.pending.provider.redirect_port)
     try:
         while worker.is_alive():
             worker.join(0.2)
+            if hint_at and time.monotonic() >= hint_at and not attempt.redirected:
+                hint_at = 0.0
+                console.info(refused_redirect_hint(attempt.url, fixed))
     except KeyboardInterrupt:
         attempt.cancel()
         worker.join(5.0)

@@ -191,14 +191,18 @@ def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) 
         help="add a provider",
         usage=(
             f"{APP_NAME} provider add NAME (--issuer URL | --preset KEY | --authorize-url URL "
-            "--token-url URL [--userinfo-url URL] [--revocation-url URL]) --client-id ID "
-            "[--client-secret-stdin] [--scope S ...]"
+            "--token-url URL) [--userinfo-url URL] [--revocation-url URL] "
+            "[--introspection-url URL] --client-id ID [--client-secret-stdin] [--scope S ...] "
+            "[--redirect-uri http://127.0.0.1:PORT/callback]"
         ),
         description=(
             "Add a provider: an OpenID provider by its issuer (its discovery document is "
             "fetched and checked now), a preset (github, google, microsoft, gitlab), or an "
             "OAuth 2.0 provider by its endpoints. Register the client at the provider as a "
-            "native/desktop app with the redirect URI http://127.0.0.1/callback (any port)."
+            "native/desktop app with the redirect URI http://127.0.0.1/callback (any port). "
+            "If the provider compares the redirect URI exactly, port included, register "
+            "http://127.0.0.1:PORT/callback with a free port of your choosing and give the "
+            "same URI with --redirect-uri; `provider check` tells which form it needs."
         ),
     )
     add.add_argument("name", metavar="NAME", help="a short name for the provider")
@@ -209,8 +213,29 @@ def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) 
     )
     source.add_argument("--authorize-url", metavar="URL", help="the authorization endpoint")
     add.add_argument("--token-url", metavar="URL", help="the token endpoint")
-    add.add_argument("--userinfo-url", metavar="URL", help="the userinfo endpoint")
-    add.add_argument("--revocation-url", metavar="URL", help="the RFC 7009 revocation endpoint")
+    add.add_argument(
+        "--userinfo-url",
+        metavar="URL",
+        help="the userinfo endpoint (with --issuer: wins over the discovery document)",
+    )
+    add.add_argument(
+        "--revocation-url",
+        metavar="URL",
+        help="the RFC 7009 revocation endpoint (with --issuer: wins over the discovery "
+        "document, e.g. where it names none)",
+    )
+    add.add_argument(
+        "--introspection-url",
+        metavar="URL",
+        help="the RFC 7662 introspection endpoint (with --issuer: wins over discovery)",
+    )
+    add.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        help="the redirect URI registered at a provider that compares it exactly, port "
+        "included: http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH (default: a free "
+        "port at each sign-in, registered as http://127.0.0.1/callback)",
+    )
     add.add_argument(
         "--client-id", required=True, metavar="ID", help="the client id registered at the provider"
     )
@@ -222,7 +247,7 @@ def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) 
     _add_scopes(
         add,
         "scopes to ask for (default: openid profile email, plus offline_access "
-        "where the provider offers it; a preset's own)",
+        "where the provider offers refresh, whatever its scopes_supported lists; a preset's own)",
     )
     add.add_argument(
         "--tenant",
@@ -283,11 +308,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def _check_provider_add(parser: OneLineParser, args: argparse.Namespace) -> None:
     prog = f"{APP_NAME} provider add"
-    manual = ("token_url", "userinfo_url", "revocation_url")
+    overrides = ("userinfo_url", "revocation_url", "introspection_url")
     if args.authorize_url and not args.token_url:
         _usage(prog, "--authorize-url needs --token-url")
-    if not args.authorize_url and any(getattr(args, name) for name in manual):
-        _usage(prog, "--token-url, --userinfo-url and --revocation-url go with --authorize-url")
+    if args.token_url and not args.authorize_url:
+        _usage(prog, "--token-url goes with --authorize-url")
+    if args.preset and any(getattr(args, name) for name in overrides):
+        _usage(
+            prog,
+            "--userinfo-url, --revocation-url and --introspection-url go with --issuer "
+            "or --authorize-url",
+        )
     if args.tenant is not None and args.preset != "microsoft":
         _usage(prog, "--tenant goes with --preset microsoft")
     if args.server is not None and args.preset != "gitlab":

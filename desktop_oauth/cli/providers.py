@@ -10,16 +10,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..core.accounts import AccountService
-from ..core.discovery import fetch_metadata
+from ..core.discovery import default_scopes, fetch_metadata
+from ..core.errors import ConfigurationError
+from ..core.http import require_secure_url
 from ..core.provider import Endpoints, ProviderConfig
+from ..core.redirect import parse_redirect_uri
+from ..core.redirect_probe import probe_redirect
 from .console import CliError, Console
 from .parser import scopes_of
 from .service import open_service, require_keyring
 
 #: What every provider's client registration needs, whatever the port (RFC 8252 §7.3).
 REDIRECT_URI = "http://127.0.0.1/callback"
-#: Asked for by default from an OpenID provider; offline_access only where offered.
-DEFAULT_OPENID_SCOPES = ("openid", "profile", "email")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -44,12 +46,23 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
             f"(desktop-oauth provider remove {name}) or choose another name."
         )
     scopes = scopes_of(args)
+    registered = None
+    metadata: dict[str, Any] = {}
+    if args.redirect_uri is not None:
+        try:
+            registered = parse_redirect_uri(args.redirect_uri).uri
+        except ConfigurationError as exc:
+            raise CliError(str(exc), 2) from None
     if args.issuer:
-        provider = _from_issuer(service, name, args.issuer, client_id, scopes)
+        metadata = fetch_metadata(service.session, args.issuer)
+        provider = _from_issuer(name, args.issuer, metadata, client_id, scopes)
+        provider = replace(provider, endpoint_overrides=_overrides(args))
     elif args.preset:
         provider = _from_preset(name, args, client_id, scopes)
     else:
         provider = _from_endpoints(name, args, client_id, scopes)
+    if registered is not None:
+        provider = replace(provider, redirect_uri=registered)
 
     secret = _read_client_secret() if args.client_secret_stdin else None
     if provider.has_client_secret and secret is None:
@@ -67,36 +80,43 @@ def add(service: AccountService, args: argparse.Namespace, console: Console) -> 
     if secret is not None:
         console.print("The client secret is kept in the system keyring.")
     console.print(f"Redirect URI to register at the provider: {_redirect_uri(provider)}")
+    if args.issuer:
+        # Before the first sign-in: does the provider take that form? (one GET, no session)
+        resolved = provider.with_endpoints(Endpoints.from_metadata(metadata))
+        assert resolved.endpoints is not None
+        for finding in probe_redirect(service.session, provider, resolved.endpoints):
+            console.print(f"Warning: {finding.message}")
+            console.print(f"  -> {finding.action}")
     console.print(f"Connect an account with: desktop-oauth connect {_quoted(name)}")
     return 0
 
 
 def _from_issuer(
-    service: AccountService,
     name: str,
     issuer: str,
+    metadata: dict[str, Any],
     client_id: str,
     scopes: tuple[str, ...] | None,
 ) -> ProviderConfig:
-    # Fails with a sentence: unreachable, a web page instead of JSON, another
-    # issuer named in the document (RFC 8414 §3.3), plain http off loopback.
-    metadata = fetch_metadata(service.session, issuer)
+    # ``metadata`` passed fetch_metadata, which fails with a sentence when the issuer
+    # is unreachable, serves a web page, names another issuer (RFC 8414 §3.3) or is
+    # plain http off loopback.
     Endpoints.from_metadata(metadata).validate()
     if scopes is None:
-        scopes = _default_scopes(metadata)
+        scopes = default_scopes(metadata)
     # The endpoints are discovered again on use, so they follow the provider.
     return ProviderConfig(name=name, issuer=issuer, client_id=client_id, scopes=scopes)
 
 
-def _default_scopes(metadata: dict[str, Any]) -> tuple[str, ...]:
-    offered = metadata.get("scopes_supported")
-    if not isinstance(offered, list):
-        return DEFAULT_OPENID_SCOPES
-    scopes = [s for s in DEFAULT_OPENID_SCOPES if s == "openid" or s in offered]
-    if "offline_access" in offered:
-        # A refresh token lets `token` renew the access token (OIDC Core §11).
-        scopes.append("offline_access")
-    return tuple(scopes)
+def _overrides(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """``--revocation-url`` etc. given with ``--issuer``: they win over discovery."""
+    given = []
+    for name in Endpoints.OVERRIDABLE:
+        url = (getattr(args, f"{name}_url") or "").strip()
+        if url:
+            require_secure_url(url, f"{name} endpoint")
+            given.append((name, url))
+    return tuple(given)
 
 
 def _from_preset(
@@ -124,6 +144,7 @@ def _from_endpoints(
         token=args.token_url.strip(),
         userinfo=(args.userinfo_url or "").strip() or None,
         revocation=(args.revocation_url or "").strip() or None,
+        introspection=(args.introspection_url or "").strip() or None,
     )
     endpoints.validate()
     parts = urlsplit(endpoints.authorization)
@@ -154,6 +175,8 @@ def _redirect_uri(provider: ProviderConfig) -> str:
             return f"http://127.0.0.1:{provider.redirect_port}/callback"
         return f"{REDIRECT_URI} (any port: the app picks a free one at each sign-in)"
     uri = redirect_uri_to_register(provider)
+    if provider.redirect_uri:
+        return f"{uri} (registered with its port: the app listens exactly there)"
     if provider.redirect_port:
         return uri
     return f"{uri} (any port: the app picks a free one at each sign-in)"
@@ -172,6 +195,7 @@ def _as_json(service: AccountService, provider: ProviderConfig) -> dict[str, Any
             "token": e.token,
             "userinfo": e.userinfo,
             "revocation": e.revocation,
+            "introspection": e.introspection,
         }
     return {
         "name": provider.name,
@@ -182,6 +206,8 @@ def _as_json(service: AccountService, provider: ProviderConfig) -> dict[str, Any
         "has_client_secret": provider.has_client_secret,
         "endpoints": endpoints,
         "redirect_uri": _redirect_uri(provider).split(" ")[0],
+        "redirect_uri_fixed": bool(provider.redirect_uri or provider.redirect_port),
+        "endpoint_overrides": dict(provider.endpoint_overrides),
         "accounts": sum(1 for a in service.config.accounts if a.provider == provider.name),
     }
 
@@ -231,6 +257,8 @@ def show(service: AccountService, args: argparse.Namespace, console: Console) ->
     ]
     if provider.endpoints is None:
         rows.append(("Endpoints", f"discovered from {provider.issuer} on use"))
+        for endpoint, url in provider.endpoint_overrides:
+            rows.append((endpoint.capitalize(), f"{url} (set here: wins over discovery)"))
     else:
         e = provider.endpoints
         rows += [
@@ -238,6 +266,7 @@ def show(service: AccountService, args: argparse.Namespace, console: Console) ->
             ("Token", e.token),
             ("Userinfo", e.userinfo or "(none)"),
             ("Revocation", e.revocation or "(none)"),
+            ("Introspection", e.introspection or "(none)"),
         ]
     preset = _preset_of(provider)
     if preset is not None:

@@ -201,6 +201,16 @@ def _text(value: Any) -> str:
     return value
 
 
+#: The fields of Endpoints that are lists of strings.
+_ENDPOINT_LISTS = (
+    "code_challenge_methods",
+    "token_auth_methods",
+    "revocation_auth_methods",
+    "introspection_auth_methods",
+    "scopes_supported",
+)
+
+
 def _provider_to_json(provider: ProviderConfig) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": provider.name,
@@ -214,9 +224,14 @@ def _provider_to_json(provider: ProviderConfig) -> dict[str, Any]:
         data["preset"] = provider.preset
     if provider.api_urls:
         data["api_urls"] = list(provider.api_urls)
+    if provider.redirect_uri is not None:
+        data["redirect_uri"] = provider.redirect_uri
+    if provider.endpoint_overrides:
+        data["endpoint_overrides"] = dict(provider.endpoint_overrides)
     if provider.endpoints is not None:
         endpoints = asdict(provider.endpoints)
-        endpoints["code_challenge_methods"] = list(provider.endpoints.code_challenge_methods)
+        for key in _ENDPOINT_LISTS:
+            endpoints[key] = list(endpoints[key])
         data["endpoints"] = endpoints
     return data
 
@@ -225,7 +240,8 @@ def _provider_from_json(data: dict[str, Any]) -> ProviderConfig:
     endpoints = None
     if data.get("endpoints") is not None:
         raw = dict(data["endpoints"])
-        raw["code_challenge_methods"] = _strings(raw.get("code_challenge_methods", []))
+        for key in _ENDPOINT_LISTS:
+            raw[key] = _strings(raw.get(key, []))
         endpoints = Endpoints(**raw)
     port = data.get("redirect_port", 0)
     if not isinstance(port, int) or not 0 <= port <= 65535:
@@ -240,7 +256,15 @@ def _provider_from_json(data: dict[str, Any]) -> ProviderConfig:
         has_client_secret=bool(data.get("has_client_secret", False)),
         preset=None if data.get("preset") is None else _text(data["preset"]),
         api_urls=_strings(data.get("api_urls", [])),
+        redirect_uri=None if data.get("redirect_uri") is None else _text(data["redirect_uri"]),
+        endpoint_overrides=_overrides(data.get("endpoint_overrides", {})),
     )
+
+
+def _overrides(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not set(value) <= set(Endpoints.OVERRIDABLE):
+        raise TypeError("bad endpoint overrides")
+    return tuple((name, _text(url)) for name, url in sorted(value.items()))
 
 
 def _account_from_json(data: dict[str, Any]) -> AccountRecord:

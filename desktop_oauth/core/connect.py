@@ -22,6 +22,7 @@ from .loopback import LoopbackReceiver
 from .presets import preset_for
 from .provider import ProviderConfig
 from .provider_apis import fetch_api
+from .redirect import parse_redirect_uri
 from .tokens import TokenSet
 
 
@@ -59,13 +60,25 @@ class ConnectAttempt:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._session = session
+        #: Set once the browser came back to the loopback port.
+        self.redirected = False
         self._client_secret = client_secret
         self._clock = clock
         self._cancellation = Cancellation()
         # RFC 8252 §7.3: bind first, so the redirect URI carries a port we hold.
-        self._receiver = LoopbackReceiver(
-            port=provider.redirect_port, deadline_seconds=deadline_seconds
-        )
+        if provider.redirect_uri:
+            # A provider that compares the whole URI: listen exactly where it was registered.
+            registered = parse_redirect_uri(provider.redirect_uri)
+            self._receiver = LoopbackReceiver(
+                host=registered.host,
+                port=registered.port,
+                path=registered.path,
+                deadline_seconds=deadline_seconds,
+            )
+        else:
+            self._receiver = LoopbackReceiver(
+                port=provider.redirect_port, deadline_seconds=deadline_seconds
+            )
         try:
             self.pending = flow.start(provider, self._receiver.redirect_uri)
         except BaseException:
@@ -106,11 +119,13 @@ class ConnectAttempt:
         provider = self.pending.provider
         assert provider.endpoints is not None
         try:
-            return self._receiver.wait(
+            params = self._receiver.wait(
                 state=self.pending.state,
                 issuer=provider.issuer,
                 require_iss=provider.endpoints.iss_parameter_supported,
             )
+            self.redirected = True
+            return params
         finally:
             self._receiver.close()
 

@@ -131,7 +131,12 @@ def poll_for_tokens(
             raise FlowTimeoutError("The code expired before it was entered. Start again.")
         try:
             data = post_token_request(
-                session, endpoints.token, body, provider.client_id, client_secret
+                session,
+                endpoints.token,
+                body,
+                provider.client_id,
+                client_secret,
+                auth_methods=endpoints.token_auth_methods,
             )
         except TokenError as exc:
             if exc.error is None and failed < MAX_FAILED_POLLS:

@@ -51,6 +51,31 @@ def fetch_metadata(session: requests.Session, issuer: str) -> dict[str, Any]:
     return metadata
 
 
+#: Asked for by default from an OpenID provider (OIDC Core §5.4).
+DEFAULT_OPENID_SCOPES = ("openid", "profile", "email")
+
+
+def default_scopes(metadata: dict[str, Any]) -> tuple[str, ...]:
+    """``openid profile email``, plus ``offline_access`` where refresh is offered.
+
+    ``scopes_supported`` does not cut the list down: OIDC Discovery §3 lets a
+    provider leave supported scopes out of it ("MAY NOT list all"), and one
+    that lists only ``openid`` still gives name and email. Refresh is offered
+    where ``offline_access`` is listed or ``grant_types_supported`` has
+    ``refresh_token``; a provider that refuses a scope answers
+    ``invalid_scope``, and that error names the scope and how to drop it.
+    """
+    scopes = list(DEFAULT_OPENID_SCOPES)
+    offered = metadata.get("scopes_supported")
+    grants = metadata.get("grant_types_supported")
+    if (isinstance(offered, list) and "offline_access" in offered) or (
+        isinstance(grants, list) and "refresh_token" in grants
+    ):
+        # A refresh token lets `token` renew the access token (OIDC Core §11).
+        scopes.append("offline_access")
+    return tuple(scopes)
+
+
 def resolve(session: requests.Session, provider: ProviderConfig) -> ProviderConfig:
     """Return ``provider`` with endpoints, discovering them if none are configured."""
     if provider.endpoints is None:

@@ -44,7 +44,7 @@ class FlowCancelledError(ReceiverError):
 class AuthorizationDeniedError(DesktopOAuthError):
     """The provider redirected back with an ``error`` (for instance access_denied)."""
 
-    def __init__(self, error: str, description: str = "") -> None:
+    def __init__(self, error: str, description: str = "", hint: str = "") -> None:
         self.error = error
         self.description = description
         if error == "access_denied":
@@ -53,6 +53,8 @@ class AuthorizationDeniedError(DesktopOAuthError):
             message = f"The provider refused the request ({error})."
         if description:
             message += f" It said: {description}"
+        if hint:
+            message += f" {hint}"
         super().__init__(message)
 
 

@@ -11,10 +11,13 @@ The request is sent once and never retried: an authorization code is single-use
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import requests
+from oauthlib.common import urlencode
 from oauthlib.oauth2 import Client
 
+from .client_auth import choose_method, credentials
 from .errors import InvalidGrantError, ProviderHTTPError, TokenError
 from .http import host_of, json_object, send
 
@@ -27,14 +30,22 @@ def post_token_request(
     client_secret: str | None = None,
     *,
     timeout: tuple[float, float] | None = None,
+    auth_methods: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """POST ``body`` to the token endpoint and return its JSON answer.
+
+    The client authenticates by the method ``auth_methods``
+    (``token_endpoint_auth_methods_supported``) allows; see
+    :mod:`desktop_oauth.core.client_auth`. ``client_id`` in ``body`` is
+    replaced by what that method sends.
 
     Raises:
         InvalidGrantError: the code or refresh token is no longer valid.
         TokenError: any other refusal or an unusable answer.
     """
-    auth = (client_id, client_secret) if client_secret else None
+    creds = credentials(choose_method(auth_methods, bool(client_secret)), client_id, client_secret)
+    fields = [(k, v) for k, v in parse_qsl(body, keep_blank_values=True) if k != "client_id"]
+    body = urlencode([*fields, *creds.fields])
     try:
         response = send(
             session,
@@ -42,7 +53,7 @@ def post_token_request(
             token_url,
             "token endpoint",
             data=body,
-            auth=auth,
+            auth=creds.auth,
             timeout=timeout,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )

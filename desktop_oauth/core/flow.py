@@ -11,8 +11,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+import shlex
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -104,6 +105,30 @@ def start(provider: ProviderConfig, redirect_uri: str) -> PendingFlow:
     )
 
 
+def invalid_scope_hint(provider: ProviderConfig, requested: Sequence[str], description: str) -> str:
+    """Which scope the provider refused (RFC 6749 §4.1.2.1 invalid_scope) and how to drop it.
+
+    The error code names no scope; the scopes the provider's description
+    mentions are named, else those its ``scopes_supported`` leaves out, else
+    every requested scope beyond ``openid``.
+    """
+    words = set(description.replace(",", " ").replace('"', " ").replace("'", " ").split())
+    named = [s for s in requested if s in words and s != "openid"]
+    listed = provider.endpoints.scopes_supported if provider.endpoints else ()
+    unlisted = [s for s in requested if listed and s not in listed and s != "openid"]
+    suspects = named or unlisted or [s for s in requested if s != "openid"]
+    if not suspects:
+        return ""
+    keep = [s for s in requested if s not in suspects] or ["openid"]
+    which = "the scope" if len(suspects) == 1 else "one of the scopes"
+    kept = " ".join(keep)
+    return (
+        f"It does not accept {which} {' '.join(suspects)}. To ask without it, connect with "
+        f"--scope {kept}, or remove the provider and add it again with that --scope "
+        f"(desktop-oauth provider add {shlex.quote(provider.name)} ... --scope {kept})."
+    )
+
+
 def check_response(pending: PendingFlow, params: Mapping[str, str]) -> str:
     """Check the redirect's parameters and return the authorization code.
 
@@ -133,7 +158,11 @@ def check_response(pending: PendingFlow, params: Mapping[str, str]) -> str:
             "the response was refused."
         )
     if "error" in params:
-        raise AuthorizationDeniedError(params["error"], params.get("error_description", ""))
+        description = params.get("error_description", "")
+        hint = ""
+        if params["error"] == "invalid_scope":
+            hint = invalid_scope_hint(pending.provider, pending.requested_scopes, description)
+        raise AuthorizationDeniedError(params["error"], description, hint)
     code = params.get("code", "")
     if not code:
         raise TokenError("The provider's response carried no authorization code.")
@@ -171,7 +200,12 @@ def finish(
         include_client_id=True,
     )
     data = post_token_request(
-        session, endpoints.token, body, pending.provider.client_id, client_secret
+        session,
+        endpoints.token,
+        body,
+        pending.provider.client_id,
+        client_secret,
+        auth_methods=endpoints.token_auth_methods,
     )
     tokens = TokenSet.from_response(data, pending.requested_scopes, clock())
     if pending.provider.is_openid:

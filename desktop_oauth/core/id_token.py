@@ -32,63 +32,96 @@ ALLOWED_ALGORITHMS = (
 )
 
 
+#: RFC 7518 §3.1 / RFC 8037 §3.1: the key type each algorithm needs.
+_KEY_TYPE = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
+
+
 class KeySet:
     """The provider's signing keys, fetched from ``jwks_uri`` on first use.
 
     An unknown ``kid`` triggers one refetch, so a provider that rotated its keys
-    is followed without a restart (OIDC Core §10.1.1).
+    is followed without a restart (OIDC Core §10.1.1). Keys without ``kid`` are
+    all kept: a token that names no key is tried against each that fits
+    (OIDC Core §10.1: ``kid`` is required only to tell keys apart, and many
+    providers publish several keys without it).
     """
 
     def __init__(self, session: requests.Session, jwks_uri: str) -> None:
         self._session = session
         self._uri = jwks_uri
         self._lock = threading.Lock()
-        self._keys: dict[str | None, dict[str, Any]] | None = None
+        self._keys: list[dict[str, Any]] | None = None
 
     def key_for(self, kid: str | None, alg: str) -> jwt.PyJWK:
-        """The key with ``kid`` (the only key when the token names none), for ``alg``.
+        """The key with ``kid`` (the first that fits when the token names none), for ``alg``.
 
         A published key names its algorithm only optionally (RFC 7517 §4.4): one
         that does must be used with that algorithm alone (RFC 8725 §3.1); one
         that does not is used with the token's, which is asymmetric (checked
         by the caller).
         """
+        return self.candidates(kid, alg)[0]
+
+    def candidates(self, kid: str | None, alg: str, *, refetch: bool = False) -> list[jwt.PyJWK]:
+        """Every key that may have signed a token with ``kid`` and ``alg``.
+
+        With ``kid``: the key of that id (refetched once when unknown). Without:
+        every key whose ``kty``, ``alg`` and ``use`` fit ``alg``.
+
+        Raises:
+            IdTokenError: no key fits.
+        """
         with self._lock:
-            known = self._keys is not None and (
-                kid in self._keys or (kid is None and len(self._keys) == 1)
-            )
-            if not known:
+            if self._keys is None or refetch or (kid is not None and not self._has(kid)):
                 self._keys = self._fetch()
-            assert self._keys is not None
-            if kid is None and len(self._keys) == 1:
-                entry: dict[str, Any] | None = next(iter(self._keys.values()))
-            else:
-                entry = self._keys.get(kid)
-        if entry is None:
-            raise IdTokenError(
-                "The id_token was signed with a key the provider does not publish "
-                "(signature check failed)."
-            )
-        declared = entry.get("alg")
-        if declared is not None and declared != alg:
-            raise IdTokenError(
-                f"The id_token uses {alg}, but its key is published for {declared} "
-                "(signature check failed)."
-            )
-        try:
-            return jwt.PyJWK(entry, algorithm=alg)
-        except (jwt.PyJWKError, jwt.InvalidKeyError):
+            keys = list(self._keys)
+        entries = [e for e in keys if e.get("kid") == kid] if kid is not None else []
+        if kid is not None and not entries and not any("kid" in e for e in keys):
+            # A key set that names no key at all (many gateways strip kid): the
+            # token's kid cannot be matched, so every fitting key is tried below.
+            kid = None
+        if kid is not None:
+            if not entries:
+                raise IdTokenError(
+                    "The id_token was signed with a key the provider does not publish "
+                    "(signature check failed)."
+                )
+            declared = entries[0].get("alg")
+            if declared is not None and declared != alg:
+                raise IdTokenError(
+                    f"The id_token uses {alg}, but its key is published for {declared} "
+                    "(signature check failed)."
+                )
+        else:
+            kty = _KEY_TYPE.get(alg[:2])
+            entries = [e for e in keys if e.get("kty") == kty and e.get("alg") in (None, alg)]
+            if not entries:
+                raise IdTokenError(
+                    f"The id_token names no key (no kid), and the provider publishes no "
+                    f"{kty} key for {alg} (signature check failed)."
+                )
+        usable = []
+        for entry in entries:
+            try:
+                usable.append(jwt.PyJWK(entry, algorithm=alg))
+            except (jwt.PyJWKError, jwt.InvalidKeyError):
+                continue
+        if not usable:
             raise IdTokenError(
                 f"The id_token's key cannot be used with {alg} (signature check failed)."
-            ) from None
+            )
+        return usable
 
-    def _fetch(self) -> dict[str | None, dict[str, Any]]:
+    def _has(self, kid: str) -> bool:
+        return any(e.get("kid") == kid for e in self._keys or ())
+
+    def _fetch(self) -> list[dict[str, Any]]:
         try:
             response = send(self._session, "GET", self._uri, "key set (jwks_uri)")
             data = json_object(response, "key set (jwks_uri)")
         except ProviderHTTPError as exc:
             raise IdTokenError(f"The provider's signing keys could not be read: {exc}") from None
-        keys: dict[str | None, dict[str, Any]] = {}
+        keys: list[dict[str, Any]] = []
         for entry in data.get("keys") or []:
             if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
                 continue
@@ -96,8 +129,9 @@ class KeySet:
                 jwt.PyJWK(entry)
             except (jwt.PyJWKError, jwt.InvalidKeyError):
                 continue  # a key type this app cannot use; others may still do
-            kid = entry.get("kid")
-            keys[kid if isinstance(kid, str) else None] = entry
+            if not isinstance(entry.get("kid"), str):
+                entry = {k: v for k, v in entry.items() if k != "kid"}
+            keys.append(entry)
         return keys
 
 
@@ -117,7 +151,30 @@ def verify_signature(id_token: str, keys: KeySet) -> dict[str, Any]:
     if alg not in ALLOWED_ALGORITHMS:
         raise IdTokenError(f"The id_token uses the algorithm {alg}, which this app refuses.")
     kid = header.get("kid")
-    key = keys.key_for(kid if isinstance(kid, str) else None, alg)
+    kid = kid if isinstance(kid, str) else None
+    candidates = keys.candidates(kid, alg)
+    for refetched in (False, True):
+        for key in candidates:
+            try:
+                return _decode(id_token, key, alg)
+            except jwt.InvalidSignatureError:
+                continue
+        if kid is not None or refetched:
+            break
+        # No kid and no key verifies: the provider may have rotated (OIDC Core §10.1.1).
+        candidates = keys.candidates(kid, alg, refetch=True)
+    if len(candidates) > 1:
+        raise IdTokenError(
+            f"The id_token names no key the provider publishes by id (no kid), and none of "
+            f"its {len(candidates)} {alg} keys verifies the signature (signature check failed)."
+        )
+    raise IdTokenError(
+        "The id_token's signature does not match the provider's key (signature check failed)."
+    )
+
+
+def _decode(id_token: str, key: jwt.PyJWK, alg: str) -> dict[str, Any]:
+    """The claims, once ``key`` verifies the signature; nothing else is checked here."""
     try:
         claims: dict[str, Any] = jwt.decode(
             id_token,
@@ -134,9 +191,7 @@ def verify_signature(id_token: str, keys: KeySet) -> dict[str, Any]:
             },
         )
     except jwt.InvalidSignatureError:
-        raise IdTokenError(
-            "The id_token's signature does not match the provider's key (signature check failed)."
-        ) from None
+        raise
     except jwt.PyJWTError as exc:
         raise IdTokenError(f"The id_token could not be verified ({type(exc).__name__}).") from None
     return claims

@@ -88,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
         words = self.requestline.split()
         self.target = words[1] if len(words) == 3 else ""
         # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
-        if self.headers.get_all("Host") != [f"{_HOST}:{self._receiver.port}"]:
+        if self.headers.get_all("Host") != [self._receiver.authority]:
             self.send_error(HTTPStatus.MISDIRECTED_REQUEST)
             return False
         if self.command != "GET":  # the redirect is always a GET (RFC 6749 §4.1.2)
@@ -166,13 +166,16 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 64
     timeout = _POLL_SECONDS
 
-    def __init__(self, port: int, receiver: LoopbackReceiver) -> None:
+    def __init__(self, host: str, port: int, receiver: LoopbackReceiver) -> None:
         self.receiver = receiver
         self._slots = threading.Lock()
         #: Connections whose request head is still arriving, oldest first.
         self._reading: dict[Any, None] = {}
         self._active = 0
-        super().__init__((_HOST, port), _Handler)
+        self._fixed_port = port != 0
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        super().__init__((host, port), _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._slots:
@@ -202,9 +205,18 @@ class _Server(ThreadingHTTPServer):
         exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)  # Windows only
         if exclusive is not None:
             self.socket.setsockopt(socket.SOL_SOCKET, exclusive, 1)
+        elif self._fixed_port:
+            # A registered port is used again at the next sign-in, while the last
+            # connection of ours on it may still sit in TIME_WAIT (RFC 9293 §3.6.1).
+            # On POSIX, SO_REUSEADDR lets the bind through in that case only: a port
+            # another program *listens* on still fails with EADDRINUSE. Windows'
+            # SO_REUSEADDR would let another listener share the port, so it is never
+            # set there; SO_EXCLUSIVEADDRUSE (above) already allows TIME_WAIT.
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Skip HTTPServer.server_bind: its getfqdn() is a needless reverse DNS lookup.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = _HOST, int(self.socket.getsockname()[1])
+        self.server_name = str(self.server_address[0])
+        self.server_port = int(self.socket.getsockname()[1])
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that resets or times out: no traceback on stderr, nothing from the URL.
@@ -231,6 +243,7 @@ class LoopbackReceiver:
         *,
         port: int = 0,
         path: str = "/callback",
+        host: str = _HOST,
         deadline_seconds: float = 300.0,
         socket_timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -241,6 +254,9 @@ class LoopbackReceiver:
             raise ConfigurationError(f"The callback path {path!r} is not a plain URL path.")
         if not 0 <= port <= 65535 or deadline_seconds <= 0 or socket_timeout <= 0:
             raise ConfigurationError("The loopback port, deadline or timeout is out of range.")
+        if host not in (_HOST, "::1"):  # RFC 8252 §7.3: the loopback IP literals only
+            raise ConfigurationError(f"The loopback address {host!r} is not 127.0.0.1 or ::1.")
+        self._host = host
         self._path = path
         self._deadline_seconds = deadline_seconds
         self._socket_timeout = socket_timeout
@@ -256,13 +272,13 @@ class LoopbackReceiver:
         self._share_path = f"/start/{secrets.token_urlsafe(16)}"
         self._shared: str | None = None
         try:
-            self._server = _Server(port, self)
+            self._server = _Server(host, port, self)
         except OSError as exc:
             reason = "is already in use by another program"
             if exc.errno not in (errno.EADDRINUSE, 10013, 10048):  # 100xx: Windows WSA codes
                 reason = f"cannot be used ({exc.strerror or exc})"
             raise PortUnavailableError(
-                f"Port {port} on 127.0.0.1 {reason}, so desktop-oauth cannot receive the "
+                f"Port {port} on {host} {reason}, so desktop-oauth cannot receive the "
                 "sign-in. Close that program or choose another port."
             ) from exc
         self._port = int(self._server.server_port)
@@ -273,9 +289,15 @@ class LoopbackReceiver:
         return self._port
 
     @property
+    def authority(self) -> str:
+        """``host:port`` as a browser sends it in ``Host`` (IPv6 in brackets)."""
+        shown = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{shown}:{self._port}"
+
+    @property
     def redirect_uri(self) -> str:
         """The redirect URI to register and send, with the real port."""
-        return f"http://{_HOST}:{self._port}{self._path}"
+        return f"http://{self.authority}{self._path}"
 
     def shareable_url(self, target: str) -> str:
         """A link to this receiver that sends the browser on to ``target``.
@@ -286,7 +308,7 @@ class LoopbackReceiver:
         (docs/security.md, finding 9).
         """
         self._shared = target
-        return f"http://{_HOST}:{self._port}{self._share_path}"
+        return f"http://{self.authority}{self._share_path}"
 
     def wait(
         self, *, state: str, issuer: str | None = None, require_iss: bool = False
@@ -432,4 +454,4 @@ class LoopbackReceiver:
         # an empty connection of our own wakes it now, so the callback reaches the
         # app at once instead of on the next poll.
         with contextlib.suppress(OSError):
-            socket.create_connection((_HOST, self._port), timeout=0.2).close()
+            socket.create_connection((self._host, self._port), timeout=0.2).close()

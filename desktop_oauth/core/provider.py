@@ -21,6 +21,17 @@ class Endpoints:
     #: RFC 9207 §3: the provider promises ``iss`` on every authorization response.
     iss_parameter_supported: bool = False
     code_challenge_methods: tuple[str, ...] = ()
+    #: ``*_endpoint_auth_methods_supported`` (RFC 8414 §2, RFC 7009/7662 metadata,
+    #: RFC 8414 §2): empty when the metadata says nothing.
+    token_auth_methods: tuple[str, ...] = ()
+    revocation_auth_methods: tuple[str, ...] = ()
+    introspection_auth_methods: tuple[str, ...] = ()
+    #: ``scopes_supported``: never a limit on what is asked (OIDC Discovery §3
+    #: lets it be partial), only a clue when the provider answers invalid_scope.
+    scopes_supported: tuple[str, ...] = ()
+
+    #: The endpoints a person may set beside discovery (``--revocation-url`` ...).
+    OVERRIDABLE = ("revocation", "userinfo", "introspection")
 
     def validate(self) -> None:
         """Raise InsecureURLError unless every endpoint is https or loopback http."""
@@ -46,7 +57,12 @@ class Endpoints:
             value = metadata.get(key)
             return value if isinstance(value, str) and value else None
 
-        methods = metadata.get("code_challenge_methods_supported") or ()
+        def strings(key: str) -> tuple[str, ...]:
+            value = metadata.get(key)
+            if not isinstance(value, list):
+                return ()
+            return tuple(str(v) for v in value if isinstance(v, str))
+
         return cls(
             authorization=str(metadata["authorization_endpoint"]),
             token=str(metadata["token_endpoint"]),
@@ -57,7 +73,15 @@ class Endpoints:
             device_authorization=optional("device_authorization_endpoint"),
             iss_parameter_supported=metadata.get("authorization_response_iss_parameter_supported")
             is True,
-            code_challenge_methods=tuple(str(m) for m in methods if isinstance(m, str)),
+            code_challenge_methods=strings("code_challenge_methods_supported"),
+            token_auth_methods=strings("token_endpoint_auth_methods_supported"),
+            scopes_supported=strings("scopes_supported"),
+            # RFC 8414 §2: absent, the revocation/introspection lists default to
+            # the token endpoint's.
+            revocation_auth_methods=strings("revocation_endpoint_auth_methods_supported")
+            or strings("token_endpoint_auth_methods_supported"),
+            introspection_auth_methods=strings("introspection_endpoint_auth_methods_supported")
+            or strings("token_endpoint_auth_methods_supported"),
         )
 
 
@@ -77,6 +101,12 @@ class ProviderConfig:
         preset: The key of the well-known provider this was made from
             (``github``, ``google``, ``microsoft``, ``gitlab``), if any.
         api_urls: API calls the data panel offers besides the default one.
+        redirect_uri: The redirect URI registered at a provider that compares it
+            exactly, port included (see :mod:`desktop_oauth.core.redirect`);
+            ``None`` for a free port at each sign-in.
+        endpoint_overrides: ``(name, url)`` pairs for ``revocation``,
+            ``userinfo`` and ``introspection`` that win over the discovery
+            document (for a provider whose document leaves one out).
     """
 
     name: str
@@ -89,10 +119,24 @@ class ProviderConfig:
     extra_authorize_params: tuple[tuple[str, str], ...] = field(default=())
     preset: str | None = None
     api_urls: tuple[str, ...] = ()
+    redirect_uri: str | None = None
+    endpoint_overrides: tuple[tuple[str, str], ...] = ()
 
     def with_endpoints(self, endpoints: Endpoints) -> ProviderConfig:
-        """A copy with ``endpoints`` filled in."""
+        """A copy with ``endpoints`` filled in; the person's overrides win."""
+        given = dict(self.endpoint_overrides)
+        endpoints = replace(
+            endpoints,
+            revocation=given.get("revocation", endpoints.revocation),
+            userinfo=given.get("userinfo", endpoints.userinfo),
+            introspection=given.get("introspection", endpoints.introspection),
+        )
         return replace(self, endpoints=endpoints)
+
+    @property
+    def overridden(self) -> frozenset[str]:
+        """The endpoints the person set over the discovery document."""
+        return frozenset(name for name, _ in self.endpoint_overrides)
 
     @property
     def is_openid(self) -> bool:

@@ -22,6 +22,7 @@ from .errors import InsecureURLError, ProviderHTTPError
 from .http import host_of, json_object, require_secure_url, send
 from .presets import ENTRA_ISSUER_TEMPLATE, REDIRECT_URI, Preset, preset_for
 from .provider import Endpoints, ProviderConfig
+from .redirect_probe import probe_redirect
 
 Level = Literal["ok", "warning", "problem"]
 
@@ -55,6 +56,8 @@ def redirect_uri_to_register(provider: ProviderConfig, path: str = "/callback") 
     RFC 8252 §7.3 says the provider must accept any port on a loopback
     redirect URI; so the port is left out.
     """
+    if provider.redirect_uri:
+        return provider.redirect_uri
     if provider.redirect_port:
         return f"http://127.0.0.1:{provider.redirect_port}{path}"
     return REDIRECT_URI if path == "/callback" else f"http://127.0.0.1{path}"
@@ -88,7 +91,10 @@ def check_registration(
         findings += discovered.findings
         if discovered.endpoints is None:
             return findings
-        endpoints = discovered.endpoints
+        # The person's --revocation-url etc. win over the document.
+        endpoints = provider.with_endpoints(discovered.endpoints).endpoints
+        assert endpoints is not None
+    findings += probe_redirect(session, provider, endpoints, timeout=timeout)
     findings += _https_findings(endpoints)
     findings += _pkce_findings(endpoints)
     findings.append(_iss_finding(endpoints))
@@ -105,7 +111,7 @@ def _redirect_finding(provider: ProviderConfig, preset: Preset | None) -> Findin
     action = f"Enter exactly {uri} as the redirect URI of your client registration."
     if preset is not None:
         action += " " + preset.redirect_note
-    elif not provider.redirect_port:
+    elif not provider.redirect_port and not provider.redirect_uri:
         action += " The app adds a free port at each sign-in; the provider must accept any port."
     return Finding("ok", "redirect_uri", f"The redirect URI to register is {uri}", action)
 

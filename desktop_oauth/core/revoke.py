@@ -7,6 +7,7 @@ import contextlib
 import requests
 
 from .api import ApiAuthError, call_api
+from .client_auth import choose_method, credentials
 from .errors import ProviderHTTPError, RevocationError
 from .http import host_of, json_object, send
 from .provider import Endpoints
@@ -19,6 +20,7 @@ def revoke_tokens(
     client_id: str,
     tokens: TokenSet,
     client_secret: str | None = None,
+    auth_methods: tuple[str, ...] = (),
 ) -> None:
     """Revoke the refresh token, then the access token (RFC 7009 §2.1).
 
@@ -33,15 +35,20 @@ def revoke_tokens(
     if tokens.refresh_token:
         pairs.append((tokens.refresh_token, "refresh_token"))
     pairs.append((tokens.access_token, "access_token"))
-    auth = (client_id, client_secret) if client_secret else None
+    # RFC 7009 §2.1: the client authenticates as at the token endpoint, by a
+    # method ``revocation_endpoint_auth_methods_supported`` allows.
+    creds = credentials(choose_method(auth_methods, bool(client_secret)), client_id, client_secret)
     failures = []
     for token, hint in pairs:
-        data = {"token": token, "token_type_hint": hint}
-        if auth is None:
-            data["client_id"] = client_id
+        data = [("token", token), ("token_type_hint", hint), *creds.fields]
         try:
             response = send(
-                session, "POST", revocation_url, "revocation endpoint", data=data, auth=auth
+                session,
+                "POST",
+                revocation_url,
+                "revocation endpoint",
+                data=data,
+                auth=creds.auth,
             )
         except ProviderHTTPError as exc:
             raise RevocationError(str(exc), retryable=True) from None
@@ -64,6 +71,7 @@ def introspect(
     client_id: str,
     token: str,
     client_secret: str | None = None,
+    auth_methods: tuple[str, ...] = (),
 ) -> dict[str, object]:
     """Ask the provider whether ``token`` is still active (RFC 7662 §2).
 
@@ -71,12 +79,14 @@ def introspect(
         ProviderHTTPError: unreachable, refused (e.g. this client may not
             introspect), or not JSON.
     """
-    auth = (client_id, client_secret) if client_secret else None
-    data = {"token": token}
-    if auth is None:
-        data["client_id"] = client_id
+    creds = credentials(choose_method(auth_methods, bool(client_secret)), client_id, client_secret)
     response = send(
-        session, "POST", introspection_url, "introspection endpoint", data=data, auth=auth
+        session,
+        "POST",
+        introspection_url,
+        "introspection endpoint",
+        data=[("token", token), *creds.fields],
+        auth=creds.auth,
     )
     if response.status_code != 200:
         raise ProviderHTTPError(f"The introspection endpoint answered HTTP {response.status_code}.")
@@ -99,7 +109,14 @@ def confirm_revoked(
     if endpoints.introspection:
         with contextlib.suppress(ProviderHTTPError):
             token = tokens.refresh_token or tokens.access_token
-            answer = introspect(session, endpoints.introspection, client_id, token, client_secret)
+            answer = introspect(
+                session,
+                endpoints.introspection,
+                client_id,
+                token,
+                client_secret,
+                endpoints.introspection_auth_methods,
+            )
             return answer.get("active") is False
     if endpoints.userinfo:
         try:

@@ -58,6 +58,8 @@ class ConnectThread(QThread):
         self._same_as = same_as
         self._service = service
         self._provider_name = provider_name
+        #: The provider being connected (read by the controller for its hints).
+        self.provider_name = provider_name
         self._deadline = deadline_seconds
         self._lock = threading.Lock()
         self._attempt: ConnectAttempt | None = None

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ..core.account_state import NOT_READ, AccountSummary, describe
 from ..core.api import ApiQuotaError
+from ..core.redirect import HINT_AFTER_SECONDS, refused_redirect_hint
 from .connect_thread import ConnectThread
 from .device_thread import DeviceThread
 from .refresh_scheduler import RefreshScheduler
@@ -101,9 +102,12 @@ class Controller(QObject):
         opener: Opener = _open_in_browser,
         known_scopes: Callable[[str], Mapping[str, str]] | None = None,
         deadline_seconds: float = DEFAULT_DEADLINE,
+        hint_after_seconds: float = HINT_AFTER_SECONDS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self._hint_after = hint_after_seconds
+        self._redirected = False
         self._service_factory = service_factory
         self._service: AccountService | None = None
         self._opener = opener
@@ -318,8 +322,26 @@ class Controller(QObject):
             self.status.emit("Cancelling…")
             self._flow.cancel()
 
+    def _hint_if_still_waiting(self, flow: object, url: str, fixed: bool) -> None:
+        # No callback after a few seconds: a provider's "redirect URI not allowed"
+        # page looks like waiting; say what it means and what to register.
+        if self._flow is flow and not self._redirected:
+            self.status.emit(refused_redirect_hint(url, fixed))
+
     def _open_browser(self, url: str) -> None:
         self.status.emit("Waiting for you in the browser… (sign in and approve there)")
+        self._redirected = False
+        waiting_flow = self._flow
+        provider = None
+        if self._service is not None and isinstance(waiting_flow, ConnectThread):
+            name = waiting_flow.provider_name
+            provider = next((p for p in self._service.config.providers if p.name == name), None)
+        fixed = provider is not None and bool(provider.redirect_uri or provider.redirect_port)
+        QTimer.singleShot(
+            int(self._hint_after * 1000),
+            self,
+            lambda: self._hint_if_still_waiting(waiting_flow, url, fixed),
+        )
         # webbrowser.open waits for a BROWSER command to exit, and some browsers
         # stay open: it runs on its own thread while the receiver listens.
         flow = self._flow
@@ -340,9 +362,11 @@ class Controller(QObject):
         opener = self._opener  # the worker holds no reference to this QObject
         self._runner.run(lambda: opener(url), opened, broken)
 
+    @Slot()
     def _on_redirected(self) -> None:
+        self._redirected = True  # no "redirect URI refused?" hint any more
         self.status.emit("Signed in; exchanging the code…")
-        self.redirected.emit()
+        self.redirected.emit()  # the window comes to the front
 
     def _code_ready(self, authorization: Any) -> None:
         self.status.emit("Enter the code shown here at the provider; the app keeps waiting.")

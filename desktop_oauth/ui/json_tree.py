@@ -6,6 +6,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
+from .plain_text import plain_tooltip
+
 
 def fill_tree(tree: QTreeWidget, data: dict[str, Any]) -> None:
     """Replace the tree's items with ``data`` (nested objects and lists expand)."""
@@ -34,5 +36,6 @@ def _item(key: str, value: Any) -> QTreeWidgetItem:
     else:
         text = str(value)
     item = QTreeWidgetItem([key, text])
-    item.setToolTip(1, text)  # a value too long for its column is elided: whole here
+    # A value too long for its column is elided: whole here, as text (provider data).
+    item.setToolTip(1, plain_tooltip(text))
     return item

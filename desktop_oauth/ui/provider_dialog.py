@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import DesktopOAuthError
 from ..core.presets import PRESETS, REDIRECT_URI, get_preset, preset_provider
 from ..core.provider import Endpoints, ProviderConfig
+from ..core.redirect import parse_redirect_uri
 from .plain_text import make_all_plain, plain_label
 
 if TYPE_CHECKING:
@@ -87,6 +88,13 @@ class ProviderDialog(QDialog):
         self.token_url = field("tokenUrlEdit", "Token endpoint")
         self.userinfo_url = field("userinfoUrlEdit", "User data endpoint (optional)")
         self.revocation_url = field("revocationUrlEdit", "Revocation endpoint (optional)")
+        self.introspection_url = field("introspectionUrlEdit", "Introspection endpoint (optional)")
+        # For a provider that compares the redirect URI exactly, port included.
+        self.registered_redirect = field(
+            "registeredRedirectEdit",
+            "Registered redirect URI (optional)",
+            "only if the provider needs a fixed port: http://127.0.0.1:PORT/callback",
+        )
         self.client_id = field("clientIdEdit", "Client ID")
         self.client_secret = field(
             "clientSecretEdit",
@@ -106,6 +114,8 @@ class ProviderDialog(QDialog):
         self.form.addRow("Token URL", self.token_url)
         self.form.addRow("User data URL", self.userinfo_url)
         self.form.addRow("Revocation URL", self.revocation_url)
+        self.form.addRow("Introspection URL", self.introspection_url)
+        self.form.addRow("Redirect URI", self.registered_redirect)
         self.form.addRow("Client ID", self.client_id)
         self.form.addRow("Client secret", self.client_secret)
         self.form.addRow("Scopes", self.scopes)
@@ -188,13 +198,29 @@ class ProviderDialog(QDialog):
             issuer = self.issuer.text().strip()
             if not issuer:
                 raise DesktopOAuthError("Enter the provider's issuer URL.")
-            provider = ProviderConfig(name=name or issuer, issuer=issuer, client_id=client_id)
+            # Endpoints entered beside the issuer win over its discovery document.
+            overrides = tuple(
+                (endpoint, edit.text().strip())
+                for endpoint, edit in (
+                    ("revocation", self.revocation_url),
+                    ("userinfo", self.userinfo_url),
+                    ("introspection", self.introspection_url),
+                )
+                if edit.text().strip()
+            )
+            provider = ProviderConfig(
+                name=name or issuer,
+                issuer=issuer,
+                client_id=client_id,
+                endpoint_overrides=overrides,
+            )
         else:
             endpoints = Endpoints(
                 authorization=self.authorize_url.text().strip(),
                 token=self.token_url.text().strip(),
                 userinfo=self.userinfo_url.text().strip() or None,
                 revocation=self.revocation_url.text().strip() or None,
+                introspection=self.introspection_url.text().strip() or None,
             )
             endpoints.validate()
             provider = ProviderConfig(
@@ -208,6 +234,9 @@ class ProviderDialog(QDialog):
             provider = replace(provider, name=PRESETS[kind].display_name)
         if scopes:
             provider = replace(provider, scopes=scopes)
+        if self.registered_redirect.text().strip():
+            registered = parse_redirect_uri(self.registered_redirect.text())
+            provider = replace(provider, redirect_uri=registered.uri)
         # Whether a secret is entered, not whether the preset wants one: the
         # registration check then says when a needed secret is missing.
         return replace(provider, has_client_secret=has_secret)
@@ -237,8 +266,9 @@ class ProviderDialog(QDialog):
             self.server: kind == "gitlab",
             self.authorize_url: kind == OAUTH,
             self.token_url: kind == OAUTH,
-            self.userinfo_url: kind == OAUTH,
-            self.revocation_url: kind == OAUTH,
+            self.userinfo_url: kind in (OAUTH, OPENID),
+            self.revocation_url: kind in (OAUTH, OPENID),
+            self.introspection_url: kind in (OAUTH, OPENID),
         }
         for widget, visible in rows.items():
             self.form.setRowVisible(widget, visible)
@@ -254,7 +284,10 @@ class ProviderDialog(QDialog):
             self.scopes.setText("openid profile email" if kind == OPENID else "")
             self.help.setText(
                 "Register a public (native) client with the redirect URI below; "
-                "any port is used on 127.0.0.1."
+                "any port is used on 127.0.0.1. If the provider compares the port too, "
+                "register http://127.0.0.1:PORT/callback with a free port and enter the "
+                "same URI as Redirect URI; Check registration tells which it needs. "
+                "Endpoints entered beside the issuer win over its discovery document."
             )
         self.findings.clear()
         self.error.clear()

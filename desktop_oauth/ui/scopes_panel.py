@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .plain_text import plain_label
+from .plain_text import plain_label, plain_tooltip
 
 _MISSING = QColor("#fde2e1")
 _EXTRA = QColor("#fff4ce")
@@ -87,7 +87,7 @@ class ScopesPanel(QGroupBox):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 3:
-                    item.setToolTip(text)
+                    item.setToolTip(plain_tooltip(text))
                 if asked and not got:
                     item.setBackground(QBrush(_MISSING))
                     item.setToolTip("Requested but not granted")

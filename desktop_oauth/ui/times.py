@@ -12,7 +12,9 @@ def local_time(timestamp: float, *, date: bool = True) -> str:
     zone = moment.tzname() or ""
     utc = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
     shown = moment.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
-    # Where the zone has no name of its own, its name is the offset: say it once.
-    return (
-        f"{shown} {zone} ({utc})" if zone and not zone.startswith(("+", "-")) else f"{shown} {utc}"
-    )
+    # Where the zone has no name of its own, or is UTC itself, say it once.
+    if zone == "UTC":
+        return f"{shown} UTC"
+    if not zone or zone.startswith(("+", "-")):
+        return f"{shown} {utc}"
+    return f"{shown} {zone} ({utc})"

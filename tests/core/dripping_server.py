@@ -49,7 +49,7 @@ class DrippingServer:
         )
         with conn, contextlib.suppress(OSError):
             conn.settimeout(5)
-            conn.recv(65536)  # the request
+            _read_request(conn)
             if not self.drip_head:
                 conn.sendall(head)
             for byte in (head if self.drip_head else b"") + self.body:
@@ -57,3 +57,25 @@ class DrippingServer:
                     return
                 conn.sendall(bytes([byte]))
                 time.sleep(self.interval)
+
+
+def _read_request(conn: socket.socket) -> None:
+    """Read the whole request, body included: closing a socket with unread bytes
+    sends a reset, which can reach the client before the answer does."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip() or 0)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk

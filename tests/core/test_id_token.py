@@ -119,6 +119,59 @@ def test_a_token_without_kid_uses_the_only_key_fetched_once() -> None:
         assert len(server.received) == 1
 
 
+def _without_kid(key: rsa.RSAPrivateKey) -> dict[str, Any]:
+    jwk = public_jwk(key, "")
+    del jwk["kid"]
+    return jwk
+
+
+@pytest.mark.parametrize("signer", [0, 1])
+def test_a_token_without_kid_verifies_against_any_of_several_keys_without_kid(
+    signer: int,
+) -> None:
+    # Two published keys without kid, as many deployments publish during a rotation:
+    # both must stay, and the one that signed must be found (issue 10).
+    keys = [new_key(), new_key()]
+    now = int(time.time())
+    token = jwt.encode({**CLAIMS, "iat": now, "exp": now + 300}, keys[signer], algorithm="RS256")
+    published = {"keys": [_without_kid(k) for k in keys]}
+    with scripted_server(lambda r: Answer.json(published)) as server:
+        claims = verify_signature(token, KeySet(requests.Session(), server.url))
+    assert claims["sub"] == "u1"
+
+
+def test_a_token_with_kid_against_a_key_set_without_any_kid_tries_every_key() -> None:
+    # oidc-provider behind a gateway that strips kid from jwks_uri: the token's
+    # kid matches nothing, and the set names no key, so each fitting key is tried.
+    keys = [new_key(), new_key()]
+    token = sign(keys[0], "k0")
+    published = {"keys": [_without_kid(k) for k in keys]}
+    with scripted_server(lambda r: Answer.json(published)) as server:
+        assert verify_signature(token, KeySet(requests.Session(), server.url))["sub"] == "u1"
+
+
+def test_a_token_without_kid_that_no_key_verifies_says_so() -> None:
+    now = int(time.time())
+    token = jwt.encode({**CLAIMS, "iat": now, "exp": now + 300}, new_key(), algorithm="RS256")
+    published = {"keys": [_without_kid(new_key()), _without_kid(new_key())]}
+    with scripted_server(lambda r: Answer.json(published)) as server:
+        keys = KeySet(requests.Session(), server.url)
+        with pytest.raises(IdTokenError, match=r"no kid.*none of its 2 RS256 keys verifies"):
+            verify_signature(token, keys)
+        assert len(server.received) == 2  # one refetch, in case the keys rotated
+
+
+def test_a_token_without_kid_is_not_tried_against_a_key_for_another_algorithm() -> None:
+    key = new_key()
+    now = int(time.time())
+    token = jwt.encode({**CLAIMS, "iat": now, "exp": now + 300}, key, algorithm="RS256")
+    jwk = _without_kid(key)
+    jwk["alg"] = "RS512"
+    with scripted_server(lambda r: Answer.json({"keys": [jwk]})) as server:
+        with pytest.raises(IdTokenError, match="publishes no RSA key for RS256"):
+            verify_signature(token, KeySet(requests.Session(), server.url))
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
     [

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -233,14 +234,56 @@ def test_a_port_held_by_a_listener_raises_port_unavailable_naming_the_port() -> 
             LoopbackReceiver(port=port)
 
 
-def test_binds_exclusively_without_so_reuseaddr() -> None:
-    # A SO_REUSEADDR socket that is bound but not listening would let a receiver that
-    # also set SO_REUSEADDR share the port; http.server's default does exactly that.
+def test_an_ephemeral_port_is_bound_without_so_reuseaddr() -> None:
+    # http.server's default sets SO_REUSEADDR; a port of the system's choosing never
+    # needs it (SECURITY (a)3).
+    with LoopbackReceiver() as receiver:
+        sock = receiver._server.socket
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) == 0
+
+
+def test_a_bound_reuseaddr_socket_cannot_take_a_fixed_ports_connections() -> None:
+    # The fixed port sets SO_REUSEADDR (POSIX), so a socket bound with it but not
+    # listening can share the bind; it still cannot listen, so every connection
+    # reaches the receiver, and the sign-in completes.
     with socket.socket() as holder:
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind((HOST, 0))
-        with pytest.raises(PortUnavailableError):
-            LoopbackReceiver(port=holder.getsockname()[1])
+        port = holder.getsockname()[1]
+        try:
+            running = start_flow(port=port)
+        except PortUnavailableError:
+            return  # refused outright: just as safe
+        with pytest.raises(OSError):
+            holder.listen()
+        running.complete_with_valid_callback()
+
+
+def test_a_fixed_port_works_twice_in_a_row_despite_our_own_time_wait() -> None:
+    # The receiver closes its side first, so its end of the connection sits in
+    # TIME_WAIT for a minute (RFC 9293 §3.6.1); a second sign-in seconds later
+    # must still bind the registered port.
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+    for _ in range(2):
+        running = start_flow(port=port)
+        assert running.port == port
+        running.complete_with_valid_callback()
+    if sys.platform.startswith("linux"):
+        # State 06 is TIME_WAIT: proof that the second bind really met one.
+        rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        assert any(row[1] == f"0100007F:{port:04X}" and row[3] == "06" for row in rows)
+
+
+def test_a_fixed_port_another_program_listens_on_still_fails_before_any_browser() -> None:
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind((HOST, 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(PortUnavailableError, match=rf"Port {port} .*already in use"):
+            LoopbackReceiver(port=port)
 
 
 def test_a_port_held_on_the_ipv6_wildcard_raises_port_unavailable() -> None:

@@ -34,6 +34,7 @@ TEST_COMMAND = "bash scripts/test"  # the README's test command
 CLIENT_ID = "desktop-oauth-test"
 REDIRECT_URI = "http://127.0.0.1/callback"  # any port (RFC 8252 7.3)
 SCOPES = ("openid", "profile", "email", "offline_access")
+STRICT_CLIENT_ID = "desktop-oauth-strict"
 INTROSPECTOR_ID = "desktop-oauth-introspector"
 INTROSPECTOR_SECRET = "introspector-secret"
 
@@ -55,7 +56,20 @@ class OidcProvider:
     redirect_uri = REDIRECT_URI
     scopes = SCOPES
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        profile: str = "",
+        client_secret: str = "",
+        redirect_uri: str = "",
+    ) -> None:
+        """``profile="strict"``: the confidential client ``desktop-oauth-strict`` with
+        ``client_secret`` and the one exact ``redirect_uri`` (see server.mjs, STRICT)."""
+        self.profile = profile
+        self.client_secret = client_secret
+        if profile == "strict":
+            self.client_id = STRICT_CLIENT_ID
+            self.redirect_uri = redirect_uri
         self.port: int | None = None
         self.issuer: str = ""
         self._process: subprocess.Popen[bytes] | None = None
@@ -105,6 +119,9 @@ class OidcProvider:
             # The provider exits when this pipe closes, so it never outlives a
             # test run that crashed before stop() ran.
             OIDC_EXIT_WITH_STDIN="1",
+            OIDC_PROFILE=self.profile,
+            OIDC_STRICT_SECRET=self.client_secret,
+            OIDC_STRICT_REDIRECT=self.redirect_uri,
         )
         # stderr to a file: nobody drains a pipe while the tests run, and a full
         # pipe would stall the provider.

@@ -124,7 +124,8 @@ def listed_state(running: Running) -> str:
 
 def countdown_seconds(text: str) -> int:
     """The token panel's countdown in seconds (negative once expired)."""
-    match = re.fullmatch(r"(expires in|expired) (\d+) s( ago)?", text)
+    # "expires in 4 s (at 05:12:03 CET (UTC+01:00))": the local time follows.
+    match = re.fullmatch(r"(expires in|expired) (\d+) s( ago)?( \(at .+\))?", text)
     assert match, text
     return int(match.group(2)) * (1 if match.group(1) == "expires in" else -1)
 

@@ -59,11 +59,18 @@ class Running:
 
 
 def open_window(
-    qtbot: QtBot, profile: Profile, provider: ProviderConfig, *, deadline: float = 60.0
+    qtbot: QtBot,
+    profile: Profile,
+    provider: ProviderConfig,
+    *,
+    deadline: float = 60.0,
+    hint_after: float | None = None,
 ) -> Running:
     """The real window on ``profile`` with ``provider`` configured, loaded and ready."""
     config_file.save(profile.config_path, config_file.Config(providers=(provider,)))
-    return _running_window(qtbot, profile, lambda: AccountService(profile), deadline)
+    return _running_window(
+        qtbot, profile, lambda: AccountService(profile), deadline, hint_after=hint_after
+    )
 
 
 def open_app_window(
@@ -85,7 +92,12 @@ def open_app_window(
 
 
 def _running_window(
-    qtbot: QtBot, profile: Profile, make: Callable[[], AccountService], deadline: float
+    qtbot: QtBot,
+    profile: Profile,
+    make: Callable[[], AccountService],
+    deadline: float,
+    *,
+    hint_after: float | None = None,
 ) -> Running:
     running = Running(window=None, controller=None, profile=profile)  # type: ignore[arg-type]
 
@@ -93,7 +105,10 @@ def _running_window(
         running.service = make()
         return running.service
 
-    controller = Controller(factory, deadline_seconds=deadline)
+    if hint_after is None:
+        controller = Controller(factory, deadline_seconds=deadline)
+    else:
+        controller = Controller(factory, deadline_seconds=deadline, hint_after_seconds=hint_after)
     window = MainWindow(controller, show_errors_in_dialogs=False)
     qtbot.addWidget(window)
     window.show()

@@ -435,3 +435,44 @@ def test_the_registration_check_lists_findings_in_sentences(
         assert message[:2] in ("✓ ", "! ", "✗ ") and len(message.split()) >= 6, line
         if not line.startswith("✓"):
             assert "\n" in line, f"no advice in {line!r}"
+
+
+def test_a_registered_redirect_uri_and_an_endpoint_override_are_saved_beside_the_issuer(
+    qtbot: QtBot, app: App, idp: ScriptedServer
+) -> None:
+    def add(dialog: ProviderDialog) -> None:
+        choose(dialog, "openid")
+        fill(
+            qtbot,
+            dialog,
+            providerName="Exact",
+            issuerEdit=idp.url,
+            clientIdEdit="desktop-app",
+            revocationUrlEdit=f"{idp.url}/revoke",
+            registeredRedirectEdit="http://127.0.0.1:50123/callback",
+        )
+        click(qtbot, dialog, "saveProviderButton")
+
+    through_the_window(qtbot, app, add)
+    saved = app.service.config.provider("Exact")
+    assert saved.redirect_uri == "http://127.0.0.1:50123/callback"
+    assert saved.endpoint_overrides == (("revocation", f"{idp.url}/revoke"),)
+
+
+def test_a_redirect_uri_of_another_form_is_refused_in_the_dialog(
+    qtbot: QtBot, app: App, idp: ScriptedServer
+) -> None:
+    dialog = app.dialog(qtbot)
+    choose(dialog, "openid")
+    fill(
+        qtbot,
+        dialog,
+        providerName="Wrong",
+        issuerEdit=idp.url,
+        clientIdEdit="desktop-app",
+        registeredRedirectEdit="http://localhost:50123/callback",
+    )
+    click(qtbot, dialog, "saveProviderButton")
+    assert "http://127.0.0.1:PORT/callback" in child(dialog, QLabel, "providerError").text()
+    assert_nothing_saved(app, "Wrong")
+    dialog.reject()

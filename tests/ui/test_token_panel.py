@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
 from desktop_oauth.core.tokens import TokenSet
@@ -66,9 +67,9 @@ def test_hide_and_a_new_account_mask_it_at_once(qtbot: QtBot) -> None:
 
 
 @pytest.fixture
-def zone() -> Iterator[None]:
+def zone(request: pytest.FixtureRequest) -> Iterator[None]:
     before = os.environ.get("TZ")
-    os.environ["TZ"] = "Europe/Paris"
+    os.environ["TZ"] = getattr(request, "param", "Europe/Paris")
     time.tzset()
     yield
     if before is None:
@@ -95,7 +96,15 @@ def test_claims_and_expiry_name_the_zone(qtbot: QtBot, zone: None) -> None:
 def test_a_long_claim_keeps_its_whole_value_in_a_tooltip(qtbot: QtBot) -> None:
     widget = TokenPanel()
     qtbot.addWidget(widget)
-    long_value = "x" * 300
+    long_value = "<b>not bold</b>" + "x" * 300
     widget.show_tokens(TokenSet("t"), {"note": long_value})
     item = widget.claims.topLevelItem(0)
-    assert item is not None and item.toolTip(1) == long_value
+    assert item is not None
+    document = QTextDocument()
+    document.setHtml(item.toolTip(1))
+    assert document.toPlainText() == long_value  # whole, and shown as the characters
+
+
+@pytest.mark.parametrize("zone", ["UTC"], indirect=True)
+def test_utc_is_named_once(zone: None) -> None:
+    assert local_time(1_800_014_400) == "2027-01-15 12:00:00 UTC"

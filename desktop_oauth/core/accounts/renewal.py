@@ -102,6 +102,7 @@ class Renewal(Connecting):
                     refresh_body(provider.client_id, old.refresh_token),
                     provider.client_id,
                     self._secret_for(provider),
+                    auth_methods=provider.endpoints.token_auth_methods,
                 )
             except InvalidGrantError:
                 with contextlib.suppress(TokenStoreError):

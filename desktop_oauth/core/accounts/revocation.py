@@ -154,7 +154,12 @@ class Revoking(Renewal):
             secret = self._secret_for(provider)
             if endpoints.revocation:
                 revoke_tokens(
-                    self.session, endpoints.revocation, provider.client_id, tokens, secret
+                    self.session,
+                    endpoints.revocation,
+                    provider.client_id,
+                    tokens,
+                    secret,
+                    endpoints.revocation_auth_methods,
                 )
                 confirmed = True
             verified = confirm_revoked(self.session, endpoints, provider.client_id, tokens, secret)

@@ -244,6 +244,12 @@ def classify(page: Any, redirect_uri: str | None) -> str:
         return "oidc_provider_login"
     if page.locator("input[name=prompt][value=consent]").count():
         return "oidc_provider_consent"
+    # django-oauth-toolkit: its consent form, and the site's Django login page
+    # (tests/e2e/dot/templates/registration/login.html).
+    if page.locator("form#authorizationForm").count():
+        return "dot_consent"
+    if _body_page(page) == "django-login":
+        return "django_login"
     # The app's built-in sandbox names each page on its body element.
     sandbox_page = SANDBOX_PAGES.get(_body_page(page))
     if sandbox_page is not None:
@@ -326,7 +332,23 @@ def handle_sandbox_error(page: Any, plan: Plan) -> None:
     raise RuntimeError(f"the sandbox showed an error page: {page_text(page)}")
 
 
+def handle_django_login(page: Any, plan: Plan) -> None:
+    page.fill("input[name=username]", plan.login)
+    page.fill("input[name=password]", "any-password")  # tests/e2e/dot_provider.py
+    _submit(page, "button[type=submit]")
+
+
+def handle_dot_consent(page: Any, plan: Plan) -> None:
+    """django-oauth-toolkit's authorize.html: "Authorize" (name=allow) or "Cancel"."""
+    if plan.action == "cancel":
+        _submit(page, "form#authorizationForm input[type=submit]:not([name=allow])")
+    else:
+        _submit(page, "form#authorizationForm input[name=allow]")
+
+
 HANDLERS: dict[str, Callable[[Any, Plan], None]] = {
+    "django_login": handle_django_login,
+    "dot_consent": handle_dot_consent,
     "oidc_provider_login": handle_oidc_provider_login,
     "oidc_provider_consent": handle_oidc_provider_consent,
     "sandbox_login": handle_sandbox_login,

@@ -10,10 +10,15 @@
 //
 // Environment:
 //   OIDC_ACCESS_TOKEN_TTL  access token lifetime in seconds (default 3600)
+//   OIDC_PROFILE           "strict": configured the way many deployments run
+//                          (see STRICT below); unset: the lenient native profile
+//   OIDC_STRICT_SECRET     strict profile: the client secret
+//   OIDC_STRICT_REDIRECT   strict profile: the one registered redirect URI
 //   OIDC_EXIT_WITH_STDIN   if "1", exit when stdin closes: the test helper keeps
 //                          a pipe open, so the provider never outlives a
 //                          crashed test run
 
+import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 
 import Provider from 'oidc-provider';
@@ -35,8 +40,32 @@ const issuer = `http://127.0.0.1:${port}`;
 export const PUBLIC_CLIENT_ID = 'desktop-oauth-test';
 export const INTROSPECTOR_CLIENT_ID = 'desktop-oauth-introspector';
 
+// STRICT: a confidential client as many deployments register it: the redirect
+// URI compared exactly (port included, as for a web client), client_secret_basic
+// with the secret given (one with % + : in it), revocation only with client
+// authentication (oidc-provider always asks it of a confidential client), two
+// signing keys published without kid, and scopes_supported ["openid"].
+export const STRICT_CLIENT_ID = 'desktop-oauth-strict';
+const strict = process.env.OIDC_PROFILE === 'strict';
+const strictClient = {
+  client_id: STRICT_CLIENT_ID,
+  client_secret: process.env.OIDC_STRICT_SECRET ?? '',
+  application_type: 'web',
+  token_endpoint_auth_method: 'client_secret_basic',
+  redirect_uris: [process.env.OIDC_STRICT_REDIRECT ?? ''],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  scope: 'openid profile email offline_access',
+};
+function rsaJwk() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256' };
+}
+
 const configuration = {
+  ...(strict ? { jwks: { keys: [rsaJwk(), rsaJwk()] } } : {}),
   clients: [
+    ...(strict ? [strictClient] : []),
     {
       // The app under test: a public native client (RFC 8252). Its loopback
       // redirect URI accepts any port; host and path must match exactly.
@@ -145,6 +174,20 @@ const configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
+
+if (strict) {
+  // oidc-provider always names its keys (kid) and lists every scope it knows;
+  // the deployments this profile stands for publish neither (a gateway in front
+  // rewrites both documents). The signing key stays first, as it was configured.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/jwks' && ctx.body?.keys) {
+      ctx.body = { keys: ctx.body.keys.map(({ kid, ...key }) => key) };
+    } else if (ctx.path === '/.well-known/openid-configuration' && ctx.body) {
+      ctx.body = { ...ctx.body, scopes_supported: ['openid'] };
+    }
+  });
+}
 
 provider.on('server_error', (ctx, err) => {
   process.stderr.write(`server_error: ${err?.stack ?? err}\n`);
