@@ -7,13 +7,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..core.config import AccountRecord
-from ..core.lookup import AccountStatus, AmbiguousAccountError, qualified_name
+from ..core.lookup import AmbiguousAccountError, qualified_name
 from ..core.profile import Profile
 from ..core.stored_token import valid_stored_token
 from .console import CliError, Console
 from .service import open_service, require_keyring
 
 if TYPE_CHECKING:
+    from ..core.account_state import AccountSummary
     from ..core.accounts import AccountService
 
 
@@ -29,8 +30,8 @@ def find(service: AccountService, query: str) -> AccountRecord:
         ) from None
 
 
-def _expiry(status: AccountStatus, now: float) -> str:
-    expires_at = status.record.expires_at
+def _expiry(summary: AccountSummary, now: float) -> str:
+    expires_at = summary.expires_at
     if expires_at is None:
         return ""
     left = expires_at - now
@@ -41,34 +42,38 @@ def _expiry(status: AccountStatus, now: float) -> str:
     return "until " + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(expires_at))
 
 
-def _status_json(status: AccountStatus) -> dict[str, Any]:
-    r = status.record
+def _summary_json(summary: AccountSummary) -> dict[str, Any]:
+    """One account for ``accounts --json``: what holds now, then its history apart."""
+    r = summary.record
     return {
         "id": r.id,
         "name": r.display_name,
-        "email": status.email,
-        "login": status.login,
+        "email": summary.email,
+        "login": summary.login,
         "provider": r.provider,
         "issuer": r.issuer,
         "subject": r.subject,
         "account": qualified_name(r),
-        "state": status.state,
-        "detail": status.detail,
-        "scopes": list(r.granted_scopes),
+        "state": summary.state.value,
+        "detail": summary.detail,
+        "scopes": list(summary.scopes),
         "requested_scopes": list(r.requested_scopes),
-        "expires_at": r.expires_at,
-        "has_refresh_token": r.has_refresh_token,
+        "expires_at": summary.expires_at,
+        "has_refresh_token": summary.has_refresh_token,
+        "former_scopes": list(summary.former_scopes),
+        "revoked_at": summary.revoked_at,
+        "revocation": None if summary.revocation is None else summary.revocation.value,
     }
 
 
 def accounts(args: argparse.Namespace, console: Console) -> int:
     """List the accounts with their state (reads each one's tokens from the keyring)."""
     service = open_service(console)
-    statuses = [service.status(r.id, ask_provider=args.check) for r in service.config.accounts]
+    summaries = [service.summary(r.id, ask_provider=args.check) for r in service.config.accounts]
     if args.json:
-        console.json([_status_json(s) for s in statuses])
+        console.json([_summary_json(s) for s in summaries])
         return 0
-    if not statuses:
+    if not summaries:
         console.print(
             "No account is connected yet. Connect one with: desktop-oauth connect PROVIDER"
         )
@@ -80,16 +85,16 @@ def accounts(args: argparse.Namespace, console: Console) -> int:
             (
                 s.record.display_name,
                 s.record.provider,
-                s.state,
+                s.label,
                 _expiry(s, now),
-                " ".join(s.record.granted_scopes),
+                " ".join(s.scopes),
             )
-            for s in statuses
+            for s in summaries
         ],
     )
-    for status in statuses:
-        if status.detail and status.state != "connected":
-            console.info(f"{status.record.display_name}: {status.detail}")
+    for summary in summaries:
+        if summary.detail and summary.state != "connected":
+            console.info(f"{summary.record.display_name}: {summary.detail}")
     return 0
 
 
@@ -129,11 +134,12 @@ def token(args: argparse.Namespace, console: Console) -> int:
 
 
 def revoke(args: argparse.Namespace, console: Console) -> int:
-    """Revoke at the provider, forget here, and say whether the provider confirmed."""
+    """Revoke at the provider, forget here; exit 0 only when the provider confirmed it or
+    the probe afterwards proved the tokens dead."""
     service = open_service(console)
     record = find(service, args.account)
     outcome = service.revoke(record.id)
-    if outcome.provider_confirmed:
+    if outcome.provider_confirmed or outcome.verified is True:
         console.print(f"{record.display_name} ({record.provider}): {outcome.message}")
         return 0
     # Forgotten here, but the provider may still honour the grant: a failure for scripts.

@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 
 from ..core.accounts import AccountService, AccountView
 from ..core.connect import ConnectAttempt
-from ..core.errors import FlowCancelledError
+from ..core.errors import ConfigurationError, DifferentPersonError, FlowCancelledError
+from ..core.lookup import UnknownAccountError
 from ..core.redirect import HINT_AFTER_SECONDS, refused_redirect_hint
+from .accounts import find
 from .console import CliError, Console
 from .parser import scopes_of
 from .service import open_service, require_keyring
@@ -23,12 +25,35 @@ def connect(args: argparse.Namespace, console: Console) -> int:
     """Sign in at the provider in the browser; print the account and its scopes."""
     service = open_service(console)
     # An unknown name fails first, before the keyring is asked or the network used.
-    name = service.provider_name(args.provider)
-    require_keyring(service, "keep the account's tokens")
-    # The port is held from here until the end (RFC 8252 §7.3), before any browser opens.
-    attempt = service.begin_connect(name, scopes=scopes_of(args), deadline_seconds=args.timeout)
+    again = None
     try:
-        view = _run(service, attempt, console, open_browser=not args.no_browser)
+        name = service.provider_name(args.provider)
+    except ConfigurationError as no_provider:
+        # ``connect ACCOUNT``: sign in again as that account's person.
+        try:
+            again = find(service, args.provider)
+        except UnknownAccountError:
+            raise no_provider from None
+        name = again.provider
+    require_keyring(service, "keep the account's tokens")
+    scopes = scopes_of(args) or (again.requested_scopes if again is not None else None)
+    # The port is held from here until the end (RFC 8252 §7.3), before any browser opens.
+    attempt = service.begin_connect(
+        name,
+        scopes=scopes,
+        deadline_seconds=args.timeout,
+        account_id=again.id if again is not None else None,
+    )
+    try:
+        view = _run(
+            service,
+            attempt,
+            console,
+            open_browser=not args.no_browser,
+            same_as=again.id if again is not None else None,
+        )
+    except DifferentPersonError as exc:
+        raise CliError(str(exc)) from None
     finally:
         attempt.close()
     if view.notice:
@@ -43,13 +68,19 @@ def connect(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run(
-    service: AccountService, attempt: ConnectAttempt, console: Console, *, open_browser: bool
+    service: AccountService,
+    attempt: ConnectAttempt,
+    console: Console,
+    *,
+    open_browser: bool,
+    same_as: str | None = None,
 ) -> AccountView:
     outcome: list[AccountView | BaseException] = []
 
     def finish() -> None:
         try:
-            outcome.append(service.save_connection(attempt.complete(attempt.wait_for_redirect())))
+            result = attempt.complete(attempt.wait_for_redirect())
+            outcome.append(service.save_connection(result, same_as=same_as))
         except BaseException as exc:  # handed to the main thread, which reports it
             outcome.append(exc)
 

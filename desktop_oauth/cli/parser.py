@@ -107,10 +107,13 @@ def build_parser() -> OneLineParser:
         description=(
             "Connect an account at PROVIDER. Your browser opens the provider's sign-in and "
             "consent page; the answer comes back to http://127.0.0.1:<port>/callback on this "
-            "computer. Ctrl-C cancels."
+            "computer. Ctrl-C cancels. Given an ACCOUNT instead, sign in again as that "
+            "account's person (the provider is asked for them by login_hint); if another "
+            "person signs in, nothing changes and the exit status is 1, with one line "
+            "saying who signed in."
         ),
     )
-    connect.add_argument("provider", metavar="PROVIDER")
+    connect.add_argument("provider", metavar="PROVIDER|ACCOUNT")
     _add_scopes(connect, "scopes to ask for this time (default: the provider's)")
     connect.add_argument(
         "--no-browser",
@@ -129,8 +132,11 @@ def build_parser() -> OneLineParser:
         "accounts",
         help="list connected accounts and their state",
         description=(
-            "List the connected accounts: name, provider, state (connected, expired, needs "
-            "sign-in again, revoked) and granted scopes."
+            "List the accounts: name, provider, state (connected, expired, needs sign-in "
+            "again, revoked, revocation pending) and the scopes granted now. A revoked or "
+            "signed-out account shows no scopes, no expiry and no refresh token; --json keeps "
+            "what it held in former_scopes, revoked_at and revocation. email and name come "
+            "from the id_token, or from the provider's userinfo answer where it lacks them."
         ),
     )
     accounts.add_argument("--json", action="store_true", help="print JSON")
@@ -145,7 +151,10 @@ def build_parser() -> OneLineParser:
         help="print a valid access token (for scripts)",
         description=(
             "Print a currently valid access token of ACCOUNT on stdout, and nothing else. "
-            "A token that expires within 60 seconds is refreshed first."
+            "A token that expires within 60 seconds is refreshed first. Exit status 1, with "
+            "one line on stderr and nothing on stdout, whenever it cannot print a token it "
+            "stands behind: no such account, not connected, expired and not renewable, or a "
+            "refresh whose new id_token fails its checks or names another user."
         ),
     )
     token.add_argument("account", metavar="ACCOUNT")
@@ -158,8 +167,9 @@ def build_parser() -> OneLineParser:
         help="revoke an account's access at the provider and forget it here",
         description=(
             "Revoke ACCOUNT's tokens at the provider (RFC 7009) and forget the account here. "
-            "The local tokens are deleted even when the provider does not confirm; the exit "
-            "status is then 1."
+            "Exit status 0 only when the provider confirmed the revocation or a probe "
+            "afterwards proved the tokens no longer work; otherwise 1. The local tokens are "
+            "deleted in either case."
         ),
     )
     revoke.add_argument("account", metavar="ACCOUNT")

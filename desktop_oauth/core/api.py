@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,19 @@ class ApiScopeError(ProviderHTTPError):
 
 
 class ApiQuotaError(ProviderHTTPError):
-    """The person's quota at the API is used up for now (HTTP 429)."""
+    """The person's quota at the API is used up for now (HTTP 429).
+
+    Attributes:
+        url: The call that was refused.
+        headers: The rate-limit headers of the 429 answer (what the quota is now).
+        received_at: When the answer came (wall clock), for a live countdown.
+    """
+
+    def __init__(self, message: str, url: str = "", headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.headers = dict(headers or {})
+        self.received_at = time.time()
 
 
 def _challenge_param(header: str, name: str) -> str | None:
@@ -64,14 +78,16 @@ def call_api(session: requests.Session, url: str, access_token: str, what: str) 
         after = f" Try again in {wait} seconds." if wait.isdigit() else " Try again later."
         raise ApiQuotaError(
             f"You have used up your quota at the {what} (HTTP 429). The quota counts every "
-            f"app you use there together.{after}"
+            f"app you use there together.{after}",
+            url,
+            _rate_limit_headers(response.headers),
         )
     if response.status_code != 200:
         raise ProviderHTTPError(f"The {what} answered HTTP {response.status_code}.")
     data = json_object(response, what)
-    headers = {
-        k: v
-        for k, v in response.headers.items()
-        if k.lower().startswith(("x-ratelimit", "ratelimit"))
-    }
+    headers = _rate_limit_headers(response.headers)
     return ApiResult(url=url, status=response.status_code, data=data, headers=headers)
+
+
+def _rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower().startswith(("x-ratelimit", "ratelimit"))}

@@ -12,6 +12,7 @@ import contextlib
 import json
 import time
 from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,37 @@ from .errors import ConfigurationError
 from .files import write_atomically
 from .provider import Endpoints, ProviderConfig
 
-SCHEMA_VERSION = 1
+#: 2: the status is one of :class:`AccountStatus` and a revocation's outcome is
+#: :class:`Revocation`; files of schema 1 are migrated on load (:func:`_migrate_v1`).
+SCHEMA_VERSION = 2
 
 
-#: An account's status, as stored. "expired" is derived (see :meth:`AccountRecord.state`).
-CONNECTED, NEEDS_SIGNIN, REVOKED = "connected", "needs_signin", "revoked"
-#: The status note of a revoked account whose provider has not been told yet.
+class AccountStatus(StrEnum):
+    """An account's status, as stored. What the window and the command line show is
+    derived from it, the tokens and the clock (:func:`desktop_oauth.core.account_state.describe`).
+    """
+
+    CONNECTED = "connected"
+    NEEDS_SIGN_IN = "needs_sign_in"
+    REVOKED = "revoked"
+    #: Revoked here; the provider could not be told yet and is told when it can be
+    #: reached (the tokens to revoke wait in the keyring).
+    REVOCATION_PENDING = "revocation_pending"
+
+
+class Revocation(StrEnum):
+    """What is known about a revocation at the provider (RFC 7009)."""
+
+    #: The provider was asked afterwards and no longer honours the tokens.
+    VERIFIED = "verified"
+    #: The provider accepted the request, but whether it took could not be checked.
+    CONFIRMED = "confirmed"
+    #: The provider did not confirm: the tokens were only forgotten here.
+    UNCONFIRMED = "unconfirmed"
+
+
+#: Schema 1's status note of a revoked account whose provider had not been told yet:
+#: read only to migrate such a file (the status is :attr:`AccountStatus.REVOCATION_PENDING` now).
 PENDING_REVOCATION = "revoked here; the provider will be told when it can be reached"
 
 
@@ -33,9 +59,12 @@ class AccountRecord:
     """What the app remembers about a connected account, apart from its tokens.
 
     Attributes:
-        status: ``connected``, ``needs_signin`` (the provider refused the refresh
-            token) or ``revoked``.
-        status_note: Words that go with the status ("revoked (verified)").
+        status: The stored status (:class:`AccountStatus`).
+        status_note: Words that go with the status (why it needs signing in again).
+        revocation: For a revoked account, what the provider said (:class:`Revocation`).
+        revoked_at: When it was revoked here (None: not revoked, or before schema 2).
+        superseded: Keyring entries holding tokens that a re-consent replaced, still to
+            be revoked at the provider (never the tokens themselves: names only).
         previous_granted_scopes: What the consent before the last one granted,
             so the window can show what changed.
         refreshed_at: When the current access token was obtained.
@@ -54,23 +83,16 @@ class AccountRecord:
     expires_at: float | None = None
     has_refresh_token: bool = False
     connected_at: float = 0.0
-    status: str = CONNECTED
+    status: AccountStatus = AccountStatus.CONNECTED
     status_note: str = ""
+    revocation: Revocation | None = None
+    revoked_at: float | None = None
+    superseded: tuple[str, ...] = ()
     previous_granted_scopes: tuple[str, ...] | None = None
     refreshed_at: float = 0.0
     last_refresh: str = ""
     api_urls: tuple[str, ...] = ()
     last_data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-
-    def state(self, now: float) -> str:
-        """The account's state in words: connected, expired, needs sign-in again, revoked."""
-        if self.status == REVOKED:
-            return self.status_note or "revoked"
-        if self.status == NEEDS_SIGNIN:
-            return "needs sign-in again"
-        if self.expires_at is not None and self.expires_at <= now and not self.has_refresh_token:
-            return "expired"
-        return "connected"
 
 
 @dataclass(frozen=True)
@@ -158,6 +180,8 @@ def _remove_stale_temporaries(folder: Path, older_than: float = 60.0) -> None:
 
 
 def _parse(data: Any) -> Config:
+    if isinstance(data, dict) and data.get("schema") == 1:
+        data = _migrate_v1(data)
     if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
         raise ValueError("unknown schema")
     providers = tuple(_provider_from_json(p) for p in data.get("providers", []))
@@ -247,9 +271,11 @@ def _account_from_json(data: dict[str, Any]) -> AccountRecord:
     expires_at = data.get("expires_at")
     if expires_at is not None and not isinstance(expires_at, int | float):
         raise TypeError("bad expiry")
-    status = data.get("status", CONNECTED)
-    if status not in (CONNECTED, NEEDS_SIGNIN, REVOKED):
-        raise TypeError("bad status")
+    status = AccountStatus(data.get("status", AccountStatus.CONNECTED))
+    revocation = None if data.get("revocation") is None else Revocation(data["revocation"])
+    revoked_at = data.get("revoked_at")
+    if revoked_at is not None and not isinstance(revoked_at, int | float):
+        raise TypeError("bad revocation time")
     previous = data.get("previous_granted_scopes")
     last_data = data.get("last_data")
     if last_data is not None and not isinstance(last_data, dict):
@@ -267,9 +293,49 @@ def _account_from_json(data: dict[str, Any]) -> AccountRecord:
         connected_at=float(data.get("connected_at", 0.0)),
         status=status,
         status_note=_text(data.get("status_note", "")),
+        revocation=revocation,
+        revoked_at=revoked_at,
+        superseded=_strings(data.get("superseded", [])),
         previous_granted_scopes=None if previous is None else _strings(previous),
         refreshed_at=float(data.get("refreshed_at", 0.0)),
         last_refresh=_text(data.get("last_refresh", "")),
         api_urls=_strings(data.get("api_urls", [])),
         last_data=last_data,
     )
+
+
+_V1_REVOKED_NOTES = (
+    PENDING_REVOCATION,
+    "revoked (verified)",
+    "revoked locally; the provider did not confirm",
+    "revoked",
+)
+
+
+def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 to 2: the status and the revocation's outcome were words.
+
+    ``needs_signin`` becomes :attr:`AccountStatus.NEEDS_SIGN_IN`; a revoked account
+    whose note was the pending sentence becomes :attr:`AccountStatus.REVOCATION_PENDING`
+    (still retried), "revoked (verified)" becomes :attr:`Revocation.VERIFIED`, any
+    other revoked account :attr:`Revocation.UNCONFIRMED`. Every other field is kept.
+    """
+    accounts = []
+    for raw in data.get("accounts", []):
+        account = dict(raw)
+        status, note = account.get("status", "connected"), account.get("status_note", "")
+        if status == "needs_signin":
+            account["status"] = AccountStatus.NEEDS_SIGN_IN.value
+        elif status == "revoked":
+            if note == PENDING_REVOCATION:
+                account["status"] = AccountStatus.REVOCATION_PENDING.value
+                account["revocation"] = Revocation.UNCONFIRMED.value
+            else:
+                verified = note == "revoked (verified)"
+                account["revocation"] = (
+                    Revocation.VERIFIED if verified else Revocation.UNCONFIRMED
+                ).value
+            if note in _V1_REVOKED_NOTES:
+                account["status_note"] = ""  # said by the status and revocation now
+        accounts.append(account)
+    return {**data, "schema": SCHEMA_VERSION, "accounts": accounts}

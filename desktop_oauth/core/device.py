@@ -26,9 +26,9 @@ from .errors import (
 )
 from .exchange import post_token_request
 from .http import json_object, send
-from .id_token import KeySet, verify_signature
+from .id_token_validation import provider_keys, validate_id_token
 from .provider import ProviderConfig
-from .tokens import TokenSet, check_id_token_claims, decode_jwt_claims
+from .tokens import TokenSet
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 #: RFC 8628 §3.2: without an interval, clients wait 5 seconds between polls.
@@ -171,14 +171,6 @@ def checked_claims(
         if provider.is_openid:
             raise TokenError("The provider returned no id_token although openid was requested.")
         return {}
-    endpoints = provider.endpoints
-    assert endpoints is not None
-    claims = (
-        verify_signature(tokens.id_token, KeySet(session, endpoints.jwks_uri))
-        if endpoints.jwks_uri
-        else decode_jwt_claims(tokens.id_token)
+    return validate_id_token(
+        tokens.id_token, provider, provider_keys(session, provider), nonce=None, now=clock()
     )
-    check_id_token_claims(
-        claims, issuer=provider.issuer, client_id=provider.client_id, nonce=None, now=clock()
-    )
-    return claims

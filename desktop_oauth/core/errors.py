@@ -97,3 +97,21 @@ class RevocationError(DesktopOAuthError):
     def __init__(self, message: str, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class DifferentPersonError(DesktopOAuthError):
+    """Signing in again for an account brought back another person: nothing changed.
+
+    Attributes:
+        signed_in: Who signed in (their display name; provider text: show it as text).
+        result: The connection, for a caller that offers to add that person as a new
+            account (``AccountService.save_connection(result)``).
+    """
+
+    def __init__(self, signed_in: str, expected: str, result: object) -> None:
+        self.signed_in = signed_in
+        self.result = result
+        super().__init__(
+            f"You signed in as {signed_in}, not as {expected}; {expected} was left "
+            "unchanged. Sign in as them, or add the other person as a new account."
+        )

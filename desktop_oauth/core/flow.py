@@ -28,9 +28,10 @@ from .errors import (
     TokenError,
 )
 from .exchange import post_token_request
-from .id_token import KeySet, verify_signature
+from .id_token import KeySet
+from .id_token_validation import validate_id_token
 from .provider import ProviderConfig
-from .tokens import TokenSet, check_id_token_claims, decode_jwt_claims, mask
+from .tokens import TokenSet, decode_jwt_claims, mask
 
 
 def pkce_challenge(verifier: str) -> str:
@@ -210,18 +211,7 @@ def finish(
     if pending.provider.is_openid:
         if not tokens.id_token:
             raise TokenError("The provider returned no id_token although openid was requested.")
-        claims = (
-            verify_signature(tokens.id_token, keys)
-            if keys is not None
-            else decode_jwt_claims(tokens.id_token)
-        )
-        check_id_token_claims(
-            claims,
-            issuer=pending.provider.issuer,
-            client_id=pending.provider.client_id,
-            nonce=pending.nonce,
-            now=clock(),
-        )
+        validate_id_token(tokens.id_token, pending.provider, keys, nonce=pending.nonce, now=clock())
     return tokens
 
 

@@ -1,4 +1,6 @@
-"""Finding an account by what a person calls it, and saying what state it is in.
+"""Finding an account by what a person calls it.
+
+What state it is in is :func:`desktop_oauth.core.account_state.describe`.
 
 On the command line an account is named by its short name (the display name),
 its email or login, or ``provider:subject``. Names that are kept in the
@@ -9,20 +11,10 @@ only when they are needed, since reading them means reading the keyring.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from . import config
 from .config import AccountRecord
 from .errors import ConfigurationError
-from .tokens import TokenSet
-
-#: The states an account can be in, as the accounts list and ``accounts`` show them.
-CONNECTED = "connected"
-EXPIRED = "expired"
-NEEDS_SIGN_IN = "needs sign-in again"
-REVOKED = "revoked"
-UNKNOWN = "unknown"
 
 
 class UnknownAccountError(ConfigurationError):
@@ -93,47 +85,3 @@ def find_account(
         "No connected account has that name. Use a name, email or PROVIDER:SUBJECT "
         "from the accounts list."
     )
-
-
-@dataclass(frozen=True)
-class AccountStatus:
-    """An account, what state it is in, and the names it is known by."""
-
-    record: AccountRecord
-    state: str
-    #: Why, in words, when the state needs explaining (empty otherwise).
-    detail: str = ""
-    email: str | None = None
-    login: str | None = None
-
-
-def state_of(record: AccountRecord, tokens: TokenSet | None, now: float) -> tuple[str, str]:
-    """The state of ``record`` holding ``tokens`` (None: nothing stored), and why.
-
-    The stored status comes first (revoked, or a refresh the provider refused);
-    then the keyring: an account whose tokens are gone needs signing in again.
-    An expired access token with a refresh token counts as connected, since the
-    next use renews it; without one the account is expired.
-    """
-    if record.status == config.REVOKED:
-        return REVOKED, record.status_note
-    if record.status == config.NEEDS_SIGNIN:
-        return NEEDS_SIGN_IN, record.status_note or "The provider refused the refresh token."
-    if tokens is None:
-        return NEEDS_SIGN_IN, "No tokens are stored for it here."
-    left = tokens.seconds_left(now)
-    if left is None or left > 0:
-        return CONNECTED, ""
-    if tokens.refresh_token:
-        return CONNECTED, "The access token has expired; the next use renews it."
-    return EXPIRED, "The access token has expired and there is no refresh token."
-
-
-def names_from_claims(claims: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The email and the login in an id_token's claims, where present."""
-
-    def text(key: str) -> str | None:
-        value = claims.get(key)
-        return value if isinstance(value, str) and value else None
-
-    return text("email"), text("preferred_username") or text("login")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import config as config_file
-from .config import CONNECTED, PENDING_REVOCATION, AccountRecord
+from .config import AccountRecord, AccountStatus
 from .errors import DesktopOAuthError, TokenStoreError
 from .lookup import find_account
 from .profile import Profile
@@ -42,7 +42,7 @@ def valid_stored_token(
     loaded = config_file.load(profile.config_path)
     if loaded.recovered_from is not None:
         return None  # the service reports the damaged file
-    if any(a.status_note == PENDING_REVOCATION for a in loaded.accounts):
+    if any(a.status is AccountStatus.REVOCATION_PENDING for a in loaded.accounts):
         return None  # every command first delivers revocations still owed (the service does)
     store = store if store is not None else TokenStore(profile.keyring_service)
 
@@ -54,7 +54,7 @@ def valid_stored_token(
             return {}
 
     record = find_account(loaded.accounts, query, claims_of)
-    if record.status != CONNECTED or not store.persistent:
+    if record.status is not AccountStatus.CONNECTED or not store.persistent:
         return None
     try:
         tokens = store.load(record.id)

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from ..core.errors import (
     AuthorizationDeniedError,
+    DifferentPersonError,
     FlowCancelledError,
     FlowTimeoutError,
 )
@@ -26,6 +27,8 @@ class ConnectThread(QThread):
         waiting(str): the port is held; carries the authorization URL for the
             browser. The receiver listens from now on until the deadline.
         redirected(): the browser came back; the code is being exchanged.
+        differentPerson(str, object): signing in again brought another person; the
+            message says who, the object is the connection (to add as a new account).
         completed(object): the tokens are checked; an AccountView to show while
             the keyring and the settings are written.
         succeeded(object): an :class:`~desktop_oauth.core.accounts.AccountView`.
@@ -38,6 +41,7 @@ class ConnectThread(QThread):
     completed = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str, str)
+    differentPerson = Signal(str, object)
 
     def __init__(
         self,
@@ -47,9 +51,11 @@ class ConnectThread(QThread):
         parent: QObject | None = None,
         *,
         scopes: tuple[str, ...] | None = None,
+        same_as: str | None = None,
     ) -> None:
         super().__init__(parent)
         self._scopes = scopes
+        self._same_as = same_as
         self._service = service
         self._provider_name = provider_name
         #: The provider being connected (read by the controller for its hints).
@@ -72,7 +78,10 @@ class ConnectThread(QThread):
         attempt: ConnectAttempt | None = None
         try:
             attempt = self._service.begin_connect(
-                self._provider_name, scopes=self._scopes, deadline_seconds=self._deadline
+                self._provider_name,
+                scopes=self._scopes,
+                deadline_seconds=self._deadline,
+                account_id=self._same_as,
             )
             with self._lock:
                 self._attempt = attempt
@@ -83,8 +92,12 @@ class ConnectThread(QThread):
             params = attempt.wait_for_redirect()
             self.redirected.emit()
             result = attempt.complete(params)
+            preview = self._service.account_view(result)
+            if self._same_as is not None and preview.record.id != self._same_as:
+                # Someone else signed in: nothing is shown or stored as that account.
+                self._service.save_connection(result, same_as=self._same_as)
             # Show it now; the keyring takes longer (D-Bus) and reports when done.
-            self.completed.emit(self._service.account_view(result))
+            self.completed.emit(preview)
             view = self._service.save_connection(result)
         except FlowCancelledError:
             self.failed.emit("Connection cancelled.", "cancelled")
@@ -93,6 +106,8 @@ class ConnectThread(QThread):
         except AuthorizationDeniedError as exc:
             kind = "declined" if exc.error == "access_denied" else "error"
             self.failed.emit(str(exc), kind)
+        except DifferentPersonError as exc:
+            self.differentPerson.emit(str(exc), exc.result)
         except Exception as exc:  # the thread boundary
             self.failed.emit(describe(exc), "error")
         else:

@@ -6,12 +6,14 @@ Every call into the core runs off the GUI thread; results come back as signals.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from ..core.account_state import NOT_READ, AccountSummary, describe
 from ..core.redirect import HINT_AFTER_SECONDS, refused_redirect_hint
 from .connect_thread import ConnectThread
 from .device_thread import DeviceThread
@@ -22,11 +24,12 @@ if TYPE_CHECKING:
     # Types only: the HTTP and keyring libraries load on a worker thread, after
     # the window has painted.
     from ..core.accounts import AccountService, AccountView, RevokeOutcome
-    from ..core.api import ApiResult
-    from ..core.config import Config
+    from ..core.api import ApiQuotaError, ApiResult
+    from ..core.config import AccountRecord, Config
     from ..core.device import DeviceAuthorization
     from ..core.provider import ProviderConfig
     from ..core.registration import Finding
+    from ..core.tokens import TokenSet
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class Controller(QObject):
         accountForgotten(str): the account id that was removed.
         apiDataShown(object): an ``ApiResult`` from the provider's API.
         apiRefused(str): the API refused the call (scope, quota, token), in words.
+        apiQuotaRefused(object): the :class:`ApiQuotaError` of a 429, with its quota.
         deviceCode(object): a ``DeviceAuthorization`` to show while signing in with a code.
         providerSaved(str) / providerRejected(str): the outcome of saving a provider.
         registrationChecked(object): a list of registration ``Finding`` objects.
@@ -66,6 +70,9 @@ class Controller(QObject):
         busy(bool): whether something waits on a person or the network.
         urlToCopy(str): the browser did not open; the person opens this URL.
         errorShown(str): something failed; a sentence for a dialog.
+        differentPerson(str, object): "Sign in again" brought another person; the
+            account is untouched. The sentence says who; the object is the connection,
+            for :meth:`add_as_new_account`.
         storageNotice(str): tokens are kept for this session only, and why.
         redirected(): the browser came back to the app; the window comes forward.
         aboutReady(object): an :class:`~desktop_oauth.qt.about.About` for the About box.
@@ -78,6 +85,7 @@ class Controller(QObject):
     accountForgotten = Signal(str)
     apiDataShown = Signal(object)
     apiRefused = Signal(str)
+    apiQuotaRefused = Signal(object)
     deviceCode = Signal(object)
     providerSaved = Signal(str)
     providerRejected = Signal(str)
@@ -86,6 +94,7 @@ class Controller(QObject):
     busy = Signal(bool)
     urlToCopy = Signal(str)
     errorShown = Signal(str)
+    differentPerson = Signal(str, object)
     storageNotice = Signal(str)
     redirected = Signal()
     aboutReady = Signal(object)
@@ -117,6 +126,15 @@ class Controller(QObject):
         self._revocation_timer.timeout.connect(self._retry_revocations)
         #: The account to show first once loaded (the one selected last time).
         self.preferred_account: str | None = None
+
+    @staticmethod
+    def describe(record: AccountRecord, tokens: TokenSet | None = None) -> AccountSummary:
+        """What ``record`` is now, by the function ``desktop-oauth accounts`` uses too.
+
+        Without ``tokens`` (the keyring was not read) the record's own copy of the
+        expiry and the refresh-token flag stands in for them.
+        """
+        return describe(record, time.time(), NOT_READ if tokens is None else tokens)
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -219,6 +237,32 @@ class Controller(QObject):
         thread.redirected.connect(self._on_redirected)
         thread.completed.connect(self._on_completed)
         self._start_flow(thread, f"Contacting {provider_name}…")
+
+    def sign_in_again(self, account_id: str, provider_name: str, scopes: tuple[str, ...]) -> None:
+        """Sign in again as the person of ``account_id`` (login_hint, prompt=login);
+        another person leaves the account untouched and :attr:`differentPerson` says who."""
+        if self._service is None or self._flow is not None:
+            return
+        provider_name = self.provider_name(provider_name)
+        thread = ConnectThread(
+            self._service, provider_name, self._deadline, self, scopes=scopes, same_as=account_id
+        )
+        thread.waiting.connect(self._open_browser)
+        thread.redirected.connect(self._on_redirected)
+        thread.completed.connect(self._on_completed)
+        thread.differentPerson.connect(self._on_different_person)
+        self._start_flow(thread, f"Contacting {provider_name}…")
+
+    def _on_different_person(self, message: str, result: object) -> None:
+        self.status.emit(message)
+        self.differentPerson.emit(message, result)
+
+    def add_as_new_account(self, result: object) -> None:
+        """Keep the connection of the other person as an account of its own."""
+        service = self._service
+        if service is None:
+            return
+        self._run(lambda: service.save_connection(result), self._on_connected, busy=True)  # type: ignore[arg-type]
 
     def scope_descriptions(self, provider_name: str) -> dict[str, str]:
         """Scope name to plain-language description at ``provider_name`` (in memory)."""
@@ -414,12 +458,28 @@ class Controller(QObject):
             self.apiRefused.emit(message)
             self._reload_config()
 
-        def done(result: ApiResult) -> None:
+        def done(result: ApiResult | ApiQuotaError) -> None:
+            from ..core.api import ApiQuotaError  # loaded by the worker by now
+
+            if isinstance(result, ApiQuotaError):
+                # The 429 answer's quota goes to the panel with the words (a 429 is
+                # a result to show, not only an error).
+                self.apiQuotaRefused.emit(result)
+                refused(str(result))
+                return
             self.busy.emit(False)
             self.status.emit("Data fetched.")
             self.apiDataShown.emit(result)
 
-        self._runner.run(lambda: service.fetch_data(account_id, url), done, refused)
+        def fetch() -> ApiResult | ApiQuotaError:
+            from ..core.api import ApiQuotaError  # on the worker: the HTTP stack loads here
+
+            try:
+                return service.fetch_data(account_id, url)
+            except ApiQuotaError as exc:
+                return exc
+
+        self._runner.run(fetch, done, refused)
 
     @Slot(str)
     def revoke(self, account_id: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -19,6 +18,7 @@ from .plain_text import plain_label, plain_tooltip
 from .widgets import button
 
 if TYPE_CHECKING:
+    from ..core.account_state import AccountSummary
     from ..core.config import AccountRecord
 
 ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -102,17 +102,19 @@ class AccountsPanel(QWidget):
         self.accountsList.currentItemChanged.connect(self._picked)
         self.enable_for(None, busy=False)
 
-    def show_accounts(self, records: tuple[AccountRecord, ...], current: str | None) -> None:
-        """List ``records`` with their states, keeping ``current`` selected."""
+    def show_accounts(self, summaries: tuple[AccountSummary, ...], current: str | None) -> None:
+        """List the accounts with their states, keeping ``current`` selected."""
+        records = tuple(s.record for s in summaries)
         self._records = {r.id: r for r in records}
         self.emptyHint.setVisible(not records)
-        now = time.time()
         self.accountsList.blockSignals(True)
         self.accountsList.clear()
+        by_id = {s.record.id: s for s in summaries}
         for record in in_display_order(records):
-            state = record.state(now)
+            summary = by_id[record.id]
+            state = summary.label
             item = QListWidgetItem(
-                badge(state), f"{record.display_name}\n{state} · {record.provider}"
+                badge(summary.state), f"{record.display_name}\n{state} · {record.provider}"
             )
             item.setData(ACCOUNT_ID_ROLE, record.id)
             item.setToolTip(plain_tooltip(f"{record.display_name}\n{record.provider}: {state}"))

@@ -6,6 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,14 +24,20 @@ from .json_tree import fill_tree
 from .plain_text import plain_label
 
 if TYPE_CHECKING:
-    from ..core.api import ApiResult
+    from ..core.api import ApiQuotaError, ApiResult
 
 #: The combo's first entry: the provider's own call (its preset's, or userinfo).
 DEFAULT_CALL = "Your profile (the provider's default call)"
 
 
-def describe_quota(headers: dict[str, str], now: float | None = None) -> str:
-    """``"57 of 60 calls left; resets in 42 s"`` from X-RateLimit-* / RateLimit-* headers."""
+def describe_quota(
+    headers: dict[str, str], now: float | None = None, received_at: float | None = None
+) -> str:
+    """``"57 of 60 calls left; resets in 42 s"`` from X-RateLimit-* / RateLimit-* headers.
+
+    Args:
+        received_at: When the answer came: a reset given in seconds counts down from then.
+    """
     lowered = {k.lower(): v for k, v in headers.items()}
 
     def get(name: str) -> str | None:
@@ -44,7 +51,9 @@ def describe_quota(headers: dict[str, str], now: float | None = None) -> str:
         value = int(reset)
         # X-RateLimit-Reset is an epoch time (GitHub, the sandbox); RateLimit-Reset
         # counts seconds (the IETF draft, GitLab).
-        seconds = value - (time.time() if now is None else now) if value > 10**9 else value
+        now = time.time() if now is None else now
+        since = 0.0 if received_at is None else max(0.0, now - received_at)
+        seconds = value - now if value > 10**9 else value - since
         text += f"; resets in {max(0, int(seconds))} s"
     return text + " (the quota is per user, for every app together)"
 
@@ -74,6 +83,13 @@ class ApiDataPanel(QGroupBox):
         self.quota.setAccessibleName("Quota left")
         self.quota.setWordWrap(True)
         self.quota.hide()  # shown when an answer carried rate-limit headers
+        self._fetched_at: float | None = None
+        self._quota_headers: dict[str, str] = {}
+        self._quota_at: float | None = None
+        # The reset counts down live (once a second) until it reaches 0.
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self._tick_quota)
         self.refusal = plain_label("")
         self.refusal.setObjectName("apiRefusalLabel")
         self.refusal.setWordWrap(True)
@@ -120,7 +136,10 @@ class ApiDataPanel(QGroupBox):
             self.raw.clear()
             return
         self.source.setText(f"GET {result.url} → HTTP {result.status}")
-        self._show_quota(describe_quota(result.headers))
+        self._fetched_at = time.time()
+        self._quota_headers, self._quota_at = result.headers, self._fetched_at
+        self._tick_quota()
+        self._countdown.start()
         self._show_data(result.data)
 
     def show_stale(self, data: dict[str, Any] | None, why: str) -> None:
@@ -134,12 +153,31 @@ class ApiDataPanel(QGroupBox):
             self.tree.clear()
             self.raw.clear()
 
+    def show_quota_refusal(self, refusal: ApiQuotaError) -> None:
+        """A 429: the status, the count and the reset are the 429's; what is shown below
+        is from the last call that worked, marked stale with its time."""
+        self._quota_headers, self._quota_at = refusal.headers, refusal.received_at
+        self.source.setText(f"GET {refusal.url} → HTTP 429 (quota used up)")
+        self._tick_quota()
+        if self._fetched_at is not None:
+            when = time.strftime("%H:%M:%S", time.localtime(self._fetched_at))
+            self.source.setText(f"{self.source.text()}; the data below is stale, from {when}")
+        self._countdown.start()
+
+    def _tick_quota(self) -> None:
+        text = describe_quota(self._quota_headers, received_at=self._quota_at)
+        self._show_quota(text)
+        if not text or "resets in 0 s" in text:
+            self._countdown.stop()
+
     def show_refusal(self, message: str) -> None:
         """The API refused the call: say why, keep what was shown."""
         self.refusal.setText(message)
         self.refusal.show()
 
     def _show_quota(self, text: str) -> None:
+        if not text:
+            self._countdown.stop()
         self.quota.setText(text)
         self.quota.setVisible(bool(text))
 

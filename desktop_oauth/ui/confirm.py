@@ -58,3 +58,22 @@ def ask(parent: QWidget, title: str, text: str, action: str) -> bool:
     box.setDefaultButton(cancel)
     box.exec()
     return box.clickedButton() is yes
+
+
+def choose(parent: QWidget, title: str, text: str, actions: tuple[str, ...]) -> str | None:
+    """Offer ``actions`` beside Cancel; the one pressed, or None (the default is Cancel)."""
+    box = QMessageBox(parent)
+    box.setObjectName("chooseDialog")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # names come from the provider
+    box.setText(text)
+    buttons = {box.addButton(a, QMessageBox.ButtonRole.AcceptRole): a for a in actions}
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    for pressed, action in buttons.items():
+        if pressed is clicked:
+            return action
+    return None

@@ -23,7 +23,7 @@ from ..qt.handover import connect_request
 from ..qt.window_state import WindowState
 from .accounts_panel import AccountsPanel
 from .api_panel import ApiDataPanel
-from .confirm import ask, remove_text, revoke_text
+from .confirm import ask, choose, remove_text, revoke_text
 from .device_panel import DevicePanel
 from .menus import build_menus
 from .plain_text import make_all_plain, plain_label, plain_message
@@ -177,11 +177,13 @@ class MainWindow(QMainWindow):
         controller.accountForgotten.connect(self._forget)
         controller.apiDataShown.connect(self.apiDataPanel.show_result)
         controller.apiRefused.connect(self.apiDataPanel.show_refusal)
+        controller.apiQuotaRefused.connect(self.apiDataPanel.show_quota_refusal)
         controller.deviceCode.connect(self.devicePanel.show_code)
         controller.status.connect(self.statusLabel.setText)
         controller.busy.connect(self._set_busy)
         controller.urlToCopy.connect(self._show_url)
         controller.errorShown.connect(self._show_error)
+        controller.differentPerson.connect(self._different_person)
         controller.storageNotice.connect(self._show_storage_notice)
         controller.redirected.connect(self.bring_to_front)
         controller.aboutReady.connect(self._show_about)
@@ -199,7 +201,9 @@ class MainWindow(QMainWindow):
         if not config.providers:
             self.statusLabel.setText("No provider is set up yet.")
         current = self._current.record.id if self._current else None
-        self.accountsPanel.show_accounts(config.accounts, current)
+        self.accountsPanel.show_accounts(
+            tuple(self.controller.describe(a) for a in config.accounts), current
+        )
         if self._current is not None:
             record = next((a for a in config.accounts if a.id == current), None)
             if record is None:
@@ -222,7 +226,8 @@ class MainWindow(QMainWindow):
         if view.userinfo is not None:
             self.apiDataPanel.show_result(view.userinfo)
         elif view.record.status != "connected":
-            self.apiDataPanel.show_stale(view.record.last_data, view.record.state(0))
+            state = self.controller.describe(view.record, view.tokens).state
+            self.apiDataPanel.show_stale(view.record.last_data, state)
         elif view.record.last_data:
             self.apiDataPanel.show_stale(view.record.last_data, "from the last call")
         self.accountsPanel.select(view.record.id)
@@ -234,6 +239,7 @@ class MainWindow(QMainWindow):
             record.granted_scopes,
             record.previous_granted_scopes,
             self.controller.scope_descriptions(record.provider),
+            ended=self.controller.describe(record).ended,
         )
         self.apiDataPanel.offer_calls(record.api_urls, record.status == "connected")
 
@@ -265,6 +271,21 @@ class MainWindow(QMainWindow):
         self.urlBox.setText(url)
         self.urlBox.setCursorPosition(0)
         self.urlRow.show()
+
+    def _different_person(self, message: str, result: object) -> None:
+        """Sign in again brought another person: add them, or try again, or neither."""
+        if not self._dialogs:
+            return
+        choice = choose(
+            self,
+            "Someone else signed in",
+            message,
+            ("Add as a new account", "Try again"),
+        )
+        if choice == "Add as a new account":
+            self.controller.add_as_new_account(result)
+        elif choice == "Try again":
+            self._reconnect_clicked()
 
     def _show_error(self, message: str) -> None:
         if self._dialogs:
@@ -360,7 +381,7 @@ class MainWindow(QMainWindow):
     def _reconnect_clicked(self) -> None:
         if self._current is not None:
             record = self._current.record
-            self.controller.connect_provider(record.provider, record.requested_scopes)
+            self.controller.sign_in_again(record.id, record.provider, record.requested_scopes)
 
     def _scopes_clicked(self) -> None:
         if self._current is None:

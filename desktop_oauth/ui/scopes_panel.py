@@ -56,6 +56,8 @@ class ScopesPanel(QGroupBox):
         granted: tuple[str, ...],
         previous: tuple[str, ...] | None = None,
         descriptions: Mapping[str, str] | None = None,
+        *,
+        ended: str = "",
     ) -> None:
         """Fill the table; rows that differ are highlighted and summarised.
 
@@ -63,10 +65,15 @@ class ScopesPanel(QGroupBox):
             previous: What the consent before the last one granted, if any, so
                 that what changed at the last consent can be named.
             descriptions: Scope name to what it allows, in plain words.
+            ended: Why nothing is granted any more ("revoked", "signed out"), for an
+                account that holds no grant: what it held is shown as no longer granted.
         """
         from ..core.scope_catalog import describe
 
         table = descriptions or {}
+        if ended:
+            self._show_ended(requested, granted, ended, table)
+            return
         scopes = list(dict.fromkeys((*requested, *granted)))
         self.table.setRowCount(len(scopes))
         for row, scope in enumerate(scopes):
@@ -122,6 +129,31 @@ class ScopesPanel(QGroupBox):
         margins = self.contentsMargins().left() + self.contentsMargins().right()
         frame = 2 * self.table.frameWidth() + self.table.verticalScrollBar().sizeHint().width()
         self.setMinimumWidth(fixed + description + margins + frame + 24)
+
+    def _show_ended(
+        self,
+        requested: tuple[str, ...],
+        former: tuple[str, ...],
+        why: str,
+        descriptions: Mapping[str, str],
+    ) -> None:
+        from ..core.scope_catalog import describe
+
+        scopes = list(dict.fromkeys((*requested, *former)))
+        self.table.setRowCount(len(scopes))
+        for row, scope in enumerate(scopes):
+            granted = f"no longer granted ({why})" if scope in former else "no"
+            cells = [
+                scope,
+                "yes" if scope in requested else "no",
+                granted,
+                describe(scope, descriptions),
+            ]
+            for column, text in enumerate(cells):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        held = ", ".join(former) if former else "nothing"
+        self.summary.setText(f"Nothing is granted now ({why}). Granted before: {held}.")
+        self._keep_names_whole()
 
     def clear(self) -> None:
         """Show nothing."""

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from desktop_oauth.core.accounts import AccountService
-from desktop_oauth.core.config import NEEDS_SIGNIN
+from desktop_oauth.core.config import AccountStatus
 from desktop_oauth.core.connect import ConnectResult
 from desktop_oauth.core.errors import IdTokenError
 from desktop_oauth.core.profile import Profile
@@ -76,7 +76,7 @@ def test_a_refreshed_id_token_must_name_the_same_user(
             with pytest.raises(IdTokenError, match="different user"):
                 service.refresh(view.record.id)
             assert store.load(view.record.id) is None
-            assert service.config.accounts[0].status == NEEDS_SIGNIN
+            assert service.config.accounts[0].status is AccountStatus.NEEDS_SIGN_IN
         else:
             refreshed = service.refresh(view.record.id)
             assert refreshed.tokens is not None and refreshed.tokens.refresh_token == "new-rt"

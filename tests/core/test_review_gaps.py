@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from desktop_oauth.core import flow
 from desktop_oauth.core.accounts import AccountService
-from desktop_oauth.core.config import REVOKED
+from desktop_oauth.core.config import AccountStatus
 from desktop_oauth.core.connect import ConnectResult, identify
 from desktop_oauth.core.discovery import fetch_metadata
 from desktop_oauth.core.errors import DesktopOAuthError, TokenError
@@ -112,7 +112,7 @@ def test_unsupported_token_type_at_revocation_still_forgets_locally(tmp_path: Pa
     with scripted_server(answer) as server:
         service, account_id, backend = connected_service(tmp_path, server.url)
         outcome = service.revoke(account_id)
-    assert outcome.account.status == REVOKED
+    assert outcome.account.status is AccountStatus.REVOKED
     assert outcome.provider_confirmed is False
     assert outcome.message  # the status is shown
     assert service.store.load(account_id) is None

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 
 import requests
 
-from desktop_oauth.core.accounts import PENDING_REVOCATION, AccountService
-from desktop_oauth.core.config import REVOKED
+from desktop_oauth.core.accounts import AccountService
+from desktop_oauth.core.config import AccountStatus, Revocation
 from desktop_oauth.core.connect import ConnectResult
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import Endpoints, ProviderConfig
@@ -73,8 +73,8 @@ def test_a_provider_that_is_down_gets_the_revocation_later(tmp_path: Path) -> No
         outcome = service.revoke(account_id)
         assert outcome.provider_confirmed is False
         assert "as soon as it can be reached" in outcome.message
-        assert outcome.account.status == REVOKED
-        assert outcome.account.status_note == PENDING_REVOCATION
+        assert outcome.account.status is AccountStatus.REVOCATION_PENDING
+        assert outcome.account.revocation is Revocation.UNCONFIRMED
         assert service.store.load(account_id) is None  # forgotten for the account
         kept = [
             json.loads(json.loads(v)["tokens"])  # one entry holds the whole set
@@ -88,7 +88,8 @@ def test_a_provider_that_is_down_gets_the_revocation_later(tmp_path: Path) -> No
         up["now"] = True
         [later] = service.retry_revocations()
         assert later.provider_confirmed and later.verified
-        assert later.account.status_note == "revoked (verified)"
+        assert later.account.status is AccountStatus.REVOKED
+        assert later.account.revocation is Revocation.VERIFIED
         assert backend.entries == {}  # nothing left in the keyring
         assert service.retry_revocations() == []
         posts = [parse_qs(r.body.decode()) for r in server.posts() if r.path == "/revoke"]
@@ -104,7 +105,8 @@ def test_a_refusal_that_will_not_change_is_not_retried(tmp_path: Path) -> None:
     with scripted_server(answer) as server:
         service, account_id, backend = connected_service(tmp_path, server.url)
         outcome = service.revoke(account_id)
-    assert outcome.account.status_note == "revoked locally; the provider did not confirm"
+    assert outcome.account.status is AccountStatus.REVOKED
+    assert outcome.account.revocation is Revocation.UNCONFIRMED
     assert "Remove the app in your account settings" in outcome.message
     assert backend.entries == {}
     assert service.retry_revocations() == []

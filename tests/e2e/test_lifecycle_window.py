@@ -240,7 +240,7 @@ def test_a_rotated_out_refresh_token_needs_sign_in_and_one_click_reconnects(
     assert op.introspect(rotated.refresh_token)["active"] is False
     # Nothing crashed; the account keeps its metadata and last data, marked stale.
     record = service_of(running).config.accounts[0]
-    assert record.id == account_id and record.status == "needs_signin"
+    assert record.id == account_id and record.status == "needs_sign_in"
     assert record.last_data and record.last_data["email"] == "dora@example.test"
     assert "refused" in record.last_refresh
     assert service_of(running).store.load(account_id) is None
@@ -415,7 +415,7 @@ def test_without_introspection_a_401_from_userinfo_verifies_the_revocation(
     assert all("introspection" not in url for _, url in calls)  # ... instead of introspection
     assert op.introspect(view.tokens.access_token)["active"] is False
     config = config_file.load(running.profile.config_path)
-    assert config.accounts[0].status_note == "revoked (verified)"
+    assert config.accounts[0].revocation == "verified"
 
 
 def _b64url_json(data: dict[str, Any]) -> str:

@@ -215,7 +215,7 @@ def test_sigkill_during_refresh_never_loses_or_corrupts_the_account(
             outcomes["needs sign-in"] += 1
             status = AccountService(cli.profile)
             status.load()
-            assert status.status(account_id).state == "needs sign-in again"
+            assert status.summary(account_id).state == "needs sign-in again"
             assert sign_in(cli, browser, "kim") == account_id  # the same account again
     finally:
         browser.close()

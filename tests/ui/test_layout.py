@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_oauth.core import config as config_file
 from desktop_oauth.core.accounts import AccountService
-from desktop_oauth.core.config import AccountRecord, Config
+from desktop_oauth.core.config import AccountRecord, AccountStatus, Config, Revocation
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import ProviderConfig
 from desktop_oauth.core.scope_catalog import NO_DESCRIPTION, STANDARD
@@ -49,8 +49,8 @@ def record(n: int, provider: str, name: str, **fields: object) -> AccountRecord:
 ACCOUNTS = (
     record(1, "Work", "zoe@example.test"),
     record(2, "Work", "a.very.long.address.of.someone@subdomain.example.test"),
-    record(3, "Acme", "bob", status="revoked", status_note="revoked (verified)"),
-    record(4, "Work", "ann@example.test", status="needs_signin"),
+    record(3, "Acme", "bob", status=AccountStatus.REVOKED, revocation=Revocation.VERIFIED),
+    record(4, "Work", "ann@example.test", status=AccountStatus.NEEDS_SIGN_IN),
 )
 
 

@@ -1,0 +1,94 @@
+"""Accounts: connecting, refreshing, revoking, and what each one holds.
+
+:class:`AccountService` is the single entry point the window's controller and
+the command line use. It is synchronous and thread-safe; callers run it off
+the GUI thread. Each concern lives in its own module, one layer on the next:
+
+- :mod:`.records`: the loaded config, the token store, read-modify-write helpers;
+- :mod:`.providers`: provider settings and client secrets;
+- :mod:`.connecting`: starting a connection and saving its result;
+- :mod:`.renewal`: refreshing tokens and calling the provider's API;
+- :mod:`.revocation`: revoking, removing, and the pending revocations;
+- this module: what the window and the command line read about an account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..account_state import AccountState, AccountSummary, describe, unknown
+from ..api import ApiAuthError
+from ..config import AccountRecord
+from ..errors import DesktopOAuthError, TokenStoreError
+from ..lookup import find_account
+from .connecting import account_id_for
+from .records import AccountView, LocalProvider, _claims_of
+from .revocation import RevokeOutcome, Revoking
+
+__all__ = [
+    "AccountService",
+    "AccountView",
+    "LocalProvider",
+    "RevokeOutcome",
+    "account_id_for",
+]
+
+
+class AccountService(Revoking):
+    """Connects, refreshes and revokes accounts of one profile.
+
+    Args:
+        profile: Where config and keyring namespace come from.
+        store: The token store; by default the keyring of this profile.
+        session: The HTTP session for every provider call.
+        clock: Wall-clock seconds, for expiry.
+        local_providers: Providers the app runs itself, listed first.
+    """
+
+    def find_account(self, query: str) -> AccountRecord:
+        """The account a person names by display name, email, login or
+        ``provider:subject`` (see :func:`lookup.find_account`)."""
+        with self._lock:
+            records = self._config.accounts
+        return find_account(records, query, self._stored_claims)
+
+    def view(self, account_id: str) -> AccountView:
+        """The account with its stored tokens (keyring read: off the GUI thread)."""
+        record = self._record(account_id)
+        tokens = self.store.load(account_id)
+        return AccountView(record, tokens, _claims_of(tokens))
+
+    def summary(self, account_id: str, *, ask_provider: bool = False) -> AccountSummary:
+        """What the account is now (:func:`~desktop_oauth.core.account_state.describe`),
+        from its record, its stored tokens and the clock.
+
+        The email and login come from the id_token, and from the last userinfo
+        answer where the id_token lacks them.
+
+        Args:
+            ask_provider: For a connected account, call the userinfo endpoint
+                once: a token the provider refuses means access was revoked there.
+        """
+        record = self._record(account_id)
+        try:
+            tokens = self.store.load(account_id)
+        except TokenStoreError as exc:
+            return unknown(record, str(exc))
+        claims = {**(record.last_data or {}), **_claims_of(tokens)}
+        summary = describe(record, self._clock(), tokens, claims=claims)
+        if ask_provider and summary.state is AccountState.CONNECTED and tokens is not None:
+            try:
+                self._call_userinfo(record, tokens)
+            except ApiAuthError:
+                return replace(
+                    summary,
+                    state=AccountState.REVOKED,
+                    detail="The provider no longer accepts its access token.",
+                    scopes=(),
+                    expires_at=None,
+                    has_refresh_token=False,
+                    former_scopes=record.granted_scopes,
+                )
+            except DesktopOAuthError as exc:
+                return replace(summary, detail=f"The provider could not be asked: {exc}")
+        return summary

@@ -1,0 +1,216 @@
+"""The accounts of one profile as the config file and the keyring hold them.
+
+:class:`AccountRecords` is the bottom layer of :class:`~desktop_oauth.core.accounts.AccountService`:
+it owns the loaded configuration, the token store and the HTTP session, and the
+small read-modify-write helpers every other layer uses.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from .. import config as config_file
+from ..api import ApiResult
+from ..config import AccountRecord, AccountStatus, Config, Revocation
+from ..errors import (
+    ConfigurationError,
+    DesktopOAuthError,
+    TokenError,
+    TokenStoreError,
+)
+from ..flow import id_token_claims
+from ..http import new_session
+from ..locks import profile_lock
+from ..profile import Profile
+from ..provider import ProviderConfig
+from ..token_store import TokenStore
+from ..tokens import TokenSet
+
+if TYPE_CHECKING:
+    import requests
+
+
+@dataclass(frozen=True)
+class LocalProvider:
+    """A provider that runs inside the app (the built-in sandbox).
+
+    The core does not know what it is: ``start`` makes sure it serves and
+    returns its configuration, which is then used like any other provider's.
+    """
+
+    name: str
+    start: Callable[[], ProviderConfig]
+    #: Shown before it is started (client id, scopes), and short names for it.
+    client_id: str = ""
+    scopes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """One account as the window shows it."""
+
+    record: AccountRecord
+    tokens: TokenSet | None = field(default=None, repr=False)
+    claims: dict[str, Any] = field(default_factory=dict, repr=False)
+    userinfo: ApiResult | None = field(default=None, repr=False)
+    #: A warning to show beside the account (session-only storage, for example).
+    notice: str = ""
+
+
+class AccountRecords:
+    """The loaded configuration, the token store and the helpers that change them.
+
+    Args:
+        profile: Where config and keyring namespace come from.
+        store: The token store; by default the keyring of this profile.
+        session: The HTTP session for every provider call.
+        clock: Wall-clock seconds, for expiry.
+        local_providers: Providers the app runs itself, listed first.
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        store: TokenStore | None = None,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        local_providers: Sequence[LocalProvider] = (),
+    ) -> None:
+        self.profile = profile
+        self.store = store if store is not None else TokenStore(profile.keyring_service)
+        self.session = session if session is not None else new_session()
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._config = Config()
+        self._resolved: dict[str, ProviderConfig] = {}
+        self._local: Mapping[str, LocalProvider] = {p.name: p for p in local_providers}
+
+    def load(self) -> Config:
+        """Read ``config.json`` (file I/O: call off the GUI thread)."""
+        with self._lock:
+            loaded = config_file.load(self.profile.config_path)
+            if loaded.recovered_from is not None:
+                # Write what this process knows (nothing at start; the accounts
+                # on screen when the file is read again) so the damaged file is
+                # not read again and a reload forgets nothing.
+                loaded = replace(self._config, recovered_from=loaded.recovered_from)
+                config_file.save(self.profile.config_path, loaded)
+            self._config = loaded
+            return self.config
+
+    @property
+    def config(self) -> Config:
+        """The configuration as last loaded or saved, built-in providers first."""
+        with self._lock:
+            saved = {p.name for p in self._config.providers}
+            local = tuple(
+                ProviderConfig(
+                    name=p.name,
+                    issuer="(built in; starts on first use)",
+                    client_id=p.client_id,
+                    scopes=p.scopes,
+                )
+                for p in self._local.values()
+                if p.name not in saved
+            )
+            return replace(self._config, providers=(*local, *self._config.providers))
+
+    def _modify(self, change: Callable[[Config], Config]) -> Config:
+        """Apply ``change`` to the file as it is now on disk, under the profile's lock,
+        so that a change another process saved meanwhile is not lost."""
+        with self._lock, profile_lock(self.profile.home, "config"):
+            current = config_file.load(self.profile.config_path)
+            if current.recovered_from is not None:
+                current = self._config
+            new = change(current)
+            config_file.save(self.profile.config_path, new)
+            self._config = new
+            return new
+
+    def _mark(
+        self,
+        account_id: str,
+        status: AccountStatus | None,
+        note: str = "",
+        *,
+        revocation: Revocation | None = None,
+        last_refresh: str | None = None,
+    ) -> AccountRecord:
+        """Store a new status (and what goes with it) for ``account_id``."""
+        now = self._clock()
+
+        def change(config: Config) -> Config:
+            record = self._record_in(config, account_id)
+            if status is not None:
+                revoked = status in (AccountStatus.REVOKED, AccountStatus.REVOCATION_PENDING)
+                record = replace(
+                    record,
+                    status=status,
+                    status_note=note,
+                    revocation=revocation if revoked else None,
+                    # The first revocation's time stays when a pending one is retried.
+                    revoked_at=(record.revoked_at or now) if revoked else None,
+                )
+            if last_refresh is not None:
+                record = replace(record, last_refresh=last_refresh)
+            return config.with_account(record)
+
+        return self._record_in(self._modify(change), account_id)
+
+    def _when(self, what: str) -> str:
+        return f"{time.strftime('%H:%M:%S', time.localtime(self._clock()))}, {what}"
+
+    def _record(self, account_id: str) -> AccountRecord:
+        with self._lock:
+            return self._record_in(self._config, account_id)
+
+    @staticmethod
+    def _record_in(config: Config, account_id: str) -> AccountRecord:
+        for record in config.accounts:
+            if record.id == account_id:
+                return record
+        raise ConfigurationError("That account is not connected any more.")
+
+    def _tokens(self, account_id: str) -> TokenSet:
+        tokens = self.store.load(account_id)
+        if tokens is None:
+            raise TokenError("No tokens are stored for this account; connect it again.")
+        return tokens
+
+    def _stored_claims(self, record: AccountRecord) -> dict[str, Any]:
+        try:
+            return _claims_of(self.store.load(record.id))
+        except TokenStoreError:
+            return {}
+
+
+def _claims_of(tokens: TokenSet | None) -> dict[str, Any]:
+    try:
+        return id_token_claims(tokens) if tokens is not None else {}
+    except DesktopOAuthError:
+        return {}
+
+
+def _expires_within(tokens: TokenSet, seconds: float, now: float) -> bool:
+    left = tokens.seconds_left(now)
+    return left is not None and left <= seconds
+
+
+def pending_entry(account_id: str) -> str:
+    """The keyring entry of tokens whose revocation the provider has not heard of yet."""
+    return f"{account_id}-pending-revocation"
+
+
+def only_what_revokes(tokens: TokenSet) -> TokenSet:
+    """The tokens a later revocation needs, nothing more (no id_token)."""
+    return TokenSet(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        token_type=tokens.token_type,
+    )

@@ -1,0 +1,229 @@
+"""Renewing tokens (RFC 6749 §6) and calling the provider's API with them."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..api import ApiAuthError, ApiResult, call_api
+from ..config import AccountRecord, AccountStatus
+from ..errors import (
+    ConfigurationError,
+    IdTokenError,
+    InvalidGrantError,
+    TokenError,
+    TokenStoreError,
+)
+from ..exchange import post_token_request, refresh_body
+from ..id_token_validation import provider_keys, validate_id_token
+from ..locks import profile_lock
+from ..presets import preset_for
+from ..provider import ProviderConfig
+from ..provider_apis import fetch_api
+from ..tokens import TokenSet
+from .connecting import Connecting
+from .records import AccountView, _claims_of, _expires_within
+
+if TYPE_CHECKING:
+    pass
+
+
+class Renewal(Connecting):
+    """Keeping an access token usable, and using it."""
+
+    def usable_tokens(self, account_id: str, *, min_seconds: float = 60.0) -> AccountView:
+        """Tokens whose access token stays valid ``min_seconds`` more, refreshing first
+        when it would not.
+
+        Without a refresh token, or when the provider cannot be reached, an
+        access token that has not expired yet is still returned (with a notice
+        in the second case).
+
+        Raises:
+            TokenError: expired and cannot be renewed (InvalidGrantError: sign in again).
+            TokenStoreError: the keyring could not be read.
+        """
+        record = self._record(account_id)
+        tokens = self._tokens(account_id)
+        now = self._clock()
+        if not _expires_within(tokens, min_seconds, now):
+            return AccountView(record, tokens, _claims_of(tokens))
+        if not tokens.refresh_token:
+            if not _expires_within(tokens, 0.0, now):
+                return AccountView(record, tokens, _claims_of(tokens))
+            raise TokenError(
+                "The access token has expired and this account holds no refresh "
+                "token; connect it again."
+            )
+        try:
+            return self.refresh(account_id, unless_valid_for=min_seconds)
+        except InvalidGrantError:
+            raise
+        except TokenError as exc:
+            if _expires_within(tokens, 0.0, self._clock()):
+                raise
+            return AccountView(
+                record,
+                tokens,
+                _claims_of(tokens),
+                notice=(f"{exc} The current access token is still valid for a short while."),
+            )
+
+    def refresh(self, account_id: str, *, unless_valid_for: float | None = None) -> AccountView:
+        """Use the refresh token for a new access token (RFC 6749 §6).
+
+        Holds the account's lock across processes and rereads the keyring inside
+        it, so a refresh another process just made is used instead of spending a
+        rotated-out token (RFC 9700 §4.14.2). The rotated refresh token is saved
+        before it is used; when the answer carries none, the old one is kept
+        (docs/security.md (a)23). ``invalid_grant`` deletes the tokens and marks the
+        account "needs sign-in again", keeping its metadata and last data.
+
+        Args:
+            unless_valid_for: Skip the refresh when, once the lock is held, the
+                stored access token is valid this many seconds more.
+        """
+        with profile_lock(self.profile.home, f"refresh-{account_id}"):
+            record = self._record(account_id)
+            provider = self.resolve_provider(record.provider)
+            old = self._tokens(account_id)
+            if unless_valid_for is not None and not _expires_within(
+                old, unless_valid_for, self._clock()
+            ):
+                return AccountView(record, old, _claims_of(old))
+            if not old.refresh_token:
+                raise TokenError("This account holds no refresh token; connect it again.")
+            assert provider.endpoints is not None
+            try:
+                data = post_token_request(
+                    self.session,
+                    provider.endpoints.token,
+                    refresh_body(provider.client_id, old.refresh_token),
+                    provider.client_id,
+                    self._secret_for(provider),
+                    auth_methods=provider.endpoints.token_auth_methods,
+                )
+            except InvalidGrantError:
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete(account_id)
+                self._mark(
+                    account_id,
+                    AccountStatus.NEEDS_SIGN_IN,
+                    "The provider no longer accepts the refresh token.",
+                    last_refresh=self._when("refused: sign in again"),
+                )
+                raise
+            except TokenError as exc:
+                self._mark(account_id, None, last_refresh=self._when(f"failed: {exc}"))
+                raise
+            new = old.merged_after_refresh(
+                TokenSet.from_response(data, record.granted_scopes, self._clock())
+            )
+            if isinstance(data.get("id_token"), str):
+                try:
+                    self._check_refreshed_id_token(provider, record, data["id_token"])
+                except IdTokenError as exc:
+                    with contextlib.suppress(TokenStoreError):
+                        self.store.delete(account_id)
+                    self._mark(
+                        account_id,
+                        AccountStatus.NEEDS_SIGN_IN,
+                        str(exc),
+                        last_refresh=self._when("refused: the new id_token failed"),
+                    )
+                    raise
+            notice = ""
+            try:
+                self.store.save(account_id, new)
+            except TokenStoreError as exc:
+                notice = f"{exc} The new tokens are kept until the app closes."
+            updated = self._modify(
+                lambda c: c.with_account(
+                    replace(
+                        self._record_in(c, account_id),
+                        granted_scopes=new.granted_scopes,
+                        expires_at=new.expires_at,
+                        has_refresh_token=new.refresh_token is not None,
+                        refreshed_at=new.obtained_at,
+                        last_refresh=self._when("ok"),
+                    )
+                )
+            )
+            return AccountView(
+                self._record_in(updated, account_id), new, _claims_of(new), None, notice
+            )
+
+    def _check_refreshed_id_token(
+        self, provider: ProviderConfig, record: AccountRecord, id_token: str
+    ) -> None:
+        """OIDC Core §12.2: an id_token from a refresh is checked like the first one,
+        and must name the same issuer and the same user."""
+        validate_id_token(
+            id_token,
+            provider,
+            provider_keys(self.session, provider),
+            nonce=None,
+            now=self._clock(),
+            subject=record.subject,
+        )
+
+    def fetch_data(self, account_id: str, url: str | None = None) -> ApiResult:
+        """Call the provider's API (``url``, by default the preset's call or userinfo).
+
+        A 401 leads to one refresh and one retry; a second 401 means the person
+        must sign in again (no loop).
+
+        Raises:
+            ApiAuthError: refused twice; the account is marked "needs sign-in again".
+        """
+        record = self._record(account_id)
+        tokens = self.usable_tokens(account_id, min_seconds=5.0).tokens
+        assert tokens is not None
+        try:
+            result = self._call(record, tokens, url)
+        except ApiAuthError:
+            if not tokens.refresh_token:
+                self._mark(
+                    account_id,
+                    AccountStatus.NEEDS_SIGN_IN,
+                    "The provider refused the access token.",
+                )
+                raise
+            tokens = self.refresh(account_id).tokens
+            assert tokens is not None
+            try:
+                result = self._call(record, tokens, url)
+            except ApiAuthError:
+                self._mark(
+                    account_id,
+                    AccountStatus.NEEDS_SIGN_IN,
+                    "The provider refused a fresh token too.",
+                )
+                raise ApiAuthError(
+                    "The provider refused the token even after a refresh; sign in again."
+                ) from None
+        if url is None:
+            self._modify(
+                lambda c: c.with_account(
+                    replace(self._record_in(c, account_id), last_data=result.data)
+                )
+            )
+        return result
+
+    def _call(self, record: AccountRecord, tokens: TokenSet, url: str | None) -> ApiResult:
+        provider = self.resolve_provider(record.provider)
+        if url is not None:
+            return call_api(self.session, url, tokens.access_token, f"{provider.name} API")
+        preset = preset_for(provider)
+        if preset is not None:
+            return fetch_api(self.session, preset, tokens.access_token)
+        return self._call_userinfo(record, tokens)
+
+    def _call_userinfo(self, record: AccountRecord, tokens: TokenSet) -> ApiResult:
+        provider = self.resolve_provider(record.provider)
+        if provider.endpoints is None or not provider.endpoints.userinfo:
+            raise ConfigurationError(f"{provider.name} has no userinfo endpoint.")
+        return call_api(
+            self.session, provider.endpoints.userinfo, tokens.access_token, "userinfo endpoint"
+        )

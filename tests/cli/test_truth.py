@@ -1,0 +1,71 @@
+"""Issue 11 through the command line, against oidc-provider with the real Chromium and
+gnome-keyring: every grant ever held is revoked, and signing in again is the same person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import BrowserPlan
+from tests.e2e.oidc_provider import OidcProvider
+
+from .runner import Cli
+from .test_connect_lifecycle import add_provider
+
+pytestmark = pytest.mark.e2e
+
+
+def test_revoke_after_connecting_again_ends_every_token_ever_received(
+    tmp_path: Path, oidc_provider: OidcProvider, browser_plan: BrowserPlan
+) -> None:
+    cli = Cli(tmp_path / "home")
+    add_provider(cli, oidc_provider)
+    cli.connect("op", browser_plan, "bob", "--scope", "openid", "profile", "offline_access")
+    first = cli.stored_tokens("bob")
+    cli.connect("op", browser_plan, "bob", "--scope", "openid", "email", "offline_access")
+    second = cli.stored_tokens("bob")
+    assert first.access_token != second.access_token
+    received = [
+        t
+        for t in (
+            first.access_token,
+            first.refresh_token,
+            second.access_token,
+            second.refresh_token,
+        )
+        if t
+    ]
+    cli.ok("revoke", "bob")
+    assert [oidc_provider.introspect(t)["active"] for t in received] == [False] * len(received)
+    [listed] = cli.ok("accounts", "--json").json()
+    assert listed["state"] == "revoked"
+    assert listed["revocation"] == "verified"
+    assert (listed["scopes"], listed["expires_at"], listed["has_refresh_token"]) == (
+        [],
+        None,
+        False,
+    )
+    assert set(listed["former_scopes"]) >= {"openid", "email"}
+
+
+def test_connect_account_as_someone_else_changes_nothing_and_says_who(
+    tmp_path: Path, oidc_provider: OidcProvider, browser_plan: BrowserPlan
+) -> None:
+    cli = Cli(tmp_path / "home")
+    add_provider(cli, oidc_provider)
+    cli.connect("op", browser_plan, "bob")
+    before = cli.accounts()
+    bob_tokens = cli.stored_tokens("bob")
+
+    browser_plan.set(login="alice", action="consent")
+    other = cli.run("connect", "bob@example.test")
+    browser_plan.results()
+    assert other.returncode == 1, str(other)
+    assert other.stdout == ""
+    # One line of error (beside the "Waiting for you in the browser" progress line).
+    errors = [line for line in other.stderr.splitlines() if line.startswith("desktop-oauth:")]
+    assert len(errors) == 1
+    assert "alice" in errors[0] and "bob" in errors[0]
+    assert cli.accounts() == before
+    assert cli.stored_tokens("bob") == bob_tokens
