@@ -133,7 +133,7 @@ def main() -> None:
         BENCH_SETTLE=str(args.settle),
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "-m", "compileall", "-q", "desktop_oauth"], check=False, env=env
     )
     samples: dict[str, list[tuple[float, float, float]]] = {"bare": [], "app": []}
