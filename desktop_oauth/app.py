@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import APP_ID, APP_NAME, __version__
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from .core.accounts import AccountService
     from .ui.main_window import MainWindow
+
+#: Start the controller by then even if the window has not painted (hidden, minimised).
+_START_AT_THE_LATEST_MS = 1000
 
 
 def missing_display(environ: Mapping[str, str], platform: str = sys.platform) -> str | None:
@@ -99,8 +102,6 @@ def _application(argv: Sequence[str]) -> QApplication:
 
 def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
     """Create the application and show the window; the accounts load in the background."""
-    from PySide6.QtCore import QTimer
-
     from .qt.collector import MainThreadCollector
     from .qt.controller import Controller
     from .qt.window_state import WindowState
@@ -110,11 +111,42 @@ def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
     MainThreadCollector(app)
     controller = Controller(_account_service, known_scopes=_known_scopes)
     window = MainWindow(controller, state=WindowState.of_profile(_profile_home()))
+    start_after_first_paint(window, controller.start)
     window.show()
-    # Load accounts once the event loop runs, so the worker thread's imports
-    # (HTTP, keyring) do not compete with the first paint.
-    QTimer.singleShot(0, controller.start)
     return app, window
+
+
+def start_after_first_paint(window: QWidget, start: Callable[[], None]) -> None:
+    """Call ``start`` once ``window`` has painted its first frame.
+
+    A zero timer set before the event loop runs fires before the first paint,
+    and the worker it starts then imports HTTP and keyring code while the GUI
+    thread paints, both wanting the GIL (docs/performance.md). Waiting for the
+    first Paint event, then for the rest of that paint pass, keeps the first
+    frame as quick as a bare window's. A window that never paints (minimised,
+    no screen) still starts after ``_START_AT_THE_LATEST_MS``.
+    """
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class _FirstPaint(QObject):
+        def __init__(self) -> None:
+            super().__init__(window)
+            self._started = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not self._started:
+                QTimer.singleShot(0, self.start_once)  # after the whole paint pass
+            return False
+
+        def start_once(self) -> None:
+            if not self._started:
+                self._started = True
+                window.removeEventFilter(self)
+                start()
+
+    watcher = _FirstPaint()
+    window.installEventFilter(watcher)
+    QTimer.singleShot(_START_AT_THE_LATEST_MS, watcher.start_once)
 
 
 def _account_service() -> AccountService:

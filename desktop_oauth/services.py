@@ -5,25 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .core.accounts import AccountService, LocalProvider
 from .core.profile import Profile
 from .core.provider import ProviderConfig
-from .sandbox import (
-    DEFAULT_SCOPES,
-    SANDBOX_CLIENT_ID,
-    SANDBOX_NAME,
-    Sandbox,
-    ensure_running,
-    provider_config,
-)
+from .sandbox import DEFAULT_SCOPES, SANDBOX_CLIENT_ID, SANDBOX_NAME, provider_config
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 #: Finds or starts the sandbox of the profile folder it is given.
-SandboxStarter = Callable[[Path], Sandbox]
+SandboxStarter = Callable[[Path], "Sandbox"]
 
 
 def open_account_service(
-    profile: Profile | None = None, *, start_sandbox: SandboxStarter = ensure_running
+    profile: Profile | None = None, *, start_sandbox: SandboxStarter | None = None
 ) -> AccountService:
     """The account service of ``profile`` (by default the environment's).
 
@@ -33,11 +30,17 @@ def open_account_service(
     Args:
         start_sandbox: Finds or starts the profile's sandbox (tests pass one
             with a small quota, say, or one that remembers the server to stop).
+            By default :func:`~desktop_oauth.sandbox.ensure_running`, loaded
+            when the sandbox is first used.
     """
     profile = profile if profile is not None else Profile.from_environment()
     home = profile.home
 
     def start() -> ProviderConfig:
+        if start_sandbox is None:
+            from .sandbox import ensure_running
+
+            return provider_config(ensure_running(home).issuer)
         return provider_config(start_sandbox(home).issuer)
 
     sandbox = LocalProvider(

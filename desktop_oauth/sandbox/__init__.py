@@ -61,6 +61,9 @@ Every form carries a hidden ``csrf_token``; the session cookie is
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .catalog import (
     DEFAULT_SCOPES,
     DEMO_USERS,
@@ -70,8 +73,23 @@ from .catalog import (
     provider_config,
 )
 from .errors import SandboxAlreadyServedError, SandboxError, SandboxPortInUseError
-from .running import Sandbox, ensure_running
-from .server import SandboxServer
+
+if TYPE_CHECKING:
+    from .running import Sandbox, ensure_running
+    from .server import SandboxServer
+
+# The server (oauthlib, SQLite, the signing key) loads when first asked for, so
+# a process that only lists the sandbox or its scopes does not pay for it
+# (PEP 562; docs/performance.md).
+_LAZY = {"Sandbox": "running", "ensure_running": "running", "SandboxServer": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "DEFAULT_SCOPES",

@@ -24,7 +24,6 @@ from ..qt.window_state import WindowState
 from .accounts_panel import AccountsPanel
 from .api_panel import ApiDataPanel
 from .confirm import ask, choose, remove_text, revoke_text
-from .device_panel import DevicePanel
 from .menus import build_menus
 from .plain_text import make_all_plain, plain_label, plain_message
 from .scopes_panel import ScopesPanel
@@ -35,7 +34,9 @@ from .window_fit import fit_to_screen, remember, restore
 if TYPE_CHECKING:
     from ..core.accounts import AccountView
     from ..core.config import AccountRecord, Config
+    from ..core.device import DeviceAuthorization
     from ..qt.about import About
+    from .device_panel import DevicePanel
 
 
 class MainWindow(QMainWindow):
@@ -96,7 +97,7 @@ class MainWindow(QMainWindow):
         self.urlRow = QWidget()
         self.urlRow.setLayout(url_row)
         self.urlRow.hide()
-        self.devicePanel = DevicePanel()
+        self._device_panel: DevicePanel | None = None  # built when a code first shows
 
         self.accountsPanel = AccountsPanel()
         self.accountsList = self.accountsPanel.accountsList
@@ -136,11 +137,10 @@ class MainWindow(QMainWindow):
         status.addWidget(self.progress)
         status.addWidget(self.cancelButton)
 
-        root = QVBoxLayout()
+        root = self._root = QVBoxLayout()
         root.addLayout(top)
         root.addWidget(self.storageBanner)
         root.addWidget(self.urlRow)
-        root.addWidget(self.devicePanel)
         root.addWidget(splitter, 1)
         root.addLayout(status)
         central = QWidget()
@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
         controller.apiDataShown.connect(self.apiDataPanel.show_result)
         controller.apiRefused.connect(self.apiDataPanel.show_refusal)
         controller.apiQuotaRefused.connect(self.apiDataPanel.show_quota_refusal)
-        controller.deviceCode.connect(self.devicePanel.show_code)
+        controller.deviceCode.connect(self._show_device_code)
         controller.status.connect(self.statusLabel.setText)
         controller.busy.connect(self._set_busy)
         controller.urlToCopy.connect(self._show_url)
@@ -264,8 +264,25 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(busy)
         if not self.controller.connecting:
             self.urlRow.hide()
-            self.devicePanel.finish()
+            if self._device_panel is not None:
+                self._device_panel.finish()
         self._update_buttons()
+
+    @property
+    def devicePanel(self) -> DevicePanel:
+        """The sign-in-with-a-code panel, built the first time it is wanted."""
+        if self._device_panel is None:
+            from .device_panel import DevicePanel
+
+            panel = DevicePanel()
+            make_all_plain(panel)
+            # Where it always sat: under the sign-in link row, above the panels.
+            self._root.insertWidget(self._root.indexOf(self.urlRow) + 1, panel)
+            self._device_panel = panel
+        return self._device_panel
+
+    def _show_device_code(self, authorization: DeviceAuthorization) -> None:
+        self.devicePanel.show_code(authorization)
 
     def _show_url(self, url: str) -> None:
         self.urlBox.setText(url)
