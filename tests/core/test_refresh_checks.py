@@ -1,8 +1,10 @@
 """An id_token that comes with a refresh is checked like the first one and must name
-the same user (OIDC Core §12.2)."""
+the same user (OIDC Core §12.2). The access token it came to replace is then not
+handed out either, though it has not expired yet: nothing stands behind it."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -66,7 +68,8 @@ def test_a_refreshed_id_token_must_name_the_same_user(
         view = service.save_connection(
             ConnectResult(
                 provider=service.resolve_provider("op"),
-                tokens=TokenSet(access_token="at", refresh_token="rt", expires_at=1.0),
+                # Valid for 30 s more: `token` (60 s wanted) refreshes first.
+                tokens=TokenSet(access_token="at", refresh_token="rt", expires_at=time.time() + 30),
                 claims={"sub": "u1"},
                 userinfo=None,
                 requested_scopes=("openid",),
@@ -74,9 +77,9 @@ def test_a_refreshed_id_token_must_name_the_same_user(
         )
         if refused:
             with pytest.raises(IdTokenError, match="different user"):
-                service.refresh(view.record.id)
+                service.usable_tokens(view.record.id, min_seconds=60.0)
             assert store.load(view.record.id) is None
             assert service.config.accounts[0].status is AccountStatus.NEEDS_SIGN_IN
         else:
-            refreshed = service.refresh(view.record.id)
+            refreshed = service.usable_tokens(view.record.id, min_seconds=60.0)
             assert refreshed.tokens is not None and refreshed.tokens.refresh_token == "new-rt"

@@ -58,7 +58,9 @@ class Renewal(Connecting):
             )
         try:
             return self.refresh(account_id, unless_valid_for=min_seconds)
-        except InvalidGrantError:
+        except (InvalidGrantError, IdTokenError):
+            # The provider ended the grant, or answered about another person (OIDC
+            # Core §12.2): the tokens were deleted and nothing stands behind the old one.
             raise
         except TokenError as exc:
             if _expires_within(tokens, 0.0, self._clock()):
