@@ -134,12 +134,13 @@ def token(args: argparse.Namespace, console: Console) -> int:
 
 
 def revoke(args: argparse.Namespace, console: Console) -> int:
-    """Revoke at the provider, forget here; exit 0 only when the provider confirmed it or
-    the probe afterwards proved the tokens dead."""
+    """Revoke at the provider, forget here; exit 0 only when the probe afterwards proved
+    the tokens dead, or the provider confirmed and nothing could be probed."""
     service = open_service(console)
     record = find(service, args.account)
     outcome = service.revoke(record.id)
-    if outcome.provider_confirmed or outcome.verified is True:
+    # A probe that finds the token still honoured outweighs the provider's 200.
+    if outcome.verified is True or (outcome.provider_confirmed and outcome.verified is None):
         console.print(f"{record.display_name} ({record.provider}): {outcome.message}")
         return 0
     # Forgotten here, but the provider may still honour the grant: a failure for scripts.

@@ -164,12 +164,13 @@ def build_parser() -> OneLineParser:
 
     revoke = commands.add_parser(
         "revoke",
-        help="revoke an account's access at the provider and forget it here",
+        help="revoke an account's access at the provider and delete its tokens here",
         description=(
-            "Revoke ACCOUNT's tokens at the provider (RFC 7009) and forget the account here. "
-            "Exit status 0 only when the provider confirmed the revocation or a probe "
-            "afterwards proved the tokens no longer work; otherwise 1. The local tokens are "
-            "deleted in either case."
+            "Revoke ACCOUNT's tokens at the provider (RFC 7009) and delete them here; the "
+            "account stays listed as revoked. Exit status 0 only when a probe afterwards "
+            "proved the tokens no longer work, or the provider confirmed the revocation "
+            "and offers nothing to probe with; otherwise 1 (also when the provider said "
+            "yes but the token still works). The local tokens are deleted in every case."
         ),
     )
     revoke.add_argument("account", metavar="ACCOUNT")

@@ -89,3 +89,32 @@ def test_the_next_command_delivers_a_pending_revocation(tmp_path: Path) -> None:
         again = cli.ok("accounts")  # delivered once, not again
         assert "reached the provider" not in again.stderr
         assert len([r for r in server.posts() if r.path == "/revoke"]) == len(revokes)
+
+
+def test_revoke_fails_when_the_provider_says_yes_but_the_token_still_works(
+    tmp_path: Path,
+) -> None:
+    def answer(request: Received) -> Answer:
+        if request.path == "/token":
+            return Answer.json(
+                {"access_token": "at-secret", "token_type": "Bearer", "expires_in": 3600}
+            )
+        if request.path == "/userinfo":  # the probe: still honoured after "revocation"
+            return Answer.json({"sub": "u1", "name": "U"})
+        if request.path == "/revoke":
+            return Answer(200, b"")
+        return Answer(404, b"")
+
+    with scripted_server(answer) as server:
+        cli = Cli(tmp_path / "home")
+        cli.ok(
+            "provider", "add", "lax", "--client-id", "app", "--scope", "profile",
+            "--authorize-url", f"{server.url}/auth", "--token-url", f"{server.url}/token",
+            "--userinfo-url", f"{server.url}/userinfo", "--revocation-url", f"{server.url}/revoke",
+        )  # fmt: skip
+        assert connect_without_browser(cli, "lax").startswith("Connected")
+        revoked = cli.run("revoke", "u1")
+        assert [r.path for r in server.posts()].count("/revoke") == 1
+    assert revoked.returncode == 1, revoked
+    assert revoked.stdout == ""
+    assert "did not confirm" in revoked.error_line or "still" in revoked.error_line
