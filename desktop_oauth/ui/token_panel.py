@@ -65,6 +65,8 @@ class TokenPanel(QGroupBox):
 
         self.access_token = plain_label("Not connected")
         self.access_token.setObjectName("accessTokenLabel")
+        # Lines that wrap rather than widen the window once a token is shown.
+        self.access_token.setWordWrap(True)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setObjectName("copyTokenButton")
         self.copy_button.setAccessibleName("Copy access token")
@@ -97,8 +99,10 @@ class TokenPanel(QGroupBox):
         self.token_type = plain_label("–")
         self.expiry = plain_label("–")
         self.expiry.setObjectName("expiryLabel")
+        self.expiry.setWordWrap(True)
         self.refresh_token = plain_label("–")
         self.refresh_token.setObjectName("refreshTokenLabel")
+        self.refresh_token.setWordWrap(True)
         self.last_refresh = plain_label("–")
         self.last_refresh.setObjectName("lastRefreshLabel")
         self.last_refresh.setWordWrap(True)

@@ -4,6 +4,7 @@ the text the widgets really show, measured with the font they draw it in."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import ProviderConfig
 from desktop_oauth.core.scope_catalog import NO_DESCRIPTION, STANDARD
 from desktop_oauth.core.token_store import TokenStore
+from desktop_oauth.core.tokens import TokenSet
 from desktop_oauth.qt.controller import Controller
 from desktop_oauth.qt.window_state import WindowState
 from desktop_oauth.ui.accounts_panel import BADGE_SIZE
@@ -201,3 +203,22 @@ def test_the_first_window_fits_the_available_screen(qtbot: QtBot, tmp_path: Path
     screen = window.screen()
     assert screen is not None
     assert screen.availableGeometry().contains(window.frameGeometry())
+
+
+def test_a_shown_token_does_not_widen_the_window(qtbot: QtBot, tmp_path: Path) -> None:
+    # Seen under a real window manager: after a connect the window grew from 1000 to
+    # 1081 px and refused to shrink back (the expiry line did not wrap).
+    window = open_window(qtbot, tmp_path, 1000, 620)
+    now = time.time()
+    tokens = TokenSet(
+        access_token="a" * 43,
+        refresh_token="r" * 43,
+        expires_at=now + 3600,
+        obtained_at=now,
+        granted_scopes=SCOPES,
+    )
+    claims = {"sub": "ada", "email": "ada@sandbox.test", "iat": int(now), "exp": int(now + 3600)}
+    window.tokenPanel.show_tokens(tokens, claims, last_refresh="12:00:00 UTC, ok")
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1000
+    assert window.width() == 1000
