@@ -14,6 +14,9 @@ import requests
 from desktop_oauth.sandbox import SandboxServer
 from desktop_oauth.sandbox.server import _Handler
 
+# Waits out the sandbox's 10 s connection timeout: too slow for the unit tier.
+pytestmark = pytest.mark.integration
+
 
 def test_an_idle_connection_times_out_without_a_word(
     sandbox: SandboxServer,

@@ -22,6 +22,9 @@ from desktop_oauth.ui.accounts_panel import ACCOUNT_ID_ROLE
 from desktop_oauth.ui.main_window import MainWindow
 from tests.cli.runner import Cli
 
+# The window and the command line read the same real keyring: the integration tier.
+pytestmark = pytest.mark.integration
+
 SAVED = Path(__file__).parents[1] / "core" / "data" / "config-v1.json"
 STATES = {
     "acct-connected": "connected",
