@@ -5,6 +5,7 @@ loopback receiver) and against scripted servers."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,3 +165,15 @@ def test_email_and_login_come_from_userinfo_when_the_id_token_lacks_them(
     summary = service.summary(view.record.id)
     assert summary.email == "linus@sandbox.test"
     assert summary.login == "linus"
+
+
+def test_the_last_refresh_is_noted_with_its_date_and_time_zone(tmp_path: Path) -> None:
+    profile = Profile(home=tmp_path, keyring_service=f"test:{uuid.uuid4().hex}")
+    noon = 1_780_000_000.0
+    service = AccountService(
+        profile, store=TokenStore(profile.keyring_service, FlakyKeyring()), clock=lambda: noon
+    )
+    local = time.localtime(noon)
+    assert service._when("ok") == (
+        f"{time.strftime('%Y-%m-%d %H:%M:%S', local)} {time.strftime('%Z', local)}, ok"
+    )

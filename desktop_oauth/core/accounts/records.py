@@ -164,7 +164,9 @@ class AccountRecords:
         return self._record_in(self._modify(change), account_id)
 
     def _when(self, what: str) -> str:
-        return f"{time.strftime('%H:%M:%S', time.localtime(self._clock()))}, {what}"
+        # Local time with its date and zone, as every other time the app shows.
+        when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(self._clock()))
+        return f"{when}, {what}"
 
     def _record(self, account_id: str) -> AccountRecord:
         with self._lock:
