@@ -9,6 +9,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
 
 from desktop_oauth.core.config import AccountRecord
 from desktop_oauth.core.config import load as load_config
@@ -100,6 +103,35 @@ class Cli:
     def ok(self, *args: str, stdin: str = "") -> Result:
         result = self.run(*args, stdin=stdin)
         assert result.returncode == 0, str(result)
+        return result
+
+    def connect_without_browser(self, provider: str, code: str = "c0de") -> Result:
+        """``connect PROVIDER --no-browser``, the person opening the printed link: here,
+        the provider "redirects" at once with ``code`` and the link's state."""
+        with subprocess.Popen(
+            self.command("connect", provider, "--no-browser"),
+            env=self.environ(),
+            cwd=REPO,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as proc:
+            try:
+                assert proc.stderr is not None
+                url = ""
+                while not url.startswith("http"):
+                    url = proc.stderr.readline().strip()
+                query = parse_qs(urlsplit(url).query)
+                callback = f"{query['redirect_uri'][0]}?code={code}&state={query['state'][0]}"
+                with requests.Session() as person:
+                    person.trust_env = False
+                    person.get(callback, timeout=10)
+                out, err = proc.communicate(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+        result = Result(("connect", provider, "--no-browser"), proc.returncode, out, err)
+        self.transcript.append(result)
         return result
 
     def connect(self, provider: str, plan: BrowserPlan, login: str, *extra: str) -> Result:

@@ -4,44 +4,12 @@ next command (docs/security.md (a)28, (b)18; RFC 7009 §2.2.1)."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
-
-import requests
+from urllib.parse import parse_qs
 
 from tests.core.scripted_server import Answer, Received, scripted_server
 
-from .runner import REPO, Cli
-
-
-def connect_without_browser(cli: Cli, provider: str) -> str:
-    """``connect PROVIDER --no-browser``, the person opening the printed link: here,
-    the provider "redirects" at once with a code. Returns stdout."""
-    with subprocess.Popen(
-        cli.command("connect", provider, "--no-browser"),
-        env=cli.environ(),
-        cwd=REPO,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as proc:
-        try:
-            assert proc.stderr is not None
-            url = ""
-            while not url.startswith("http"):
-                url = proc.stderr.readline().strip()
-            query = parse_qs(urlsplit(url).query)
-            callback = f"{query['redirect_uri'][0]}?code=c0de&state={query['state'][0]}"
-            with requests.Session() as person:
-                person.trust_env = False
-                assert person.get(callback, timeout=10).ok
-            out, err = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-    assert proc.returncode == 0, err
-    return out
+from .runner import Cli
 
 
 def test_the_next_command_delivers_a_pending_revocation(tmp_path: Path) -> None:
@@ -71,7 +39,7 @@ def test_the_next_command_delivers_a_pending_revocation(tmp_path: Path) -> None:
             "--authorize-url", f"{server.url}/auth", "--token-url", f"{server.url}/token",
             "--userinfo-url", f"{server.url}/userinfo", "--revocation-url", f"{server.url}/revoke",
         )  # fmt: skip
-        assert connect_without_browser(cli, "down").startswith("Connected")
+        assert cli.connect_without_browser("down").stdout.startswith("Connected")
         revoked = cli.run("revoke", "u1")
         assert revoked.returncode == 1
         assert "as soon as it can be reached" in revoked.error_line
@@ -112,7 +80,7 @@ def test_revoke_fails_when_the_provider_says_yes_but_the_token_still_works(
             "--authorize-url", f"{server.url}/auth", "--token-url", f"{server.url}/token",
             "--userinfo-url", f"{server.url}/userinfo", "--revocation-url", f"{server.url}/revoke",
         )  # fmt: skip
-        assert connect_without_browser(cli, "lax").startswith("Connected")
+        assert cli.connect_without_browser("lax").stdout.startswith("Connected")
         revoked = cli.run("revoke", "u1")
         assert [r.path for r in server.posts()].count("/revoke") == 1
     assert revoked.returncode == 1, revoked

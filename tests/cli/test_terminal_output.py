@@ -5,12 +5,9 @@ retitling and clearing it. Every CLI line now passes one sanitizer."""
 from __future__ import annotations
 
 import io
-import subprocess
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from desktop_oauth.cli.console import Console
 from desktop_oauth.cli.terminal import terminal_lines, terminal_text
@@ -18,7 +15,7 @@ from tests.e2e.conftest import BrowserPlan
 from tests.e2e.oidc_provider import OidcProvider
 from tests.standins.server import Reply, Request, StandInServer, serving
 
-from .runner import REPO, Cli
+from .runner import Cli
 
 OSC_TITLE = "\x1b]0;pwned\x07"
 CSI_CLEAR = "\x1b[2J\x1b[H"
@@ -95,28 +92,7 @@ def test_token_endpoint_error_text_is_escaped(tmp_path: Path) -> None:
             "provider", "add", "evil", "--client-id", "app",
             "--authorize-url", f"{provider.url}/authorize", "--token-url", f"{provider.url}/token",
         )  # fmt: skip
-        with subprocess.Popen(
-            cli.command("connect", "evil", "--no-browser"),
-            env=cli.environ(),
-            cwd=REPO,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        ) as proc:
-            try:
-                assert proc.stderr is not None
-                url = ""
-                while not url.startswith("http"):
-                    url = proc.stderr.readline().strip()
-                query = parse_qs(urlsplit(url).query)
-                callback = f"{query['redirect_uri'][0]}?code=abc&state={query['state'][0]}"
-                with requests.Session() as person:
-                    person.trust_env = False
-                    person.get(callback, timeout=10)
-                out, err = proc.communicate(timeout=30)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-        assert proc.returncode == 1
-        assert "pwned" in err  # the provider's text is shown ...
-        assert_escaped(out, err)  # ... but never as a control sequence
+        result = cli.connect_without_browser("evil", code="abc")
+        assert result.returncode == 1
+        assert "pwned" in result.stderr  # the provider's text is shown ...
+        assert_escaped(result.stdout, result.stderr)  # ... but never as a control sequence
