@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import json
 import threading
 import time
 from collections import deque
@@ -30,6 +31,7 @@ from enum import StrEnum
 from typing import Literal
 
 from .errors import DesktopOAuthError
+from .known_secrets import KnownSecrets
 
 
 class Operation(StrEnum):
@@ -181,10 +183,17 @@ class StepRecord:
     dropped_exchanges: int = 0
     #: A message for a person (a DesktopOAuthError's text, never a secret).
     error: str | None = None
+    #: What the provider answered when the step failed ("invalid_grant", "HTTP 503"),
+    #: or why no answer came; None when the failure was the app's own check.
+    answer: str | None = None
 
     @property
     def info(self) -> StepInfo:
         return STEPS[self.step]
+
+    @property
+    def failed(self) -> bool:
+        return self.state is StepState.FAILED
 
 
 @dataclass(frozen=True)
@@ -216,6 +225,46 @@ def current() -> OperationRecorder | None:
     :func:`desktop_oauth.core.http.send` records each exchange into it.
     """
     return _CURRENT.get()
+
+
+@contextmanager
+def step(name: Step) -> Iterator[None]:
+    """Run ``name`` as a step of the operation running on this thread, if any.
+
+    Lets protocol code (flow, device, revoke) name its steps without knowing
+    whether anyone records them.
+    """
+    recorder = current()
+    if recorder is None:
+        yield
+        return
+    with recorder.step(name):
+        yield
+
+
+def provider_answer(exc: BaseException, exchanges: tuple[HttpExchange, ...] = ()) -> str | None:
+    """What the provider answered, for a failed step: the OAuth error code the
+    exception carries (RFC 6749 §5.2, §4.1.2.1), else the last exchange's error
+    code or HTTP status, else why it did not answer."""
+    code = getattr(exc, "error", None)
+    if isinstance(code, str) and code:
+        return code
+    if exchanges:
+        last = exchanges[-1]
+        if last.direction == "outgoing" and last.status is not None and last.status >= 400:
+            return _error_member(last.response_body) or f"HTTP {last.status}"
+        if last.direction == "outgoing" and last.status is None and last.error:
+            return last.error
+    return None
+
+
+def _error_member(body: str) -> str | None:
+    try:
+        data = json.loads(body.partition("\n\nid_token claims")[0])
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    return error if isinstance(error, str) and error.isprintable() and len(error) < 80 else None
 
 
 def error_text(exc: BaseException) -> str:
@@ -265,6 +314,23 @@ class FlowLog:
             kept = self._by_account.get(account_id)
             return kept[-1] if kept else None
 
+    def start(
+        self, operation: Operation, *, provider: str, account_id: str | None = None
+    ) -> OperationRecorder:
+        """Open an operation that spans several calls or threads (a connection:
+        from the port to the stored tokens). Each part runs inside
+        :meth:`OperationRecorder.active`; the owner calls ``finish`` or ``fail``."""
+        record = OperationRecord(
+            id=next(self._ids),
+            operation=operation,
+            provider=provider,
+            account_id=account_id,
+            started_at=self._clock(),
+        )
+        recorder = OperationRecorder(self, record)
+        self._store(record, previous_account=account_id, new=True)
+        return recorder
+
     @contextmanager
     def operation(
         self, operation: Operation, *, provider: str, account_id: str | None = None
@@ -276,15 +342,7 @@ class FlowLog:
         exception leaving the block marks the running step (or the operation)
         failed with :func:`error_text`, then propagates.
         """
-        record = OperationRecord(
-            id=next(self._ids),
-            operation=operation,
-            provider=provider,
-            account_id=account_id,
-            started_at=self._clock(),
-        )
-        recorder = OperationRecorder(self, record)
-        self._store(record, previous_account=account_id, new=True)
+        recorder = self.start(operation, provider=provider, account_id=account_id)
         token = _CURRENT.set(recorder)
         try:
             yield recorder
@@ -334,6 +392,8 @@ class OperationRecorder:
         # Held while a change is stored and announced, so listeners see changes in order.
         self._lock = threading.RLock()
         self._started: dict[int, float] = {}
+        #: Every secret value this operation knows, replaced wherever it appears.
+        self.secrets = KnownSecrets()
 
     @property
     def record(self) -> OperationRecord:
@@ -343,24 +403,64 @@ class OperationRecorder:
         """Tie the operation to its account once known (a new connection)."""
         self._update(lambda r: replace(r, account_id=account_id))
 
+    @property
+    def finished(self) -> bool:
+        return self._record.finished
+
+    @contextmanager
+    def active(self) -> Iterator[OperationRecorder]:
+        """Make this the operation of the running thread for the block (each part of
+        an operation started with :meth:`FlowLog.start`). An exception leaving the
+        block fails the operation at its running step, then propagates."""
+        token = _CURRENT.set(self)
+        try:
+            yield self
+        except BaseException as exc:
+            if not self._record.finished:
+                self.fail(exc)
+            raise
+        finally:
+            _CURRENT.reset(token)
+
     @contextmanager
     def step(self, step: Step) -> Iterator[None]:
-        """Run one step: waiting while the block runs, then done or failed."""
+        """Run one step: waiting while the block runs, then done or failed.
+
+        When ``step`` is already the running step (the loopback receiver began
+        the callback step), the block continues it.
+        """
         self.begin(step)
         try:
             yield
         except BaseException as exc:
-            self._end(step, StepState.FAILED, error_text(exc))
+            self._fail_step(step, exc)
             raise
         self.done(step)
 
     def begin(self, step: Step) -> None:
-        """Start ``step`` (waiting)."""
+        """Start ``step`` (waiting), unless it is the step already running."""
         now = self._log._clock()
 
         def change(r: OperationRecord) -> OperationRecord:
+            index = _running_index(r)
+            if index is not None and r.steps[index].step == step:
+                return r
             self._started[len(r.steps)] = self._log._monotonic()
             return replace(r, steps=(*r.steps, StepRecord(step, StepState.WAITING, now)))
+
+        self._update(change)
+
+    def drop(self, step: Step) -> None:
+        """Forget the latest ``step`` if it made no exchange (discovery already cached)."""
+
+        def change(r: OperationRecord) -> OperationRecord:
+            for index in range(len(r.steps) - 1, -1, -1):
+                if r.steps[index].step == step:
+                    if r.steps[index].exchanges or index != len(r.steps) - 1:
+                        return r
+                    self._started.pop(index, None)
+                    return replace(r, steps=r.steps[:index])
+            return r
 
         self._update(change)
 
@@ -370,10 +470,10 @@ class OperationRecorder:
 
     def fail(self, exc: BaseException | str) -> None:
         """Mark the running step failed (or the operation, if none runs) and end it."""
-        message = exc if isinstance(exc, str) else error_text(exc)
+        message = self.secrets.scrub(exc if isinstance(exc, str) else error_text(exc))
         running = self._running()
         if running is not None:
-            self._end(running.step, StepState.FAILED, message)
+            self._fail_step(running.step, exc)
         failed = next(
             (s for s in reversed(self._record.steps) if s.state is StepState.FAILED), None
         )
@@ -381,11 +481,34 @@ class OperationRecorder:
         self._update(lambda r: replace(r, finished=True, failed_step=step, error=message))
 
     def finish(self) -> None:
-        """End the operation; a step still waiting is marked done."""
+        """End the operation; a step still waiting is marked done. A step that failed
+        without ending the operation (a revocation the provider refused, retried
+        later) is still named as where it went wrong."""
         running = self._running()
         if running is not None:
             self._end(running.step, StepState.DONE, None)
-        self._update(lambda r: replace(r, finished=True))
+        failed = next((s for s in self._record.steps if s.state is StepState.FAILED), None)
+        if failed is None:
+            self._update(lambda r: replace(r, finished=True))
+        else:
+            self._update(
+                lambda r: replace(r, finished=True, failed_step=failed.step, error=failed.error)
+            )
+
+    def _fail_step(self, step: Step, exc: BaseException | str) -> None:
+        if isinstance(exc, str):
+            message, answer = exc, None
+        else:
+            message = error_text(exc)
+            running = self._running()
+            exchanges = running.exchanges if running is not None else ()
+            answer = provider_answer(exc, exchanges)
+        self._end(
+            step,
+            StepState.FAILED,
+            self.secrets.scrub(message),
+            self.secrets.scrub(answer) if answer else None,
+        )
 
     def add_exchange(self, exchange: HttpExchange) -> None:
         """Add a redacted exchange to the running step (to the last step if none runs)."""
@@ -411,7 +534,9 @@ class OperationRecorder:
         index = _running_index(self._record)
         return None if index is None else self._record.steps[index]
 
-    def _end(self, step: Step, state: StepState, error: str | None) -> None:
+    def _end(
+        self, step: Step, state: StepState, error: str | None, answer: str | None = None
+    ) -> None:
         def change(r: OperationRecord) -> OperationRecord:
             for index in range(len(r.steps) - 1, -1, -1):
                 if r.steps[index].step == step and r.steps[index].state is StepState.WAITING:
@@ -422,6 +547,7 @@ class OperationRecorder:
                         state=state,
                         duration=now - began,
                         error=error,
+                        answer=answer,
                     )
                     return replace(r, steps=(*r.steps[:index], ended, *r.steps[index + 1 :]))
             return r
