@@ -228,11 +228,15 @@ def current() -> OperationRecorder | None:
 
 
 @contextmanager
-def step(name: Step) -> Iterator[None]:
+def step(name: Step, *, optional: bool = False) -> Iterator[None]:
     """Run ``name`` as a step of the operation running on this thread, if any.
 
     Lets protocol code (flow, device, revoke) name its steps without knowing
     whether anyone records them.
+
+    Args:
+        optional: Forget the step if it made no HTTP exchange (discovery that
+            was already cached).
     """
     recorder = current()
     if recorder is None:
@@ -240,6 +244,8 @@ def step(name: Step) -> Iterator[None]:
         return
     with recorder.step(name):
         yield
+    if optional:
+        recorder.drop(name)
 
 
 def provider_answer(exc: BaseException, exchanges: tuple[HttpExchange, ...] = ()) -> str | None:
@@ -482,12 +488,14 @@ class OperationRecorder:
 
     def finish(self) -> None:
         """End the operation; a step still waiting is marked done. A step that failed
-        without ending the operation (a revocation the provider refused, retried
-        later) is still named as where it went wrong."""
+        without ending the operation, as its last step (a revocation the provider
+        refused, retried later), is still named as where it went wrong; one the
+        operation recovered from (a refresh after an API 401) is not."""
         running = self._running()
         if running is not None:
             self._end(running.step, StepState.DONE, None)
-        failed = next((s for s in self._record.steps if s.state is StepState.FAILED), None)
+        steps = self._record.steps
+        failed = steps[-1] if steps and steps[-1].state is StepState.FAILED else None
         if failed is None:
             self._update(lambda r: replace(r, finished=True))
         else:

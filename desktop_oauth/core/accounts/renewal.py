@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .. import flow_log
 from ..api import ApiAuthError, ApiResult, call_api
 from ..config import AccountRecord, AccountStatus
 from ..errors import (
@@ -23,7 +24,7 @@ from ..provider import ProviderConfig
 from ..provider_apis import fetch_api
 from ..tokens import TokenSet
 from .connecting import Connecting
-from .records import AccountView, _claims_of, _expires_within
+from .records import AccountView, _claims_of, _expires_within, learn
 
 if TYPE_CHECKING:
     pass
@@ -86,18 +87,26 @@ class Renewal(Connecting):
             unless_valid_for: Skip the refresh when, once the lock is held, the
                 stored access token is valid this many seconds more.
         """
-        with profile_lock(self.profile.home, f"refresh-{account_id}"):
-            record = self._record(account_id)
-            provider = self.resolve_provider(record.provider)
-            old = self._tokens(account_id)
-            if unless_valid_for is not None and not _expires_within(
-                old, unless_valid_for, self._clock()
-            ):
-                return AccountView(record, old, _claims_of(old))
-            if not old.refresh_token:
-                raise TokenError("This account holds no refresh token; connect it again.")
-            assert provider.endpoints is not None
-            try:
+        with (
+            self._operation(flow_log.Operation.REFRESH, account_id),
+            profile_lock(self.profile.home, f"refresh-{account_id}"),
+        ):
+            return self._refresh(account_id, unless_valid_for)
+
+    def _refresh(self, account_id: str, unless_valid_for: float | None) -> AccountView:
+        record = self._record(account_id)
+        provider = self.resolve_provider(record.provider)
+        old = self._tokens(account_id)
+        if unless_valid_for is not None and not _expires_within(
+            old, unless_valid_for, self._clock()
+        ):
+            return AccountView(record, old, _claims_of(old))
+        if not old.refresh_token:
+            raise TokenError("This account holds no refresh token; connect it again.")
+        assert provider.endpoints is not None
+        learn(old)
+        try:
+            with flow_log.step(flow_log.Step.REFRESH):
                 data = post_token_request(
                     self.session,
                     provider.endpoints.token,
@@ -106,69 +115,68 @@ class Renewal(Connecting):
                     self._secret_for(provider),
                     auth_methods=provider.endpoints.token_auth_methods,
                 )
-            except InvalidGrantError:
+        except InvalidGrantError:
+            with contextlib.suppress(TokenStoreError):
+                self.store.delete(account_id)
+            self._mark(
+                account_id,
+                AccountStatus.NEEDS_SIGN_IN,
+                "The provider no longer accepts the refresh token.",
+                last_refresh=self._when("refused: sign in again"),
+            )
+            raise
+        except TokenError as exc:
+            self._mark(account_id, None, last_refresh=self._when(f"failed: {exc}"))
+            raise
+        new = old.merged_after_refresh(
+            TokenSet.from_response(data, record.granted_scopes, self._clock())
+        )
+        if isinstance(data.get("id_token"), str):
+            try:
+                self._check_refreshed_id_token(provider, record, data["id_token"])
+            except IdTokenError as exc:
                 with contextlib.suppress(TokenStoreError):
                     self.store.delete(account_id)
                 self._mark(
                     account_id,
                     AccountStatus.NEEDS_SIGN_IN,
-                    "The provider no longer accepts the refresh token.",
-                    last_refresh=self._when("refused: sign in again"),
+                    str(exc),
+                    last_refresh=self._when("refused: the new id_token failed"),
                 )
                 raise
-            except TokenError as exc:
-                self._mark(account_id, None, last_refresh=self._when(f"failed: {exc}"))
-                raise
-            new = old.merged_after_refresh(
-                TokenSet.from_response(data, record.granted_scopes, self._clock())
-            )
-            if isinstance(data.get("id_token"), str):
-                try:
-                    self._check_refreshed_id_token(provider, record, data["id_token"])
-                except IdTokenError as exc:
-                    with contextlib.suppress(TokenStoreError):
-                        self.store.delete(account_id)
-                    self._mark(
-                        account_id,
-                        AccountStatus.NEEDS_SIGN_IN,
-                        str(exc),
-                        last_refresh=self._when("refused: the new id_token failed"),
-                    )
-                    raise
-            notice = ""
-            try:
-                self.store.save(account_id, new)
-            except TokenStoreError as exc:
-                notice = f"{exc} The new tokens are kept until the app closes."
-            updated = self._modify(
-                lambda c: c.with_account(
-                    replace(
-                        self._record_in(c, account_id),
-                        granted_scopes=new.granted_scopes,
-                        expires_at=new.expires_at,
-                        has_refresh_token=new.refresh_token is not None,
-                        refreshed_at=new.obtained_at,
-                        last_refresh=self._when("ok"),
-                    )
+        notice = ""
+        try:
+            self.store.save(account_id, new)
+        except TokenStoreError as exc:
+            notice = f"{exc} The new tokens are kept until the app closes."
+        updated = self._modify(
+            lambda c: c.with_account(
+                replace(
+                    self._record_in(c, account_id),
+                    granted_scopes=new.granted_scopes,
+                    expires_at=new.expires_at,
+                    has_refresh_token=new.refresh_token is not None,
+                    refreshed_at=new.obtained_at,
+                    last_refresh=self._when("ok"),
                 )
             )
-            return AccountView(
-                self._record_in(updated, account_id), new, _claims_of(new), None, notice
-            )
+        )
+        return AccountView(self._record_in(updated, account_id), new, _claims_of(new), None, notice)
 
     def _check_refreshed_id_token(
         self, provider: ProviderConfig, record: AccountRecord, id_token: str
     ) -> None:
         """OIDC Core §12.2: an id_token from a refresh is checked like the first one,
         and must name the same issuer and the same user."""
-        validate_id_token(
-            id_token,
-            provider,
-            provider_keys(self.session, provider),
-            nonce=None,
-            now=self._clock(),
-            subject=record.subject,
-        )
+        with flow_log.step(flow_log.Step.ID_TOKEN):
+            validate_id_token(
+                id_token,
+                provider,
+                provider_keys(self.session, provider),
+                nonce=None,
+                now=self._clock(),
+                subject=record.subject,
+            )
 
     def fetch_data(self, account_id: str, url: str | None = None) -> ApiResult:
         """Call the provider's API (``url``, by default the preset's call or userinfo).
@@ -179,6 +187,10 @@ class Renewal(Connecting):
         Raises:
             ApiAuthError: refused twice; the account is marked "needs sign-in again".
         """
+        with self._operation(flow_log.Operation.API_CALL, account_id):
+            return self._fetch_data(account_id, url)
+
+    def _fetch_data(self, account_id: str, url: str | None) -> ApiResult:
         record = self._record(account_id)
         tokens = self.usable_tokens(account_id, min_seconds=5.0).tokens
         assert tokens is not None
@@ -214,6 +226,11 @@ class Renewal(Connecting):
         return result
 
     def _call(self, record: AccountRecord, tokens: TokenSet, url: str | None) -> ApiResult:
+        learn(tokens)
+        with flow_log.step(flow_log.Step.API):
+            return self._call_api(record, tokens, url)
+
+    def _call_api(self, record: AccountRecord, tokens: TokenSet, url: str | None) -> ApiResult:
         provider = self.resolve_provider(record.provider)
         if url is not None:
             return call_api(self.session, url, tokens.access_token, f"{provider.name} API")
