@@ -140,6 +140,9 @@ class StepState(StrEnum):
     FAILED = "failed"
 
 
+#: The error text of the authorization request: the browser makes it, not the app.
+BROWSER_NOTE = "opened in the browser; the provider answers through the callback"
+
 #: Longest body text kept per exchange; the rest is cut with a note saying how much.
 MAX_BODY_CHARS = 16_000
 #: Exchanges kept per step (device polling can make many): the oldest are dropped.
@@ -259,7 +262,7 @@ def provider_answer(exc: BaseException, exchanges: tuple[HttpExchange, ...] = ()
         last = exchanges[-1]
         if last.direction == "outgoing" and last.status is not None and last.status >= 400:
             return _error_member(last.response_body) or f"HTTP {last.status}"
-        if last.direction == "outgoing" and last.status is None and last.error:
+        if last.status is None and last.error and last.error != BROWSER_NOTE:
             return last.error
     return None
 

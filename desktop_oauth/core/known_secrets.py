@@ -44,6 +44,11 @@ class KnownSecrets:
         for label, value in pairs:
             self.add(label, value)
 
+    def label_of(self, value: str) -> str | None:
+        """The words for ``value`` if it is known (a bearer token: "access token")."""
+        with self._lock:
+            return self._values.get(value)
+
     def scrub(self, text: str) -> str:
         """``text`` with every known value (raw or percent-encoded) replaced."""
         with self._lock:

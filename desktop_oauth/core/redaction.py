@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
-from .flow_log import MAX_BODY_CHARS, HttpExchange
+from .flow_log import BROWSER_NOTE, MAX_BODY_CHARS, HttpExchange
 from .known_secrets import KnownSecrets, marker
 from .tokens import decode_jwt_claims
 
@@ -122,6 +122,8 @@ def redact_headers(
         if label is not None:
             scheme, _, rest = value.partition(" ")
             if rest and scheme.isalpha() and name.lower().endswith("authorization"):
+                # A bearer token the operation already knows keeps its name (RFC 6750 §2.1).
+                label = known.label_of(rest) or label
                 known.add(label, rest)
                 value = f"{scheme} {marker(label, rest)}"
             else:
@@ -285,7 +287,7 @@ def browser_request(url: str, known: KnownSecrets, *, started_at: float = 0.0) -
         url=redact_url(url, known),
         status=None,
         started_at=started_at,
-        error="opened in the browser; the provider answers through the callback",
+        error=BROWSER_NOTE,
     )
 
 
