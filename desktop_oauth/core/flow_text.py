@@ -83,7 +83,7 @@ def step_line(step: StepRecord) -> str:
     return line
 
 
-def _short(url: str, limit: int = 200) -> str:
+def _short(url: str, limit: int = 1000) -> str:
     """A URL for one line: whole when short, else its origin and path and a cut query."""
     if len(url) <= limit:
         return url
