@@ -15,7 +15,7 @@ from .flow_log import STEPS, HttpExchange, OperationRecord, Step, StepRecord, St
 STEP_NOUNS: dict[Step, str] = {
     Step.DISCOVERY: "reading the provider's settings",
     Step.AUTHORIZE: "the sign-in at the provider",
-    Step.CALLBACK: "the provider's answer to this computer",
+    Step.CALLBACK: "the authorization response",
     Step.TOKEN: "the token exchange",
     Step.ID_TOKEN: "the id_token check",
     Step.API: "the API call",

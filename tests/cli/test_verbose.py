@@ -5,6 +5,7 @@ and keyring; a failure names its step; no secret the run produced is printed or 
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -158,3 +159,57 @@ def test_oidc_provider_connect_shows_the_named_steps_in_order(
     [browsed] = browser_plan.results(timeout=0)
     code = parse_qs(urlsplit(browsed["final_url"]).query)["code"][0]
     assert code not in connected.stderr
+
+
+def add_op(cli: Cli, op: OidcProvider, *extra: str) -> None:
+    cli.ok(
+        "provider",
+        "add",
+        "op",
+        "--issuer",
+        op.issuer,
+        "--client-id",
+        op.client_id,
+        "--scope",
+        "openid",
+        "email",
+        *extra,
+    )
+
+
+def test_oidc_provider_refused_consent_names_the_authorization_response(
+    tmp_path: Path, oidc_provider: OidcProvider, browser_plan: BrowserPlan
+) -> None:
+    cli = Cli(tmp_path / "home")
+    add_op(cli, oidc_provider)
+    browser_plan.set(login="erin", action="cancel")
+    refused = cli.run("connect", "op", "-v")
+    browser_plan.results()
+    assert refused.returncode == 1
+    assert ("callback", "failed") in step_lines(refused.stderr)
+    assert (
+        "flow: the authorization response failed: the provider answered access_denied"
+        in refused.stderr.splitlines()
+    )
+
+
+def test_oidc_provider_wrong_redirect_uri_fails_the_authorize_step(
+    tmp_path: Path, oidc_provider: OidcProvider, browser_plan: BrowserPlan
+) -> None:
+    """oidc-provider shows an error page for a redirect URI it does not know and never
+    redirects: the authorize step is where the sign-in stops."""
+    cli = Cli(tmp_path / "home")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    add_op(cli, oidc_provider, "--redirect-uri", f"http://127.0.0.1:{port}/not-registered")
+    browser_plan.set(login="erin", action="consent")
+    stuck = cli.run("connect", "op", "-v", "--timeout", "4")
+    browser_plan.results()
+    assert stuck.returncode == 1
+    steps = step_lines(stuck.stderr)
+    assert steps[-1] == ("authorize", "failed") and ("callback", "done") not in steps
+    assert (
+        "flow: the sign-in at the provider failed: no answer came back from the browser in "
+        "time. Please try again." in stuck.stderr.splitlines()
+    )

@@ -237,7 +237,7 @@ def test_a_refused_consent_fails_the_callback_step_with_the_providers_answer(
     ]
     assert record.failed_step is Step.CALLBACK
     assert failure_summary(record) == (
-        "the provider's answer to this computer failed: the provider answered access_denied"
+        "the authorization response failed: the provider answered access_denied"
     )
 
 
