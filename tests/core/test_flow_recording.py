@@ -17,10 +17,18 @@ import requests
 
 from desktop_oauth.core import discovery
 from desktop_oauth.core.accounts import AccountService, AccountView, LocalProvider
-from desktop_oauth.core.connect import ConnectAttempt
+from desktop_oauth.core.connect import ConnectAttempt, identify
+from desktop_oauth.core.device import checked_claims, poll_for_tokens, start_device_authorization
 from desktop_oauth.core.errors import DesktopOAuthError
 from desktop_oauth.core.flow import pkce_challenge
-from desktop_oauth.core.flow_log import FlowLog, HttpExchange, OperationRecord, Step, StepState
+from desktop_oauth.core.flow_log import (
+    FlowLog,
+    HttpExchange,
+    Operation,
+    OperationRecord,
+    Step,
+    StepState,
+)
 from desktop_oauth.core.flow_text import failure_summary
 from desktop_oauth.core.logs import RedactingFormatter
 from desktop_oauth.core.profile import Profile
@@ -330,3 +338,35 @@ def test_no_callback_before_the_deadline_fails_the_authorize_step(
         "the sign-in at the provider failed: no answer came back from the browser in time. "
         "Please try again."
     )
+
+
+def test_a_device_sign_in_records_its_steps_and_shows_the_user_code_only(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    log = FlowLog()
+    session = requests.Session()
+    service = make_service(tmp_path, log, provider_config(sandbox.issuer), session)
+    provider = service.resolve_provider(service.provider_name("sandbox"))
+    with log.operation(Operation.DEVICE, provider=provider.name):
+        authorization = start_device_authorization(session, provider)
+        assert authorization.verification_uri_complete is not None
+        page = Browser(sandbox.issuer).walk(authorization.verification_uri_complete)
+        assert not isinstance(page, str) and page.page == "sandbox-device-done"
+        tokens = poll_for_tokens(
+            session, provider, authorization, cancelled=threading.Event(), pause=lambda _: False
+        )
+        claims = checked_claims(session, provider, tokens)
+        view = service.save_connection(identify(session, provider, tokens, claims, SCOPES))
+    record = log.last(view.record.id)
+    assert record is not None and record.failed_step is None
+    assert kinds(record) == [
+        (Step.DEVICE_AUTHORIZATION, StepState.DONE),
+        (Step.DEVICE_POLL, StepState.DONE),
+        (Step.ID_TOKEN, StepState.DONE),
+        (Step.API, StepState.DONE),
+    ]
+    [asked] = record.steps[0].exchanges
+    # RFC 8628 §3.3: the person reads and types the user code; the device code is secret.
+    assert f'"user_code": "{authorization.user_code}"' in asked.response_body
+    assert authorization.device_code not in every_text(record)
+    assert "device_code=«device code, " in record.steps[1].exchanges[-1].request_body
