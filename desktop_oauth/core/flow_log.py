@@ -254,7 +254,7 @@ def step(name: Step, *, optional: bool = False) -> Iterator[None]:
 def provider_answer(exc: BaseException, exchanges: tuple[HttpExchange, ...] = ()) -> str | None:
     """What the provider answered, for a failed step: the OAuth error code the
     exception carries (RFC 6749 §5.2, §4.1.2.1), else the last exchange's error
-    code or HTTP status, else why it did not answer."""
+    code or HTTP status; None when it did not answer (the step's error says why)."""
     code = getattr(exc, "error", None)
     if isinstance(code, str) and code:
         return code
@@ -262,8 +262,6 @@ def provider_answer(exc: BaseException, exchanges: tuple[HttpExchange, ...] = ()
         last = exchanges[-1]
         if last.direction == "outgoing" and last.status is not None and last.status >= 400:
             return _error_member(last.response_body) or f"HTTP {last.status}"
-        if last.status is None and last.error and last.error != BROWSER_NOTE:
-            return last.error
     return None
 
 

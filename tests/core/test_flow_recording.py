@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,7 +30,9 @@ from desktop_oauth.core.flow_log import (
     Step,
     StepState,
 )
+from desktop_oauth.core.flow_log import step as flow_step
 from desktop_oauth.core.flow_text import failure_summary
+from desktop_oauth.core.http import new_session, send
 from desktop_oauth.core.logs import RedactingFormatter
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import ProviderConfig
@@ -370,3 +373,29 @@ def test_a_device_sign_in_records_its_steps_and_shows_the_user_code_only(
     assert f'"user_code": "{authorization.user_code}"' in asked.response_body
     assert authorization.device_code not in every_text(record)
     assert "device_code=«device code, " in record.steps[1].exchanges[-1].request_body
+
+
+def test_a_call_that_gets_no_answer_is_recorded_with_why() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens once the socket is closed
+    log = FlowLog()
+    with log.operation(Operation.API_CALL, provider="p") as recorder:
+        with pytest.raises(DesktopOAuthError), flow_step(Step.API):
+            send(
+                new_session(),
+                "GET",
+                f"http://127.0.0.1:{port}/me?access_token=abcdefghijkl",
+                "API",
+                headers={"Authorization": "Bearer abcdefghijkl"},
+            )
+        recorder.finish()
+    record = log.last(None)
+    assert record is not None and record.failed_step is Step.API
+    [attempt] = record.steps[0].exchanges
+    assert attempt.status is None and attempt.error and "Could not reach" in attempt.error
+    assert "abcdefghijkl" not in every_text(record)
+    summary = failure_summary(record)
+    assert summary is not None and summary.startswith(
+        "the API call failed: could not reach the API"
+    )
