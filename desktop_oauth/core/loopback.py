@@ -286,6 +286,8 @@ class LoopbackReceiver:
         self._expected: _Expected | None = None
         self._result: dict[str, str] | None = None
         self._share_path = f"/start/{secrets.token_urlsafe(16)}"
+        if recorder is not None:  # the link leads to the authorization URL: not to be shown
+            recorder.secrets.add("local link", self._share_path.removeprefix("/start/"))
         self._shared: str | None = None
         try:
             self._server = _Server(host, port, self)

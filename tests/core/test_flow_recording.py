@@ -34,6 +34,7 @@ from desktop_oauth.core.flow_log import step as flow_step
 from desktop_oauth.core.flow_text import failure_summary
 from desktop_oauth.core.http import new_session, send
 from desktop_oauth.core.logs import RedactingFormatter
+from desktop_oauth.core.loopback import LoopbackReceiver
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import ProviderConfig
 from desktop_oauth.core.token_store import TokenStore
@@ -399,3 +400,40 @@ def test_a_call_that_gets_no_answer_is_recorded_with_why() -> None:
     assert summary is not None and summary.startswith(
         "the API call failed: could not reach the API"
     )
+
+
+def test_the_receiver_records_each_request_it_answers_and_the_callback_opens_its_step() -> None:
+    log = FlowLog()
+    recorder = log.start(Operation.CONNECT, provider="p")
+    state = "the-state-of-this-sign-in-0123456789"
+    recorder.secrets.add("state", state)
+    recorder.begin(Step.AUTHORIZE)
+    with LoopbackReceiver(deadline_seconds=10, recorder=recorder) as receiver:
+        link = receiver.shareable_url(f"https://id.example/auth?state={state}")
+        got: list[dict[str, str]] = []
+        waiting = threading.Thread(target=lambda: got.append(receiver.wait(state=state)))
+        waiting.start()
+        with requests.Session() as browser:
+            browser.trust_env = False
+            assert browser.get(link, allow_redirects=False, timeout=5).status_code == 303
+            assert (
+                browser.get(
+                    receiver.redirect_uri.replace("/callback", "/favicon.ico"), timeout=5
+                ).status_code
+                == 404
+            )
+            done = browser.get(
+                f"{receiver.redirect_uri}?code=a-code-of-the-provider&state={state}", timeout=5
+            )
+            assert done.status_code == 200
+        waiting.join(5)
+    assert got and got[0]["code"] == "a-code-of-the-provider"
+    record = recorder.record
+    assert [(s.step, [e.status for e in s.exchanges]) for s in record.steps] == [
+        (Step.AUTHORIZE, [303, 404]),
+        (Step.CALLBACK, [200]),
+    ]
+    assert all(e.direction == "incoming" for s in record.steps for e in s.exchanges)
+    text = every_text(record)
+    for secret in (state, "a-code-of-the-provider", link.rsplit("/", 1)[1]):
+        assert secret not in text
