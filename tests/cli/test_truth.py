@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_oauth.core.accounts import AccountService
 from tests.e2e.conftest import BrowserPlan
 from tests.e2e.oidc_provider import OidcProvider
 
@@ -47,6 +48,40 @@ def test_revoke_after_connecting_again_ends_every_token_ever_received(
         False,
     )
     assert set(listed["former_scopes"]) >= {"openid", "email"}
+
+
+def test_revoke_after_refreshes_and_a_re_consent_ends_every_token_ever_received(
+    tmp_path: Path, oidc_provider: OidcProvider, browser_plan: BrowserPlan
+) -> None:
+    cli = Cli(tmp_path / "home")
+    add_provider(cli, oidc_provider)
+    cli.connect("op", browser_plan, "carol", "--scope", "openid", "profile", "offline_access")
+    held = [cli.stored_tokens("carol")]
+    # Refreshed as the window's scheduler does, on the same profile and keyring.
+    service = AccountService(cli.profile)
+    service.load()
+    for _ in range(2):
+        service.refresh(cli.account("carol").id)
+        held.append(cli.stored_tokens("carol"))
+        assert cli.ok("token", "op:carol").stdout.strip() == held[-1].access_token
+        assert oidc_provider.introspect(held[-1].access_token)["active"] is True
+    cli.connect("op", browser_plan, "carol", "--scope", "openid", "email", "offline_access")
+    held.append(cli.stored_tokens("carol"))
+    assert cli.ok("token", "op:carol").stdout.strip() == held[-1].access_token
+
+    received = [t for s in held for t in (s.access_token, s.refresh_token) if t]
+    assert len(set(received)) == 8
+    # Until Revoke, every access token is still live at the provider: a refresh does
+    # not end the one it replaces.
+    assert all(oidc_provider.introspect(s.access_token)["active"] for s in held)
+    assert len(cli.account("carol").superseded) == 3
+
+    cli.ok("revoke", "carol")
+
+    assert [oidc_provider.introspect(t)["active"] for t in received] == [False] * 8
+    [listed] = cli.ok("accounts", "--json").json()
+    assert (listed["state"], listed["revocation"]) == ("revoked", "verified")
+    assert cli.account("carol").superseded == ()
 
 
 def test_connect_account_as_someone_else_changes_nothing_and_says_who(

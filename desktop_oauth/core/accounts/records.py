@@ -7,6 +7,7 @@ small read-modify-write helpers every other layer uses.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -209,10 +210,23 @@ def pending_entry(account_id: str) -> str:
     return f"{account_id}-pending-revocation"
 
 
+def superseded_entry(account_id: str) -> str:
+    """A new keyring entry for tokens a re-consent or a refresh replaced, kept until
+    the provider has been told (RFC 7009) at Revoke or Remove."""
+    return f"{account_id}-superseded-{secrets.token_hex(4)}"
+
+
 def only_what_revokes(tokens: TokenSet) -> TokenSet:
-    """The tokens a later revocation needs, nothing more (no id_token)."""
+    """The tokens a later revocation needs, and the access token's expiry (after which
+    it is dead by itself, RFC 6749 §4.2.2 expires_in), nothing more (no id_token)."""
     return TokenSet(
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,
         token_type=tokens.token_type,
+        expires_at=tokens.expires_at,
     )
+
+
+def dead_by_expiry(tokens: TokenSet, now: float) -> bool:
+    """Nothing left to revoke: no refresh token, and the access token has expired."""
+    return tokens.refresh_token is None and _expires_within(tokens, 0.0, now)

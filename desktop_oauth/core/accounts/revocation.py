@@ -15,7 +15,7 @@ from ..errors import (
 )
 from ..revoke import confirm_revoked, revoke_tokens
 from ..tokens import TokenSet
-from .records import only_what_revokes, pending_entry
+from .records import dead_by_expiry, only_what_revokes, pending_entry
 from .renewal import Renewal
 
 
@@ -92,9 +92,9 @@ class Revoking(Renewal):
         return outcomes
 
     def _revoke_at_provider(self, record: AccountRecord, tokens: TokenSet | None) -> RevokeOutcome:
-        """Tell the provider about ``tokens`` and about every token set a re-consent
-        replaced (``record.superseded``), check that it took, and mark the account:
-        verified only when every one of them is proved dead."""
+        """Tell the provider about ``tokens`` and about every token set a re-consent or
+        a refresh replaced (``record.superseded``), check that it took, and mark the
+        account: verified only when every one of them is proved dead."""
         told = [self._tell(record, tokens)] if tokens is not None else []
         kept: list[str] = []
         for entry in record.superseded:
@@ -105,6 +105,10 @@ class Revoking(Renewal):
                 continue
             if old is None:
                 continue
+            if dead_by_expiry(old, self._clock()):
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete(entry)
+                continue  # expired by itself: nothing left to revoke or prove
             result = self._tell(record, old)
             told.append(result)
             if result.retry:
