@@ -264,6 +264,21 @@ class Controller(QObject):
             return
         self._run(lambda: service.save_connection(result), self._on_connected, busy=True)  # type: ignore[arg-type]
 
+    def discard_connection(self, result: object) -> None:
+        """The other person is not added: take back the tokens issued to them."""
+        service = self._service
+        if service is None:
+            return
+
+        def done(dead: bool | None) -> None:
+            if dead is False:
+                self.errorShown.emit(
+                    "The provider still honours the tokens of the person who signed in; "
+                    "remove the app in their account settings there."
+                )
+
+        self._run(lambda: service.discard_connection(result), done)  # type: ignore[arg-type]
+
     def scope_descriptions(self, provider_name: str) -> dict[str, str]:
         """Scope name to plain-language description at ``provider_name`` (in memory)."""
         from ..core.scope_catalog import descriptions
