@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
         controller.apiRefused.connect(self.apiDataPanel.show_refusal)
         controller.apiQuotaRefused.connect(self.apiDataPanel.show_quota_refusal)
         controller.deviceCode.connect(self._show_device_code)
-        controller.status.connect(self.statusLabel.setText)
+        controller.status_message.connect(self.statusLabel.setText)
         controller.busy.connect(self._set_busy)
         controller.urlToCopy.connect(self._show_url)
         controller.errorShown.connect(self._show_error)

@@ -16,6 +16,7 @@ import requests
 
 from desktop_oauth.core.account_state import AccountState
 from desktop_oauth.core.accounts import AccountService, AccountView, LocalProvider
+from desktop_oauth.core.accounts.records import RefreshOutcome
 from desktop_oauth.core.config import AccountStatus, Revocation
 from desktop_oauth.core.errors import DifferentPersonError
 from desktop_oauth.core.profile import Profile
@@ -224,6 +225,6 @@ def test_the_last_refresh_is_noted_with_its_date_and_time_zone(tmp_path: Path) -
         profile, store=TokenStore(profile.keyring_service, FlakyKeyring()), clock=lambda: noon
     )
     local = time.localtime(noon)
-    assert service._when("ok") == (
-        f"{time.strftime('%Y-%m-%d %H:%M:%S', local)} {time.strftime('%Z', local)}, ok"
-    )
+    when = f"{time.strftime('%Y-%m-%d %H:%M:%S', local)} {time.strftime('%Z', local)}"
+    assert service._when(RefreshOutcome.OK) == f"{when}, ok"
+    assert service._when(RefreshOutcome.FAILED, "offline") == f"{when}, failed: offline"

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .. import config as config_file
@@ -33,6 +34,16 @@ from ..tokens import TokenSet
 
 if TYPE_CHECKING:
     import requests
+
+
+class RefreshOutcome(StrEnum):
+    """How the last refresh (RFC 6749 §6) went, as ``last_refresh`` says it."""
+
+    OK = "ok"
+    #: The provider could not be reached or answered an error: retried later.
+    FAILED = "failed"
+    #: The provider ended the grant or answered about another person: sign in again.
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -164,10 +175,11 @@ class AccountRecords:
 
         return self._record_in(self._modify(change), account_id)
 
-    def _when(self, what: str) -> str:
-        # Local time with its date and zone, as every other time the app shows.
+    def _when(self, outcome: RefreshOutcome, detail: str = "") -> str:
+        """The record's ``last_refresh``: when (local time with its date and zone, as
+        every other time the app shows), the outcome, and what went with it."""
         when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(self._clock()))
-        return f"{when}, {what}"
+        return f"{when}, {outcome}: {detail}" if detail else f"{when}, {outcome}"
 
     def _record(self, account_id: str) -> AccountRecord:
         with self._lock:

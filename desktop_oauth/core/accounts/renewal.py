@@ -26,6 +26,7 @@ from ..tokens import TokenSet
 from .connecting import Connecting
 from .records import (
     AccountView,
+    RefreshOutcome,
     _claims_of,
     _expires_within,
     dead_by_expiry,
@@ -121,11 +122,13 @@ class Renewal(Connecting):
                     account_id,
                     AccountStatus.NEEDS_SIGN_IN,
                     "The provider no longer accepts the refresh token.",
-                    last_refresh=self._when("refused: sign in again"),
+                    last_refresh=self._when(RefreshOutcome.REFUSED, "sign in again"),
                 )
                 raise
             except TokenError as exc:
-                self._mark(account_id, None, last_refresh=self._when(f"failed: {exc}"))
+                self._mark(
+                    account_id, None, last_refresh=self._when(RefreshOutcome.FAILED, str(exc))
+                )
                 raise
             new = old.merged_after_refresh(
                 TokenSet.from_response(data, record.granted_scopes, self._clock())
@@ -140,7 +143,7 @@ class Renewal(Connecting):
                         account_id,
                         AccountStatus.NEEDS_SIGN_IN,
                         str(exc),
-                        last_refresh=self._when("refused: the new id_token failed"),
+                        last_refresh=self._when(RefreshOutcome.REFUSED, "the new id_token failed"),
                     )
                     raise
             notice = ""
@@ -159,7 +162,7 @@ class Renewal(Connecting):
                         expires_at=new.expires_at,
                         has_refresh_token=new.refresh_token is not None,
                         refreshed_at=new.obtained_at,
-                        last_refresh=self._when("ok"),
+                        last_refresh=self._when(RefreshOutcome.OK),
                     )
                 )
             )
