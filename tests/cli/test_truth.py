@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 
 from desktop_oauth.core.accounts import AccountService
 from tests.e2e.conftest import BrowserPlan
@@ -82,6 +83,37 @@ def test_revoke_after_refreshes_and_a_re_consent_ends_every_token_ever_received(
     [listed] = cli.ok("accounts", "--json").json()
     assert (listed["state"], listed["revocation"]) == ("revoked", "verified")
     assert cli.account("carol").superseded == ()
+
+
+def test_why_a_replaced_access_token_waits_for_revoke_oidc_provider_ends_the_grant(
+    tmp_path: Path, oidc_provider: OidcProvider, browser_plan: BrowserPlan
+) -> None:
+    """Revoking the access token a refresh replaced, right away, would end the live
+    account: oidc-provider revokes every token of the grant for it (RFC 7009 §2.1)."""
+    cli = Cli(tmp_path / "home")
+    add_provider(cli, oidc_provider)
+    cli.connect("op", browser_plan, "dave")
+    before = cli.stored_tokens("dave")
+    service = AccountService(cli.profile)
+    service.load()
+    service.refresh(cli.account("dave").id)
+    after = cli.stored_tokens("dave")
+    assert after.refresh_token is not None
+    assert oidc_provider.introspect(after.refresh_token)["active"] is True
+
+    answer = requests.post(
+        oidc_provider.endpoint("revocation_endpoint"),
+        data={
+            "token": before.access_token,
+            "token_type_hint": "access_token",
+            "client_id": oidc_provider.client_id,
+        },
+        timeout=10,
+    )
+
+    assert answer.status_code == 200
+    assert oidc_provider.introspect(after.refresh_token)["active"] is False
+    assert oidc_provider.introspect(after.access_token)["active"] is False
 
 
 def test_connect_account_as_someone_else_changes_nothing_and_says_who(

@@ -142,3 +142,26 @@ def test_expired_replaced_tokens_are_dropped_not_kept_forever(
     assert [service.store.load(e) for e in entries] == [None, None]
     assert works(client, third.tokens)
     assert service.revoke(account).account.status is AccountStatus.REVOKED
+
+
+def test_why_a_replaced_access_token_waits_for_revoke_the_sandbox_ends_the_grant(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    """Revoking the access token a refresh replaced, right away, would end the live
+    account: the sandbox ends the whole grant for it (RFC 7009 §2.1 allows that)."""
+    browser, client = Browser(sandbox.issuer), Client(sandbox.issuer)
+    first = connect(service, browser, SCOPES)
+    second = service.refresh(first.record.id)
+    assert first.tokens is not None and works(client, second.tokens)
+
+    answer = client.post(
+        "/revoke",
+        {
+            "token": first.tokens.access_token,
+            "token_type_hint": "access_token",
+            "client_id": client.client_id,
+        },
+    )
+
+    assert answer.status_code == 200
+    assert not works(client, second.tokens)
