@@ -137,6 +137,9 @@ class Renewal(Connecting):
                 try:
                     self._check_refreshed_id_token(provider, record, data["id_token"])
                 except IdTokenError as exc:
+                    # Both the replaced tokens and the unusable new ones may still work
+                    # at the provider: kept for Revoke/Remove, not used, not shown.
+                    self._supersede(account_id, provider, old, new)
                     with contextlib.suppress(TokenStoreError):
                         self.store.delete(account_id)
                     self._mark(
@@ -207,6 +210,27 @@ class Renewal(Connecting):
         except TokenStoreError:
             return ()  # it expires by itself; nothing else can be done here
         return (entry,)
+
+    def _supersede(
+        self, account_id: str, provider: ProviderConfig, old: TokenSet, new: TokenSet
+    ) -> None:
+        """A refresh whose answer is refused: what it replaced and what it brought
+        both join the account's superseded entries."""
+        kept = self._keep_refreshed(account_id, provider, old, new)
+        entry = superseded_entry(account_id)
+        try:
+            self.store.save(entry, only_what_revokes(new))
+            kept = (*kept, entry)
+        except TokenStoreError:
+            pass  # nothing more can be done here; it expires by itself
+        self._modify(
+            lambda c: c.with_account(
+                replace(
+                    self._record_in(c, account_id),
+                    superseded=_still_kept(self._record_in(c, account_id), set(), kept),
+                )
+            )
+        )
 
     def _check_refreshed_id_token(
         self, provider: ProviderConfig, record: AccountRecord, id_token: str
