@@ -198,6 +198,24 @@ def test_someone_else_who_has_an_account_keeps_it_working_and_loses_the_new_toke
     assert not client.introspect(issued.refresh_token)["active"]
 
 
+def test_someone_else_whose_account_holds_no_tokens_has_the_new_ones_revoked_now(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    browser, client = Browser(sandbox.issuer), Client(sandbox.issuer)
+    ada = connect(service, Browser(sandbox.issuer), ("openid", "email", "offline_access"))
+    service.revoke(ada.record.id)  # nothing live left that the new tokens could share
+    grace = connect(service, browser, ("openid", "email", "offline_access"), user="grace")
+    refused = sign_in_again_as(service, browser, grace, "ada")
+    issued = refused.result.tokens  # type: ignore[attr-defined]
+
+    assert service.discard_connection(refused.result) is True  # type: ignore[arg-type]
+
+    assert not client.introspect(issued.access_token)["active"]
+    assert not client.introspect(issued.refresh_token)["active"]
+    assert service.view(ada.record.id).record.superseded == ()
+    assert service.store.load(ada.record.id) is None
+
+
 def test_email_and_login_come_from_userinfo_when_the_id_token_lacks_them(
     service: AccountService, sandbox: SandboxServer
 ) -> None:

@@ -181,10 +181,10 @@ class Revoking(Renewal):
         account being renewed, and was not added. Nothing is stored as an account.
 
         Its tokens are revoked at the provider (RFC 7009) now. When that person
-        already has an account here, the new tokens may share its grant (oidc-provider
-        keeps one grant per person and client in a browser session), and revoking
-        them would end it: they are kept as that account's replaced tokens instead,
-        revoked at its Revoke or Remove.
+        already has an account here that holds tokens, the new ones may share its
+        grant (oidc-provider keeps one grant per person and client in a browser
+        session), and revoking them would end it: they are kept as that account's
+        replaced tokens instead, revoked at its Revoke or Remove.
 
         Returns:
             Whether the provider now refuses them (True), still honours them (False),
@@ -193,7 +193,7 @@ class Revoking(Renewal):
         record = self.account_view(result).record
         with self._lock:
             existing = next((a for a in self._config.accounts if a.id == record.id), None)
-        if existing is not None:
+        if existing is not None and self._holds_tokens(record.id):
             entry = superseded_entry(record.id)
             try:
                 self.store.save(entry, only_what_revokes(result.tokens))
@@ -209,6 +209,13 @@ class Revoking(Renewal):
             )
             return None
         return self._tell(record, result.tokens).verified
+
+    def _holds_tokens(self, account_id: str) -> bool:
+        """Whether the keyring holds tokens for the account (unreadable: assume so)."""
+        try:
+            return self.store.load(account_id) is not None
+        except TokenStoreError:
+            return True
 
     def remove(self, account_id: str) -> RevokeOutcome | None:
         """Revoke (if tokens are still held), then forget the account entirely."""
