@@ -57,6 +57,9 @@ SECRET_HEADERS: dict[str, str] = {
 
 
 def _by_name(name: str) -> str | None:
+    """The words for a secret parameter. Callers prefer the words of a value the
+    operation already knows: RFC 7009 and RFC 7662 send any token as ``token``, and
+    "refresh token" says more."""
     return SECRET_NAMES.get(name.lower())
 
 
@@ -66,6 +69,7 @@ def _pairs(pairs: Iterable[tuple[str, str]], known: KnownSecrets) -> list[tuple[
     for name, value in pairs:
         label = _by_name(name)
         if label is not None and value:
+            label = known.label_of(value) or label
             known.add(label, value)
             value = marker(label, value)
         shown.append((name, value))
@@ -86,6 +90,7 @@ def redact_url(url: str, known: KnownSecrets) -> str:
             label = _by_name(unquote_plus(name))
             if label is not None and value:
                 plain = unquote_plus(value)
+                label = known.label_of(plain) or label
                 known.add(label, plain)
                 piece = f"{name}={marker(label, plain)}"
             pieces.append(piece)
@@ -100,6 +105,7 @@ def redact_json(data: Any, known: KnownSecrets) -> Any:
         for key, value in data.items():
             label = _by_name(str(key))
             if label is not None and isinstance(value, str) and value:
+                label = known.label_of(value) or label
                 known.add(label, value)
                 out[key] = marker(label, value)
             else:

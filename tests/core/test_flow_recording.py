@@ -195,7 +195,12 @@ def test_no_secret_of_connect_refresh_api_call_and_revoke_reaches_a_record_or_a_
 
     operations = log.operations(account)
     assert [o.operation.value for o in operations] == ["connect", "refresh", "API call", "revoke"]
-    assert [s.step for s in operations[1].steps] == [Step.REFRESH, Step.ID_TOKEN]
+    # The rotated-out refresh token is asked about (RFC 7662) before it is let go.
+    assert [s.step for s in operations[1].steps] == [Step.REFRESH, Step.ID_TOKEN, Step.VERIFY]
+    [introspection] = operations[1].steps[2].exchanges
+    assert introspection.url.endswith("/introspect") and "token=«refresh token, " in (
+        introspection.request_body
+    )
     assert [s.step for s in operations[2].steps] == [Step.API]
     assert [s.step for s in operations[3].steps][:2] == [Step.REVOKE, Step.VERIFY]
     revoke_body = operations[3].steps[0].exchanges[0].request_body

@@ -199,13 +199,14 @@ class Renewal(Connecting):
             return ()
         rotated = old.refresh_token if old.refresh_token != new.refresh_token else None
         if rotated is not None and provider.endpoints is not None:
-            dead = token_inactive(
-                self.session,
-                provider.endpoints,
-                provider.client_id,
-                rotated,
-                self._secret_for(provider),
-            )
+            with flow_log.step(flow_log.Step.VERIFY):
+                dead = token_inactive(
+                    self.session,
+                    provider.endpoints,
+                    provider.client_id,
+                    rotated,
+                    self._secret_for(provider),
+                )
             if dead is not False:
                 rotated = None
         kept = replace(only_what_revokes(old), refresh_token=rotated)
