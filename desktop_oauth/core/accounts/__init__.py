@@ -20,7 +20,8 @@ from ..account_state import AccountState, AccountSummary, describe, unknown
 from ..api import ApiAuthError
 from ..config import AccountRecord
 from ..errors import DesktopOAuthError, TokenStoreError
-from ..lookup import find_account
+from ..history import AccountHistory, find_histories
+from ..lookup import UnknownAccountError, find_account
 from .connecting import account_id_for
 from .records import AccountView, LocalProvider, _claims_of
 from .revocation import RevokeOutcome, Revoking
@@ -51,6 +52,31 @@ class AccountService(Revoking):
         with self._lock:
             records = self._config.accounts
         return find_account(records, query, self._stored_claims)
+
+    def history_for(self, query: str) -> AccountHistory:
+        """The history of the account ``query`` names (:meth:`find_account`), or of an
+        account removed earlier, by the id, name or ``provider:subject`` it kept.
+
+        Raises:
+            UnknownAccountError: no account, connected or removed, has that name.
+            AmbiguousAccountError: several connected accounts have it.
+        """
+        try:
+            return self.history(self.find_account(query).id)
+        except UnknownAccountError:
+            with self._lock:
+                found = find_histories(self._config.history, query)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            ids = ", ".join(h.account_id for h in found)
+            raise UnknownAccountError(
+                f"That name matches {len(found)} removed accounts ({ids}); name one by its id."
+            )
+        raise UnknownAccountError(
+            "No account, connected or removed, has that name. Use a name, email or "
+            "PROVIDER:SUBJECT from the accounts list, or a removed account's id."
+        )
 
     def view(self, account_id: str) -> AccountView:
         """The account with its stored tokens (keyring read: off the GUI thread)."""

@@ -1,0 +1,318 @@
+"""What happened to each account, kept in the settings file: connected, scopes changed,
+refreshed, refresh failed, signed in again, revoked, removed.
+
+An entry holds the kind of event, a timezone-aware local time and a few typed
+details: scopes, a short plain reason, an outcome. Never a token, a code, a
+state, a verifier or a client secret: nothing here comes from a token response
+except the scope names (RFC 6749 §3.3), and reasons pass :func:`~.logs.redact`.
+
+Each account keeps its last :data:`MAX_ENTRIES` entries (the oldest are dropped
+first). The history is keyed by account id apart from the accounts themselves, so
+removing an account keeps its history, "removed" last; the histories of the
+:data:`MAX_FORGOTTEN` most recently changed removed accounts are kept, older ones dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from .logs import redact
+
+#: Entries kept per account; the oldest go first.
+MAX_ENTRIES = 100
+#: Histories kept of accounts that were removed (the most recently changed ones).
+MAX_FORGOTTEN = 50
+#: A reason is cut to this many characters.
+MAX_REASON = 200
+
+
+class HistoryKind(StrEnum):
+    """What happened (stored as these values; ``history --json`` prints them)."""
+
+    CONNECTED = "connected"
+    SCOPES_CHANGED = "scopes_changed"
+    REFRESHED = "refreshed"
+    REFRESH_FAILED = "refresh_failed"
+    SIGNED_IN_AGAIN = "signed_in_again"
+    REVOKED = "revoked"
+    REMOVED = "removed"
+
+    @property
+    def label(self) -> str:
+        """The words shown for it: ``scopes changed``."""
+        return self.value.replace("_", " ")
+
+
+class RevokeResult(StrEnum):
+    """How a revocation went, as far as the app could tell (RFC 7009)."""
+
+    #: Asked afterwards, the provider no longer honours the tokens.
+    VERIFIED = "verified"
+    #: The provider accepted the request; whether it took could not be checked.
+    CONFIRMED = "confirmed"
+    #: The provider did not confirm: the tokens were only forgotten here.
+    UNCONFIRMED = "unconfirmed"
+    #: The provider could not be reached; it is told as soon as it can be.
+    PENDING = "pending"
+
+
+_REVOKE_WORDS = {
+    RevokeResult.VERIFIED: "verified: the provider no longer accepts the tokens",
+    RevokeResult.CONFIRMED: "the provider accepted; not verified",
+    RevokeResult.UNCONFIRMED: "not confirmed by the provider; forgotten here",
+    RevokeResult.PENDING: "the provider could not be reached; it will be told later",
+}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of one account.
+
+    Attributes:
+        kind: What happened.
+        at: When, timezone-aware (local time with its offset when recorded).
+        scopes: The scopes granted (connected, signed in again).
+        added: Scopes granted now that were not before (scopes changed).
+        removed: Scopes granted before that are not now (scopes changed).
+        reason: Why it failed, in a few plain words (refresh failed, revoked).
+        revocation: How a revocation went (revoked).
+    """
+
+    kind: HistoryKind
+    at: datetime
+    scopes: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    reason: str = ""
+    revocation: RevokeResult | None = None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("a history time must carry its time zone")
+
+    @property
+    def detail(self) -> str:
+        """The details in words, for a table or a list."""
+        parts = []
+        if self.scopes:
+            parts.append("granted: " + " ".join(self.scopes))
+        if self.added:
+            parts.append("added: " + " ".join(self.added))
+        if self.removed:
+            parts.append("removed: " + " ".join(self.removed))
+        if self.revocation is not None:
+            parts.append(_REVOKE_WORDS[self.revocation])
+        if self.reason:
+            parts.append(self.reason)
+        return "; ".join(parts)
+
+    @property
+    def local_time(self) -> str:
+        """The time in this computer's zone, with the zone: ``2026-12-04 07:10:00 CET``."""
+        return self.at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    def to_json(self) -> dict[str, Any]:
+        """Every field, always present (``history --json`` prints this)."""
+        return {
+            "time": self.at.isoformat(timespec="seconds"),
+            "kind": self.kind.value,
+            "scopes": list(self.scopes),
+            "added": list(self.added),
+            "removed": list(self.removed),
+            "reason": self.reason,
+            "revocation": None if self.revocation is None else self.revocation.value,
+        }
+
+
+@dataclass(frozen=True)
+class AccountHistory:
+    """The entries of one account, oldest first, with the names it was known by, so
+    that a removed account can still be named."""
+
+    account_id: str
+    name: str = ""
+    provider: str = ""
+    subject: str = ""
+    entries: tuple[HistoryEntry, ...] = ()
+
+
+# -- making entries ----------------------------------------------------------------------
+def local_time(seconds: float) -> datetime:
+    """``seconds`` since the epoch as a local, timezone-aware time."""
+    return datetime.fromtimestamp(seconds, tz=UTC).astimezone()
+
+
+def short_reason(text: str) -> str:
+    """``text`` on one line, secrets masked, at most :data:`MAX_REASON` characters."""
+    line = redact(" ".join(text.split()))
+    return line if len(line) <= MAX_REASON else line[: MAX_REASON - 1] + "…"
+
+
+def connected(at: float, scopes: Sequence[str]) -> HistoryEntry:
+    return HistoryEntry(HistoryKind.CONNECTED, local_time(at), scopes=tuple(scopes))
+
+
+def after_sign_in(at: float, before: Sequence[str] | None, now: Sequence[str]) -> HistoryEntry:
+    """A sign-in to an account already known: "scopes changed" when the grant differs
+    from ``before`` (the scopes granted until now), "signed in again" otherwise."""
+    if before is None:
+        return connected(at, now)
+    added = tuple(s for s in now if s not in before)
+    removed = tuple(s for s in before if s not in now)
+    if added or removed:
+        return HistoryEntry(
+            HistoryKind.SCOPES_CHANGED, local_time(at), added=added, removed=removed
+        )
+    return HistoryEntry(HistoryKind.SIGNED_IN_AGAIN, local_time(at), scopes=tuple(now))
+
+
+def refreshed(at: float) -> HistoryEntry:
+    return HistoryEntry(HistoryKind.REFRESHED, local_time(at))
+
+
+def refresh_failed(at: float, reason: str) -> HistoryEntry:
+    return HistoryEntry(HistoryKind.REFRESH_FAILED, local_time(at), reason=short_reason(reason))
+
+
+def revoked(at: float, result: RevokeResult, reason: str = "") -> HistoryEntry:
+    return HistoryEntry(
+        HistoryKind.REVOKED, local_time(at), revocation=result, reason=short_reason(reason)
+    )
+
+
+def removed(at: float) -> HistoryEntry:
+    return HistoryEntry(HistoryKind.REMOVED, local_time(at))
+
+
+# -- keeping them ------------------------------------------------------------------------
+def with_entry(
+    histories: tuple[AccountHistory, ...],
+    names: AccountHistory,
+    entry: HistoryEntry,
+    *,
+    current: Iterable[str] = (),
+) -> tuple[AccountHistory, ...]:
+    """``histories`` with ``entry`` added to the account of ``names`` (whose name,
+    provider and subject replace those kept, when given), within the bounds.
+
+    Args:
+        current: The ids of the accounts configured now; other histories are of
+            removed accounts, of which only :data:`MAX_FORGOTTEN` are kept.
+    """
+    old = next((h for h in histories if h.account_id == names.account_id), None)
+    base = old or AccountHistory(names.account_id)
+    updated = replace(
+        base,
+        name=names.name or base.name,
+        provider=names.provider or base.provider,
+        subject=names.subject or base.subject,
+        entries=(*base.entries, entry)[-MAX_ENTRIES:],
+    )
+    others = [h for h in histories if h.account_id != names.account_id]
+    # The account changed last goes last: the forgotten ones dropped are the stalest.
+    return _bounded((*others, updated), set(current) | {names.account_id})
+
+
+def _bounded(histories: Sequence[AccountHistory], current: set[str]) -> tuple[AccountHistory, ...]:
+    forgotten = [h.account_id for h in histories if h.account_id not in current]
+    dropped = set(forgotten[: max(0, len(forgotten) - MAX_FORGOTTEN)])
+    return tuple(h for h in histories if h.account_id not in dropped)
+
+
+def find_histories(histories: Iterable[AccountHistory], query: str) -> list[AccountHistory]:
+    """The histories ``query`` names: by account id or ``provider:subject`` exactly,
+    else by the name or subject kept with it (case-insensitive)."""
+    wanted = query.strip()
+    folded = wanted.casefold()
+    kept = list(histories)
+    exact = [h for h in kept if wanted in (h.account_id, f"{h.provider}:{h.subject}")]
+    if exact or not wanted:
+        return exact
+    return [h for h in kept if folded in (h.name.casefold(), h.subject.casefold())]
+
+
+# -- the settings file -------------------------------------------------------------------
+def histories_to_json(histories: Iterable[AccountHistory]) -> dict[str, Any]:
+    """The ``history`` object of the settings file, by account id."""
+    return {
+        h.account_id: {
+            "name": h.name,
+            "provider": h.provider,
+            "subject": h.subject,
+            "entries": [_entry_to_file(e) for e in h.entries],
+        }
+        for h in histories
+    }
+
+
+def histories_from_json(data: Any, current: Iterable[str] = ()) -> tuple[AccountHistory, ...]:
+    """The histories of the settings file's ``history`` object.
+
+    Lenient on purpose: an entry that cannot be read is left out, and an account's
+    history that cannot be read at all is empty, so a damaged history never costs
+    the accounts or the providers (which are read strictly).
+    """
+    if not isinstance(data, dict):
+        return ()
+    histories = []
+    for account_id, raw in data.items():
+        if not isinstance(account_id, str) or not isinstance(raw, dict):
+            continue
+        entries = []
+        for item in raw.get("entries", []) if isinstance(raw.get("entries"), list) else []:
+            try:
+                entries.append(_entry_from_file(item))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+        histories.append(
+            AccountHistory(
+                account_id,
+                name=_text_or_empty(raw.get("name")),
+                provider=_text_or_empty(raw.get("provider")),
+                subject=_text_or_empty(raw.get("subject")),
+                entries=tuple(entries[-MAX_ENTRIES:]),
+            )
+        )
+    return _bounded(histories, set(current))
+
+
+def _entry_to_file(entry: HistoryEntry) -> dict[str, Any]:
+    # Only what an entry has: the file stays small at 100 entries an account.
+    data = entry.to_json()
+    return {k: v for k, v in data.items() if v not in ([], "", None)}
+
+
+def _entry_from_file(data: Any) -> HistoryEntry:
+    if not isinstance(data, dict):
+        raise TypeError("expected an object")
+    at = datetime.fromisoformat(_text(data["time"]))
+    revocation = data.get("revocation")
+    return HistoryEntry(
+        kind=HistoryKind(data["kind"]),
+        at=at,
+        scopes=_strings(data.get("scopes", [])),
+        added=_strings(data.get("added", [])),
+        removed=_strings(data.get("removed", [])),
+        reason=short_reason(_text(data.get("reason", ""))),
+        revocation=None if revocation is None else RevokeResult(revocation),
+    )
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _text_or_empty(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return tuple(value)
