@@ -174,7 +174,39 @@ def build_parser() -> OneLineParser:
         ),
     )
     revoke.add_argument("account", metavar="ACCOUNT")
+    _add_remove_and_history_commands(commands)
     return parser
+
+
+def _add_remove_and_history_commands(commands: argparse._SubParsersAction[OneLineParser]) -> None:
+    remove = commands.add_parser(
+        "remove",
+        help="revoke an account (if it still holds tokens) and forget it here",
+        description=(
+            "Revoke ACCOUNT's tokens at the provider if any are still held (as `revoke` "
+            "does), then forget the account here; its history is kept (`history`). Exit "
+            "status 1 when tokens were held and the provider did not confirm the revocation: "
+            "the account is forgotten all the same."
+        ),
+    )
+    remove.add_argument("account", metavar="ACCOUNT")
+    history = commands.add_parser(
+        "history",
+        help="show what happened to an account, oldest first",
+        description=(
+            "Show ACCOUNT's history, oldest first, in local time with the zone: connected "
+            "(with the scopes granted), scopes changed (added, removed), refreshed, refresh "
+            "failed (why), signed in again, revoked (verified or not) and removed. An account "
+            "removed earlier is named by its id, name or PROVIDER:SUBJECT. The settings file "
+            "keeps the last 100 events of each account; it holds no token, code or secret."
+        ),
+    )
+    history.add_argument("account", metavar="ACCOUNT")
+    history.add_argument(
+        "--json",
+        action="store_true",
+        help="print a list of {time, kind, scopes, added, removed, reason, revocation}",
+    )
 
 
 def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) -> None:

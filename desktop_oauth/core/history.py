@@ -184,8 +184,8 @@ def revoked(at: float, result: RevokeResult, reason: str = "") -> HistoryEntry:
     )
 
 
-def removed(at: float) -> HistoryEntry:
-    return HistoryEntry(HistoryKind.REMOVED, local_time(at))
+def removed(at: float, reason: str = "") -> HistoryEntry:
+    return HistoryEntry(HistoryKind.REMOVED, local_time(at), reason=short_reason(reason))
 
 
 # -- keeping them ------------------------------------------------------------------------
