@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..core.api import ApiQuotaError, ApiResult
     from ..core.config import AccountRecord, Config
     from ..core.device import DeviceAuthorization
+    from ..core.history import AccountHistory
     from ..core.provider import ProviderConfig
     from ..core.registration import Finding
     from ..core.tokens import TokenSet
@@ -76,6 +77,8 @@ class Controller(QObject):
         storageNotice(str): tokens are kept for this session only, and why.
         redirected(): the browser came back to the app; the window comes forward.
         aboutReady(object): an :class:`~desktop_oauth.qt.about.About` for the About box.
+        historyShown(object): the :class:`~desktop_oauth.core.history.AccountHistory` of
+            the account last shown, when it is selected and after every change.
     """
 
     configLoaded = Signal(object)
@@ -98,6 +101,7 @@ class Controller(QObject):
     storageNotice = Signal(str)
     redirected = Signal()
     aboutReady = Signal(object)
+    historyShown = Signal(object)
 
     def __init__(
         self,
@@ -126,6 +130,8 @@ class Controller(QObject):
         self._revocation_timer.timeout.connect(self._retry_revocations)
         #: The account to show first once loaded (the one selected last time).
         self.preferred_account: str | None = None
+        #: The account whose history goes out with every new config (the one shown).
+        self._history_for: str | None = None
 
     @staticmethod
     def describe(record: AccountRecord, tokens: TokenSet | None = None) -> AccountSummary:
@@ -384,6 +390,7 @@ class Controller(QObject):
         if view.notice:
             self.storageNotice.emit(view.notice)
         self.status.emit(f"Connected as {view.record.display_name}.")
+        self._history_for = view.record.id
         self.accountShown.emit(view)
         self._reload_config()
 
@@ -408,7 +415,13 @@ class Controller(QObject):
     def select_account(self, account_id: str) -> None:
         """Show ``account_id`` (reads its tokens from the keyring, off the GUI thread)."""
         service = self._require_service()
-        self._run(lambda: service.view(account_id), self.accountShown.emit)
+        self._history_for = account_id
+
+        def shown(result: tuple[AccountView, AccountHistory]) -> None:
+            self.accountShown.emit(result[0])
+            self.historyShown.emit(result[1])
+
+        self._run(lambda: (service.view(account_id), service.config.history_of(account_id)), shown)
 
     @Slot(str)
     def refresh(self, account_id: str) -> None:
@@ -569,6 +582,8 @@ class Controller(QObject):
     def _publish(self, config: Config) -> None:
         self.scheduler.plan(config.accounts)
         self.configLoaded.emit(config)
+        if self._history_for is not None:  # every change ends here: the history follows
+            self.historyShown.emit(config.history_of(self._history_for))
 
     # -- plumbing -----------------------------------------------------------------------
     def _require_service(self) -> AccountService:
