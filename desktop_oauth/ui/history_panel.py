@@ -1,4 +1,4 @@
-"""The selected account's history, under the accounts list: one plain line per event,
+"""The selected account's history, under the accounts list: one plain item per event,
 newest first, in local time with the zone."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from .plain_text import plain_label, plain_tooltip
 if TYPE_CHECKING:
     from ..core.history import AccountHistory
 
-#: Rows shown before the list scrolls: the panel stays compact under the buttons.
-VISIBLE_ROWS = 5
+#: Lines of text shown before the list scrolls: compact under the buttons.
+VISIBLE_LINES = 8
 
 
 class HistoryPanel(QWidget):
@@ -31,9 +31,9 @@ class HistoryPanel(QWidget):
         self.list.setAccessibleName("Account history")
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list.setUniformItemSizes(True)
-        row = self.list.fontMetrics().lineSpacing() + 6
-        self.list.setMaximumHeight(row * VISIBLE_ROWS + 2 * self.list.frameWidth())
+        self.list.setAlternatingRowColors(True)  # one event from the next
+        line = self.list.fontMetrics().lineSpacing()
+        self.list.setMaximumHeight((line + 2) * VISIBLE_LINES + 2 * self.list.frameWidth())
         self.empty = plain_label("")
         self.empty.setObjectName("historyEmpty")
         self.empty.setWordWrap(True)
@@ -54,7 +54,8 @@ class HistoryPanel(QWidget):
         self.empty.show()
 
     def show_history(self, history: AccountHistory) -> None:
-        """List ``history``'s entries, newest first (the whole line in each tooltip)."""
+        """List ``history``'s entries, newest first: the time and the event on one line,
+        the details on the next (whole in the item's tooltip)."""
         self.account_id = history.account_id
         self.list.clear()
         if not history.entries:
@@ -64,7 +65,7 @@ class HistoryPanel(QWidget):
         for entry in reversed(history.entries):
             line = f"{entry.local_time} · {entry.kind.label}"
             if entry.detail:
-                line += f" · {entry.detail}"
+                line += f"\n{entry.detail}"
             item = QListWidgetItem(line)
             item.setToolTip(plain_tooltip(line))
             self.list.addItem(item)
@@ -72,5 +73,5 @@ class HistoryPanel(QWidget):
         self.list.show()
 
     def lines(self) -> list[str]:
-        """The lines shown, newest first."""
+        """The items' text, newest first."""
         return [self.list.item(row).text() for row in range(self.list.count())]
