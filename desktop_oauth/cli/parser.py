@@ -197,15 +197,17 @@ def _add_remove_and_history_commands(commands: argparse._SubParsersAction[OneLin
             "Show ACCOUNT's history, oldest first, in local time with the zone: connected "
             "(with the scopes granted), scopes changed (added, removed), refreshed, refresh "
             "failed (why), signed in again, revoked (verified or not) and removed. An account "
-            "removed earlier is named by its id, name or PROVIDER:SUBJECT. The settings file "
-            "keeps the last 100 events of each account; it holds no token, code or secret."
+            "removed earlier is named by its id, name or PROVIDER:SUBJECT. Repeated refreshes "
+            "(or failures) in a row are one event with a count. The settings file keeps the "
+            "last 100 events of each account; it holds no token, code or secret."
         ),
     )
     history.add_argument("account", metavar="ACCOUNT")
     history.add_argument(
         "--json",
         action="store_true",
-        help="print a list of {time, kind, scopes, added, removed, reason, revocation}",
+        help="print a list of {time, kind, scopes, added, removed, reason, revocation, "
+        "count, since}",
     )
 
 

@@ -18,13 +18,8 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .files import write_atomically
-from .history import (
-    AccountHistory,
-    HistoryEntry,
-    histories_from_json,
-    histories_to_json,
-    with_entry,
-)
+from .history import AccountHistory, HistoryEntry, with_entry
+from .history_file import histories_from_json, histories_to_json
 from .provider import Endpoints, ProviderConfig
 
 #: 2: the status is one of :class:`AccountStatus` and a revocation's outcome is

@@ -7,9 +7,14 @@ state, a verifier or a client secret: nothing here comes from a token response
 except the scope names (RFC 6749 §3.3), and reasons pass :func:`~.logs.redact`.
 
 Each account keeps its last :data:`MAX_ENTRIES` entries (the oldest are dropped
-first). The history is keyed by account id apart from the accounts themselves, so
-removing an account keeps its history, "removed" last; the histories of the
-:data:`MAX_FORGOTTEN` most recently changed removed accounts are kept, older ones dropped.
+first). Repeats in a row of :data:`COALESCED` kinds (a refresh every 48 minutes, a
+refresh retried every 10 minutes while the provider is unreachable) make one entry
+that counts them (``count``, ``since``), so they cannot push the rest out.
+
+The history is keyed by account id apart from the accounts themselves, so removing
+an account keeps its history, "removed" last; the histories of the
+:data:`MAX_FORGOTTEN` most recently changed removed accounts are kept, older ones
+dropped. How it is written in the settings file: :mod:`.history_file`.
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ class HistoryKind(StrEnum):
         return self.value.replace("_", " ")
 
 
+#: Kinds whose repeats in a row (same details) are one entry with a count.
+COALESCED = frozenset({HistoryKind.REFRESHED, HistoryKind.REFRESH_FAILED})
+
+
 class RevokeResult(StrEnum):
     """How a revocation went, as far as the app could tell (RFC 7009)."""
 
@@ -80,6 +89,9 @@ class HistoryEntry:
         removed: Scopes granted before that are not now (scopes changed).
         reason: Why it failed, in a few plain words (refresh failed, revoked).
         revocation: How a revocation went (revoked).
+        count: How many times in a row it happened (refreshed, refresh failed), the
+            last one at ``at``.
+        since: When the first of those ``count`` happened (None for one).
     """
 
     kind: HistoryKind
@@ -89,10 +101,25 @@ class HistoryEntry:
     removed: tuple[str, ...] = ()
     reason: str = ""
     revocation: RevokeResult | None = None
+    count: int = 1
+    since: datetime | None = None
 
     def __post_init__(self) -> None:
-        if self.at.tzinfo is None:
+        if self.at.tzinfo is None or (self.since is not None and self.since.tzinfo is None):
             raise ValueError("a history time must carry its time zone")
+        if self.count < 1:
+            raise ValueError("a history entry happened at least once")
+
+    def repeats(self, earlier: HistoryEntry) -> bool:
+        """Whether this entry, following ``earlier``, only says it again."""
+        return (
+            self.kind in COALESCED
+            and replace(self, at=earlier.at, count=earlier.count, since=earlier.since) == earlier
+        )
+
+    def again(self, earlier: HistoryEntry) -> HistoryEntry:
+        """This entry, counting ``earlier`` (which it repeats) and its own repeats."""
+        return replace(self, count=earlier.count + 1, since=earlier.since or earlier.at)
 
     @property
     def detail(self) -> str:
@@ -108,6 +135,9 @@ class HistoryEntry:
             parts.append(_REVOKE_WORDS[self.revocation])
         if self.reason:
             parts.append(self.reason)
+        if self.count > 1 and self.since is not None:
+            when = self.since.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+            parts.append(f"{self.count} times in a row since {when}")
         return "; ".join(parts)
 
     @property
@@ -125,6 +155,8 @@ class HistoryEntry:
             "removed": list(self.removed),
             "reason": self.reason,
             "revocation": None if self.revocation is None else self.revocation.value,
+            "count": self.count,
+            "since": None if self.since is None else self.since.isoformat(timespec="seconds"),
         }
 
 
@@ -205,19 +237,22 @@ def with_entry(
     """
     old = next((h for h in histories if h.account_id == names.account_id), None)
     base = old or AccountHistory(names.account_id)
+    entries = base.entries
+    if entries and entry.repeats(entries[-1]):
+        entries, entry = entries[:-1], entry.again(entries[-1])
     updated = replace(
         base,
         name=names.name or base.name,
         provider=names.provider or base.provider,
         subject=names.subject or base.subject,
-        entries=(*base.entries, entry)[-MAX_ENTRIES:],
+        entries=(*entries, entry)[-MAX_ENTRIES:],
     )
     others = [h for h in histories if h.account_id != names.account_id]
     # The account changed last goes last: the forgotten ones dropped are the stalest.
-    return _bounded((*others, updated), set(current) | {names.account_id})
+    return bounded((*others, updated), set(current) | {names.account_id})
 
 
-def _bounded(histories: Sequence[AccountHistory], current: set[str]) -> tuple[AccountHistory, ...]:
+def bounded(histories: Sequence[AccountHistory], current: set[str]) -> tuple[AccountHistory, ...]:
     forgotten = [h.account_id for h in histories if h.account_id not in current]
     dropped = set(forgotten[: max(0, len(forgotten) - MAX_FORGOTTEN)])
     return tuple(h for h in histories if h.account_id not in dropped)
@@ -233,86 +268,3 @@ def find_histories(histories: Iterable[AccountHistory], query: str) -> list[Acco
     if exact or not wanted:
         return exact
     return [h for h in kept if folded in (h.name.casefold(), h.subject.casefold())]
-
-
-# -- the settings file -------------------------------------------------------------------
-def histories_to_json(histories: Iterable[AccountHistory]) -> dict[str, Any]:
-    """The ``history`` object of the settings file, by account id."""
-    return {
-        h.account_id: {
-            "name": h.name,
-            "provider": h.provider,
-            "subject": h.subject,
-            "entries": [_entry_to_file(e) for e in h.entries],
-        }
-        for h in histories
-    }
-
-
-def histories_from_json(data: Any, current: Iterable[str] = ()) -> tuple[AccountHistory, ...]:
-    """The histories of the settings file's ``history`` object.
-
-    Lenient on purpose: an entry that cannot be read is left out, and an account's
-    history that cannot be read at all is empty, so a damaged history never costs
-    the accounts or the providers (which are read strictly).
-    """
-    if not isinstance(data, dict):
-        return ()
-    histories = []
-    for account_id, raw in data.items():
-        if not isinstance(account_id, str) or not isinstance(raw, dict):
-            continue
-        entries = []
-        for item in raw.get("entries", []) if isinstance(raw.get("entries"), list) else []:
-            try:
-                entries.append(_entry_from_file(item))
-            except (ValueError, TypeError, KeyError, AttributeError):
-                continue
-        histories.append(
-            AccountHistory(
-                account_id,
-                name=_text_or_empty(raw.get("name")),
-                provider=_text_or_empty(raw.get("provider")),
-                subject=_text_or_empty(raw.get("subject")),
-                entries=tuple(entries[-MAX_ENTRIES:]),
-            )
-        )
-    return _bounded(histories, set(current))
-
-
-def _entry_to_file(entry: HistoryEntry) -> dict[str, Any]:
-    # Only what an entry has: the file stays small at 100 entries an account.
-    data = entry.to_json()
-    return {k: v for k, v in data.items() if v not in ([], "", None)}
-
-
-def _entry_from_file(data: Any) -> HistoryEntry:
-    if not isinstance(data, dict):
-        raise TypeError("expected an object")
-    at = datetime.fromisoformat(_text(data["time"]))
-    revocation = data.get("revocation")
-    return HistoryEntry(
-        kind=HistoryKind(data["kind"]),
-        at=at,
-        scopes=_strings(data.get("scopes", [])),
-        added=_strings(data.get("added", [])),
-        removed=_strings(data.get("removed", [])),
-        reason=short_reason(_text(data.get("reason", ""))),
-        revocation=None if revocation is None else RevokeResult(revocation),
-    )
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError("expected a string")
-    return value
-
-
-def _text_or_empty(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TypeError("expected a list of strings")
-    return tuple(value)

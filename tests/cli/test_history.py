@@ -77,7 +77,18 @@ def test_history_tells_an_accounts_whole_life_in_order_and_keeps_no_token(
         "removed",
     ]
     for entry in entries:
-        assert set(entry) == {"time", "kind", "scopes", "added", "removed", "reason", "revocation"}
+        assert set(entry) == {
+            "time",
+            "kind",
+            "scopes",
+            "added",
+            "removed",
+            "reason",
+            "revocation",
+            "count",
+            "since",
+        }
+        assert entry["count"] == 1 and entry["since"] is None
         assert datetime.fromisoformat(entry["time"]).tzinfo is not None
     connected, changed, _, failed, again, revoked_entry, _ = entries
     assert set(connected["scopes"]) == {"openid", "email", "offline_access"}

@@ -94,10 +94,17 @@ def test_every_kind_reads_back_from_the_file(tmp_path: Path) -> None:
 
 
 # -- bounds ------------------------------------------------------------------------------
+def event(n: int) -> HistoryEntry:
+    """Event ``n`` of a run in which no two in a row are the same."""
+    if n % 2:
+        return history.refresh_failed(T0 + n, "The provider could not be reached.")
+    return history.refreshed(T0 + n)
+
+
 def test_ten_thousand_events_keep_the_last_hundred(tmp_path: Path) -> None:
     config = Config(accounts=(ACCOUNT,))
     for n in range(10_000):
-        config = config.with_event(ACCOUNT.id, history.refreshed(T0 + n))
+        config = config.with_event(ACCOUNT.id, event(n))
     entries = config.history_of(ACCOUNT.id).entries
     assert len(entries) == history.MAX_ENTRIES == 100
     assert entries[0].at.timestamp() == T0 + 9_900  # the oldest were dropped
@@ -105,7 +112,36 @@ def test_ten_thousand_events_keep_the_last_hundred(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     config_file.save(path, config)
     assert config_file.load(path).history_of(ACCOUNT.id).entries == entries
-    assert path.stat().st_size < 20_000
+    assert path.stat().st_size < 30_000
+
+
+def test_repeats_in_a_row_are_one_entry_that_counts_them(tmp_path: Path) -> None:
+    config = Config(accounts=(ACCOUNT,)).with_event(ACCOUNT.id, history.connected(T0, ()))
+    for n in range(1, 4):
+        config = config.with_event(ACCOUNT.id, history.refreshed(T0 + n))
+    for n in range(4, 6):
+        config = config.with_event(ACCOUNT.id, history.refresh_failed(T0 + n, "unreachable"))
+    config = config.with_event(ACCOUNT.id, history.refresh_failed(T0 + 6, "refused"))
+    config = config.with_event(ACCOUNT.id, history.refreshed(T0 + 7))
+    entries = config.history_of(ACCOUNT.id).entries
+    assert [(e.kind.label, e.count, e.at.timestamp()) for e in entries] == [
+        ("connected", 1, T0),
+        ("refreshed", 3, T0 + 3),
+        ("refresh failed", 2, T0 + 5),
+        ("refresh failed", 1, T0 + 6),  # another reason: another entry
+        ("refreshed", 1, T0 + 7),
+    ]
+    assert entries[1].since == history.local_time(T0 + 1)
+    assert entries[1].detail.startswith("3 times in a row since ")
+    assert entries[1].to_json()["count"] == 3
+    assert entries[4].to_json()["since"] is None
+    path = tmp_path / "config.json"
+    config_file.save(path, config)
+    assert config_file.load(path).history_of(ACCOUNT.id).entries == entries
+    # Connections are never folded together: each is an event of its own.
+    twice = config.with_event(ACCOUNT.id, history.connected(T0 + 8, ("openid",)))
+    twice = twice.with_event(ACCOUNT.id, history.connected(T0 + 9, ("openid",)))
+    assert [e.count for e in twice.history_of(ACCOUNT.id).entries[-2:]] == [1, 1]
 
 
 def test_a_longer_history_in_the_file_is_cut_to_the_bound(tmp_path: Path) -> None:
