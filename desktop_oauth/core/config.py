@@ -126,10 +126,13 @@ class Config:
         """A copy without the account ``account_id``."""
         return replace(self, accounts=tuple(a for a in self.accounts if a.id != account_id))
 
-    def with_event(self, account_id: str, entry: HistoryEntry) -> Config:
+    def with_event(
+        self, account_id: str, entry: HistoryEntry, *, known_as: AccountRecord | None = None
+    ) -> Config:
         """A copy with ``entry`` added to the history of ``account_id`` (bounded: see
-        :mod:`.history`), under the names the account has now, if it is configured."""
-        record = next((a for a in self.accounts if a.id == account_id), None)
+        :mod:`.history`), under the names the account has now if it is configured, or
+        those of ``known_as`` (the record of an account just removed)."""
+        record = next((a for a in self.accounts if a.id == account_id), known_as)
         names = AccountHistory(account_id)
         if record is not None:
             names = AccountHistory(account_id, record.display_name, record.provider, record.subject)

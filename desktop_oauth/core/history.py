@@ -174,8 +174,9 @@ class AccountHistory:
 
 # -- making entries ----------------------------------------------------------------------
 def local_time(seconds: float) -> datetime:
-    """``seconds`` since the epoch as a local, timezone-aware time."""
-    return datetime.fromtimestamp(seconds, tz=UTC).astimezone()
+    """``seconds`` since the epoch as a local, timezone-aware time, to the second (as the
+    settings file keeps it, so an entry reads back equal)."""
+    return datetime.fromtimestamp(seconds, tz=UTC).astimezone().replace(microsecond=0)
 
 
 def short_reason(text: str) -> str:

@@ -4,8 +4,10 @@ the events the account service records (against the real sandbox on 127.0.0.1)."
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from desktop_oauth.core import config as config_file
 from desktop_oauth.core import history
 from desktop_oauth.core.accounts import AccountService, LocalProvider
 from desktop_oauth.core.config import AccountRecord, Config
-from desktop_oauth.core.errors import InvalidGrantError
+from desktop_oauth.core.errors import InvalidGrantError, TokenError
 from desktop_oauth.core.history import HistoryEntry, HistoryKind, RevokeResult
 from desktop_oauth.core.lookup import UnknownAccountError
 from desktop_oauth.core.profile import Profile
@@ -25,7 +27,9 @@ from desktop_oauth.core.tokens import TokenSet
 from desktop_oauth.sandbox import SandboxServer, provider_config
 from tests.sandbox.helpers import Browser
 
+from .scripted_server import Answer, Received, scripted_server
 from .test_accounts import connect
+from .test_revocation_retry import connected_service
 from .test_token_store import FlakyKeyring
 
 ACCOUNT = AccountRecord(
@@ -304,3 +308,56 @@ def test_an_unknown_name_is_an_unknown_account(service: AccountService) -> None:
 def test_a_history_time_is_timezone_aware_even_in_utc() -> None:
     entry = HistoryEntry(HistoryKind.REFRESHED, datetime.fromtimestamp(T0, tz=UTC))
     assert entry.local_time.endswith(datetime.fromtimestamp(T0).astimezone().strftime("%Z"))
+
+
+def test_a_revocation_that_waits_for_the_provider_is_noted_once_then_verified(
+    tmp_path: Path,
+) -> None:
+    up = {"now": False}
+
+    def answer(request: Received) -> Answer:
+        if request.path == "/revoke":
+            return Answer(200, b"") if up["now"] else Answer(503, b"busy", {})
+        if request.path == "/userinfo":
+            return Answer(401, b"") if up["now"] else Answer.json({"sub": "u1"})
+        return Answer(404, b"")
+
+    with scripted_server(answer) as server:
+        service, account_id, _ = connected_service(tmp_path, server.url)
+        service.revoke(account_id)
+        for _ in range(3):
+            service.retry_revocations()  # still down: nothing more to say
+        up["now"] = True
+        service.retry_revocations()
+    entries = service.history(account_id).entries
+    assert [(e.kind, e.revocation) for e in entries] == [
+        (HistoryKind.CONNECTED, None),
+        (HistoryKind.REVOKED, RevokeResult.PENDING),
+        (HistoryKind.REVOKED, RevokeResult.VERIFIED),
+    ]
+    assert "as soon as it can be reached" in entries[1].reason
+    assert entries[2].reason == ""
+
+
+def test_a_token_still_valid_is_no_refresh_and_a_provider_removed_forgets_its_accounts(
+    tmp_path: Path,
+) -> None:
+    with scripted_server(lambda request: Answer(404, b"")) as server:
+        service, account_id, _ = connected_service(tmp_path, server.url)
+        tokens = service.store.load(account_id)
+        assert tokens is not None
+        service.store.save(account_id, replace(tokens, expires_at=time.time() + 3600))
+        service.usable_tokens(account_id, min_seconds=60.0)  # valid: nothing asked
+        service.refresh(account_id, unless_valid_for=60.0)
+        with pytest.raises(TokenError):
+            service.refresh(account_id)  # the token endpoint answers 404
+        service.remove_provider("down")
+    assert service.config.accounts == ()
+    entries = service.history(account_id).entries
+    assert [e.kind for e in entries] == [
+        HistoryKind.CONNECTED,
+        HistoryKind.REFRESH_FAILED,
+        HistoryKind.REMOVED,
+    ]
+    assert entries[2].reason == "forgotten with its provider; not revoked there"
+    assert service.history(account_id).name == "u1"  # the names outlive the account

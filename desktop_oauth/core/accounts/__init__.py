@@ -9,6 +9,7 @@ the GUI thread. Each concern lives in its own module, one layer on the next:
 - :mod:`.connecting`: starting a connection and saving its result;
 - :mod:`.renewal`: refreshing tokens and calling the provider's API;
 - :mod:`.revocation`: revoking, removing, and the pending revocations;
+- :mod:`.recording`: each of those operations noted in the account's history;
 - this module: what the window and the command line read about an account.
 """
 
@@ -23,8 +24,9 @@ from ..errors import DesktopOAuthError, TokenStoreError
 from ..history import AccountHistory, find_histories
 from ..lookup import UnknownAccountError, find_account
 from .connecting import account_id_for
+from .recording import Recording
 from .records import AccountView, LocalProvider, _claims_of
-from .revocation import RevokeOutcome, Revoking
+from .revocation import RevokeOutcome
 
 __all__ = [
     "AccountService",
@@ -35,7 +37,7 @@ __all__ = [
 ]
 
 
-class AccountService(Revoking):
+class AccountService(Recording):
     """Connects, refreshes and revokes accounts of one profile.
 
     Args:

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .. import history
-from ..config import AccountRecord, AccountStatus
+from ..config import AccountRecord
 from ..connect import ConnectAttempt, ConnectResult
 from ..errors import (
     DifferentPersonError,
@@ -22,10 +21,6 @@ from .records import AccountView, only_what_revokes, pending_entry
 
 if TYPE_CHECKING:
     pass
-
-
-#: Statuses after which a sign-in is a new connection, not the same one renewed.
-_ENDED = (AccountStatus.REVOKED, AccountStatus.REVOCATION_PENDING)
 
 
 def account_id_for(issuer: str, subject: str) -> str:
@@ -114,18 +109,8 @@ class Connecting(ProviderSettings):
                 "No secure keyring is available, so tokens are kept only until the "
                 "app closes. Nothing was written to disk."
             )
-        event = self._sign_in_event(view.record)  # history: read before the record changes
         self._modify(lambda c: c.with_account(view.record))
-        self._note(view.record.id, event)
         return replace(view, notice=notice)
-
-    def _sign_in_event(self, record: AccountRecord) -> history.HistoryEntry:
-        """Connected (a new or revoked account), scopes changed, or signed in again."""
-        with self._lock:
-            before = next((a for a in self._config.accounts if a.id == record.id), None)
-        if before is None or before.status in _ENDED:
-            return history.connected(self._clock(), record.granted_scopes)
-        return history.after_sign_in(self._clock(), before.granted_scopes, record.granted_scopes)
 
     def _keep_superseded(self, record: AccountRecord, new: TokenSet) -> AccountRecord:
         """The tokens this connection replaces stay in the keyring, under an entry of

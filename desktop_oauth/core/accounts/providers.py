@@ -6,7 +6,6 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .. import history
 from ..config import AccountRecord
 from ..discovery import fetch_metadata, resolve
 from ..errors import (
@@ -18,10 +17,6 @@ from .records import AccountRecords
 
 if TYPE_CHECKING:
     pass
-
-
-#: The history's reason when an account goes with its provider.
-_WITH_PROVIDER = "forgotten with its provider; not revoked there"
 
 
 class ProviderSettings(AccountRecords):
@@ -95,7 +90,6 @@ class ProviderSettings(AccountRecords):
             accounts = tuple(a for a in self._config.accounts if a.provider == name)
         for record in accounts:
             self.store.delete(record.id)
-            self._note(record.id, history.removed(self._clock(), _WITH_PROVIDER))
         self.store.delete_client_secret(name)
         self._modify(
             lambda c: replace(

@@ -7,7 +7,6 @@ small read-modify-write helpers every other layer uses.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +23,6 @@ from ..errors import (
     TokenStoreError,
 )
 from ..flow import id_token_claims
-from ..history import AccountHistory, HistoryEntry
 from ..http import new_session
 from ..locks import profile_lock
 from ..profile import Profile
@@ -34,8 +32,6 @@ from ..tokens import TokenSet
 
 if TYPE_CHECKING:
     import requests
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -166,20 +162,6 @@ class AccountRecords:
             return config.with_account(record)
 
         return self._record_in(self._modify(change), account_id)
-
-    def _note(self, account_id: str, entry: HistoryEntry) -> None:
-        """Add ``entry`` to the account's history in the settings file (no secret: see
-        :mod:`~desktop_oauth.core.history`). The operation it records has happened
-        already, so a history that cannot be written is logged, not raised."""
-        try:
-            self._modify(lambda c: c.with_event(account_id, entry))
-        except ConfigurationError:
-            log.warning("The account's history could not be saved.")
-
-    def history(self, account_id: str) -> AccountHistory:
-        """What happened to ``account_id``, oldest first (in memory: no I/O)."""
-        with self._lock:
-            return self._config.history_of(account_id)
 
     def _when(self, what: str) -> str:
         # Local time with its date and zone, as every other time the app shows.

@@ -6,7 +6,6 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .. import history
 from ..api import ApiAuthError, ApiResult, call_api
 from ..config import AccountRecord, AccountStatus
 from ..errors import (
@@ -28,10 +27,6 @@ from .records import AccountView, _claims_of, _expires_within
 
 if TYPE_CHECKING:
     pass
-
-
-#: The history's reason when the provider refuses the refresh token (RFC 6749 §5.2).
-_REFUSED = "the provider no longer accepts the refresh token (invalid_grant); sign in again"
 
 
 class Renewal(Connecting):
@@ -120,11 +115,9 @@ class Renewal(Connecting):
                     "The provider no longer accepts the refresh token.",
                     last_refresh=self._when("refused: sign in again"),
                 )
-                self._note(account_id, history.refresh_failed(self._clock(), _REFUSED))
                 raise
             except TokenError as exc:
                 self._mark(account_id, None, last_refresh=self._when(f"failed: {exc}"))
-                self._note(account_id, history.refresh_failed(self._clock(), str(exc)))
                 raise
             new = old.merged_after_refresh(
                 TokenSet.from_response(data, record.granted_scopes, self._clock())
@@ -141,7 +134,6 @@ class Renewal(Connecting):
                         str(exc),
                         last_refresh=self._when("refused: the new id_token failed"),
                     )
-                    self._note(account_id, history.refresh_failed(self._clock(), f"{exc}"))
                     raise
             notice = ""
             try:
@@ -160,7 +152,6 @@ class Renewal(Connecting):
                     )
                 )
             )
-            self._note(account_id, history.refreshed(self._clock()))
             return AccountView(
                 self._record_in(updated, account_id), new, _claims_of(new), None, notice
             )

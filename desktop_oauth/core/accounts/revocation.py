@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, replace
 
-from .. import history
 from ..config import AccountRecord, AccountStatus, Revocation
 from ..errors import (
     DesktopOAuthError,
@@ -52,7 +51,6 @@ class Revoking(Renewal):
             tokens = self.store.load(account_id)
         except TokenStoreError as exc:
             self._mark(account_id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
-            self._note(account_id, history.revoked(self._clock(), _UNCONFIRMED, str(exc)))
             return RevokeOutcome(record, False, f"{exc} The account was marked revoked here.")
         if tokens is None and not record.superseded:
             updated = self._mark(
@@ -60,8 +58,7 @@ class Revoking(Renewal):
                 AccountStatus.REVOKED,
                 revocation=record.revocation or Revocation.UNCONFIRMED,
             )
-            self._note(account_id, history.revoked(self._clock(), _UNCONFIRMED, _NO_TOKENS))
-            return RevokeOutcome(updated, False, _NO_TOKENS)
+            return RevokeOutcome(updated, False, "No tokens were stored for this account.")
         outcome = self._revoke_at_provider(record, tokens)
         if tokens is not None and outcome.account.status is AccountStatus.REVOCATION_PENDING:
             with contextlib.suppress(TokenStoreError):
@@ -86,7 +83,6 @@ class Revoking(Renewal):
                 continue
             if tokens is None and not record.superseded:
                 self._mark(record.id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
-                self._note(record.id, history.revoked(self._clock(), _UNCONFIRMED, _NOTHING_LEFT))
                 continue
             outcome = self._revoke_at_provider(record, tokens)
             if outcome.account.status is not AccountStatus.REVOCATION_PENDING:
@@ -146,8 +142,6 @@ class Revoking(Renewal):
                 "there."
             ).strip()
         updated = self._mark(record.id, status, revocation=revocation)
-        if not (retry and record.status is AccountStatus.REVOCATION_PENDING):  # once per wait
-            self._note(record.id, history.revoked(self._clock(), _result(updated), problem))
         return RevokeOutcome(updated, confirmed, message, verified)
 
     def _tell(self, record: AccountRecord, tokens: TokenSet) -> _Told:
@@ -191,21 +185,8 @@ class Revoking(Renewal):
         for entry in left:
             with contextlib.suppress(TokenStoreError):
                 self.store.delete(entry)
-        self._note(account_id, history.removed(self._clock()))  # kept after the account goes
         self._modify(lambda c: c.without_account(account_id))
         return outcome
-
-
-_NO_TOKENS = "No tokens were stored for this account."
-_NOTHING_LEFT = "No tokens were left to tell the provider about."
-_UNCONFIRMED = history.RevokeResult.UNCONFIRMED
-
-
-def _result(record: AccountRecord) -> history.RevokeResult:
-    """The history's word for how the revocation of ``record`` stands."""
-    if record.status is AccountStatus.REVOCATION_PENDING:
-        return history.RevokeResult.PENDING
-    return history.RevokeResult(record.revocation or Revocation.UNCONFIRMED)
 
 
 @dataclass(frozen=True)
