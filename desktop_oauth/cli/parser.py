@@ -162,6 +162,7 @@ def build_parser() -> OneLineParser:
         "--json", action="store_true", help="print {access_token, token_type, expires_at, scope}"
     )
 
+    _add_history_and_remove_commands(commands)
     revoke = commands.add_parser(
         "revoke",
         help="revoke an account's access at the provider and delete its tokens here",
@@ -174,22 +175,10 @@ def build_parser() -> OneLineParser:
         ),
     )
     revoke.add_argument("account", metavar="ACCOUNT")
-    _add_remove_and_history_commands(commands)
     return parser
 
 
-def _add_remove_and_history_commands(commands: argparse._SubParsersAction[OneLineParser]) -> None:
-    remove = commands.add_parser(
-        "remove",
-        help="revoke an account (if it still holds tokens) and forget it here",
-        description=(
-            "Revoke ACCOUNT's tokens at the provider if any are still held (as `revoke` "
-            "does), then forget the account here; its history is kept (`history`). Exit "
-            "status 1 when tokens were held and the provider did not confirm the revocation: "
-            "the account is forgotten all the same."
-        ),
-    )
-    remove.add_argument("account", metavar="ACCOUNT")
+def _add_history_and_remove_commands(commands: argparse._SubParsersAction[OneLineParser]) -> None:
     history = commands.add_parser(
         "history",
         help="show what happened to an account, oldest first",
@@ -209,6 +198,17 @@ def _add_remove_and_history_commands(commands: argparse._SubParsersAction[OneLin
         help="print a list of {time, kind, scopes, added, removed, reason, revocation, "
         "count, since}",
     )
+    remove = commands.add_parser(
+        "remove",
+        help="revoke an account (if it still holds tokens) and forget it here",
+        description=(
+            "Revoke ACCOUNT's tokens at the provider if any are still held (as `revoke` "
+            "does), then forget the account here; its history is kept (`history`). Exit "
+            "status 1 when tokens were held and the provider did not confirm the revocation: "
+            "the account is forgotten all the same."
+        ),
+    )
+    remove.add_argument("account", metavar="ACCOUNT")
 
 
 def _add_provider_commands(commands: argparse._SubParsersAction[OneLineParser]) -> None:

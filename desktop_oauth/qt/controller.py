@@ -390,8 +390,8 @@ class Controller(QObject):
         if view.notice:
             self.storageNotice.emit(view.notice)
         self.status.emit(f"Connected as {view.record.display_name}.")
-        self._history_for = view.record.id
         self.accountShown.emit(view)
+        self._history_for = view.record.id
         self._reload_config()
 
     def _on_connect_failed(self, message: str, kind: str) -> None:
