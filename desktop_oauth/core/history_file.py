@@ -83,7 +83,7 @@ def _entry_from_file(data: Any) -> HistoryEntry:
         scopes=_strings(data.get("scopes", [])),
         added=_strings(data.get("added", [])),
         removed=_strings(data.get("removed", [])),
-        reason=short_reason(_text(data.get("reason", ""))),
+        reason=_reason(data.get("reason", "")),
         revocation=None if revocation is None else RevokeResult(revocation),
         count=count,
         since=None if since is None else datetime.fromisoformat(_text(since)),
@@ -104,3 +104,8 @@ def _strings(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise TypeError("expected a list of strings")
     return tuple(value)
+
+
+def _reason(value: Any) -> str:
+    # Written redacted and short; checked again, as the file may have been edited.
+    return short_reason(_text(value)) if value else ""
