@@ -73,8 +73,10 @@ class Recording(Revoking):
             ]
         outcomes = super().retry_revocations()
         told = {o.account.id for o in outcomes}
+        by_id = {a.id: a for a in waiting}
         for outcome in outcomes:
-            self._note_revocation(next(a for a in waiting if a.id == outcome.account.id), outcome)
+            # One that began waiting meanwhile (another thread's revoke) was noted there.
+            self._note_revocation(by_id.get(outcome.account.id, outcome.account), outcome)
         for record in waiting:
             now = self._config_record(record.id)
             if record.id not in told and now is not None and now.status is AccountStatus.REVOKED:
