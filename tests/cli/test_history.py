@@ -143,3 +143,14 @@ def test_provider_text_in_the_history_is_escaped_on_the_terminal(tmp_path: Path)
     assert not any(ch in listed for ch in "\x1b\x9b")
     [entry] = json.loads(listed)  # still JSON: control characters as JSON escapes
     assert entry["reason"] == "the provider said \x1b[2J\x9bgone"
+
+
+def test_an_account_with_nothing_recorded_says_so(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "home")
+    record = config_file.AccountRecord(
+        id="acct-old", provider="p", issuer="http://127.0.0.1:1", subject="s", display_name="old"
+    )
+    cli.profile.config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_file.save(cli.profile.config_path, config_file.Config(accounts=(record,)))
+    assert cli.ok("history", "old").stdout == "Nothing is recorded for old yet.\n"
+    assert cli.ok("history", "p:s", "--json").json() == []

@@ -64,7 +64,13 @@ class AccountService(Recording):
             AmbiguousAccountError: several connected accounts have it.
         """
         try:
-            return self.history(self.find_account(query).id)
+            record = self.find_account(query)
+            return replace(
+                self.history(record.id),  # under the names it has now
+                name=record.display_name,
+                provider=record.provider,
+                subject=record.subject,
+            )
         except UnknownAccountError:
             with self._lock:
                 found = find_histories(self._config.history, query)
