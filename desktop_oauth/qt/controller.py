@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..core.api import ApiQuotaError, ApiResult
     from ..core.config import AccountRecord, Config
     from ..core.device import DeviceAuthorization
+    from ..core.history import AccountHistory
     from ..core.provider import ProviderConfig
     from ..core.registration import Finding
     from ..core.tokens import TokenSet
@@ -77,6 +78,8 @@ class Controller(QObject):
         storageNotice(str): tokens are kept for this session only, and why.
         redirected(): the browser came back to the app; the window comes forward.
         aboutReady(object): an :class:`~desktop_oauth.qt.about.About` for the About box.
+        historyShown(object): the :class:`~desktop_oauth.core.history.AccountHistory` of
+            the account last shown, when it is selected and after every change.
     """
 
     configLoaded = Signal(object)
@@ -99,6 +102,7 @@ class Controller(QObject):
     storageNotice = Signal(str)
     redirected = Signal()
     aboutReady = Signal(object)
+    historyShown = Signal(object)
 
     def __init__(
         self,
@@ -127,6 +131,8 @@ class Controller(QObject):
         self._revocation_timer.timeout.connect(self._retry_revocations)
         #: The account to show first once loaded (the one selected last time).
         self.preferred_account: str | None = None
+        #: The account whose history goes out with every new config (the one shown).
+        self._history_for: str | None = None
 
     @staticmethod
     def describe(record: AccountRecord, tokens: TokenSet | None = None) -> AccountSummary:
@@ -403,6 +409,7 @@ class Controller(QObject):
             self.storageNotice.emit(view.notice)
         self.status_message.emit(f"Connected as {view.record.display_name}.")
         self.accountShown.emit(view)
+        self._history_for = view.record.id
         self._reload_config()
 
     def _on_connect_failed(self, message: str, kind: FailureKind) -> None:
@@ -426,7 +433,13 @@ class Controller(QObject):
     def select_account(self, account_id: str) -> None:
         """Show ``account_id`` (reads its tokens from the keyring, off the GUI thread)."""
         service = self._require_service()
-        self._run(lambda: service.view(account_id), self.accountShown.emit)
+        self._history_for = account_id
+
+        def shown(result: tuple[AccountView, AccountHistory]) -> None:
+            self.accountShown.emit(result[0])
+            self.historyShown.emit(result[1])
+
+        self._run(lambda: (service.view(account_id), service.config.history_of(account_id)), shown)
 
     @Slot(str)
     def refresh(self, account_id: str) -> None:
@@ -587,6 +600,8 @@ class Controller(QObject):
     def _publish(self, config: Config) -> None:
         self.scheduler.plan(config.accounts)
         self.configLoaded.emit(config)
+        if self._history_for is not None:  # every change ends here: the history follows
+            self.historyShown.emit(config.history_of(self._history_for))
 
     # -- plumbing -----------------------------------------------------------------------
     def _require_service(self) -> AccountService:

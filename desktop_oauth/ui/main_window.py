@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         controller.storageNotice.connect(self._show_storage_notice)
         controller.redirected.connect(self.bring_to_front)
         controller.aboutReady.connect(self._show_about)
+        controller.historyShown.connect(self.accountsPanel.show_history)
 
     # -- from the controller ------------------------------------------------------------
     def show_config(self, config: Config) -> None:
