@@ -311,6 +311,7 @@ class MainWindow(QMainWindow):
     def _show_storage_notice(self, message: str) -> None:
         self.storageBanner.setText(message)
         self.storageBanner.show()
+        self.tokenPanel.keep_in_memory()
 
     # -- from another launch, and from the browser ---------------------------------------
     def handle_launch(self, args: list[str]) -> None:

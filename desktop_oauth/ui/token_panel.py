@@ -59,6 +59,8 @@ class TokenPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Token", parent)
+        #: Where a refresh token is kept, as the panel says it.
+        self._kept_in = "held in the keyring"
         self.setObjectName("tokenPanel")
         self.setAccessibleName("Token")
         self._tokens: TokenSet | None = None
@@ -150,6 +152,11 @@ class TokenPanel(QGroupBox):
         self._tick()
         self._timer.start()
 
+    def keep_in_memory(self) -> None:
+        """Say that tokens live in memory only: the app found no usable keyring."""
+        self._kept_in = "held in memory until the app closes"
+        self._tick()
+
     def _tick(self) -> None:
         # Both the countdown and the refresh token's age move while the panel is shown.
         tokens = self._tokens
@@ -161,7 +168,7 @@ class TokenPanel(QGroupBox):
         self.expiry.setText(format_countdown(left) + at)
         if tokens.refresh_token:
             age = format_age(now - tokens.obtained_at) if tokens.obtained_at else ""
-            self.refresh_token.setText("held in the keyring" + (f", {age} old" if age else ""))
+            self.refresh_token.setText(self._kept_in + (f", {age} old" if age else ""))
         else:
             self.refresh_token.setText("none")
 

@@ -14,6 +14,7 @@ from desktop_oauth.app import missing_display
 from desktop_oauth.core.accounts import AccountService
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.token_store import TokenStore
+from desktop_oauth.core.tokens import TokenSet
 from desktop_oauth.qt.controller import Controller
 from desktop_oauth.ui.main_window import MainWindow
 
@@ -65,6 +66,9 @@ def test_without_a_keyring_the_window_says_tokens_are_session_only(
     window = make_window(qtbot, tmp_path, TokenStore("t", keyring.backends.fail.Keyring()))
     qtbot.waitUntil(lambda: window.storageBanner.isVisible(), timeout=5000)
     assert "only until the app closes" in window.storageBanner.text()
+    # The token panel does not claim a keyring either.
+    window.tokenPanel.show_tokens(TokenSet("a" * 20, refresh_token="r" * 20), {})
+    assert window.tokenPanel.refresh_token.text() == "held in memory until the app closes"
 
 
 def test_a_corrupted_settings_file_is_kept_aside_and_reported(qtbot: QtBot, tmp_path: Path) -> None:
