@@ -16,8 +16,9 @@ driver the end-to-end tests use (Debian's Chromium with playwright):
 Each run is a fresh Python process that makes the one call and notes the time it
 returned. Two figures per run:
 
-  callback  from the browser sending the redirect to 127.0.0.1 (the driver notes
-            it) until the call returned with the token in hand;
+  callback  from the redirect's arrival at the client's loopback server (its
+            request line and headers read; the same hook in http.server for all
+            three) until the call returned with the token in hand;
   whole     from spawning the process until the call returned (interpreter,
             imports, browser, sign-in and consent included).
 
@@ -55,20 +56,32 @@ GOOGLE_CLIENT = ("desktop-oauth-bench-google", "bench-google-secret")
 MSAL_CLIENT = "desktop-oauth-bench-msal"
 SCOPES = ["openid", "profile", "email", "offline_access"]
 
-# Each child makes one call and writes {"started", "returned"} (time.time()) to argv[1].
+# Every child first notes when its loopback server (http.server in all three) has
+# read the request line and headers of the redirect: the callback's arrival (a GET
+# with the code in its query, or MSAL's form_post POST).
+ARRIVAL = r"""
+import http.server, time
+ARRIVED = []
+_parse = http.server.BaseHTTPRequestHandler.parse_request
+def _noting(self):
+    parsed = _parse(self)
+    if parsed and ("code=" in self.path or self.command == "POST") and not ARRIVED:
+        ARRIVED.append(time.time())
+    return parsed
+http.server.BaseHTTPRequestHandler.parse_request = _noting
+"""
+# Each child makes one call and writes {"arrived", "returned"} (time.time()) to argv[1].
 CHILDREN = {
     "desktop-oauth": r"""
 import json, sys, time
-started = time.time()
 from desktop_oauth.__main__ import main
 code = main(["connect", "op"])
 returned = time.time()
 assert code == 0, code
-json.dump({"started": started, "returned": returned}, open(sys.argv[1], "w"))
+json.dump({"arrived": ARRIVED[0], "returned": returned}, open(sys.argv[1], "w"))
 """,
     "google": r"""
 import json, os, sys, time
-started = time.time()
 from google_auth_oauthlib.flow import InstalledAppFlow
 issuer = os.environ["BENCH_ISSUER"]
 config = {"installed": {
@@ -83,11 +96,10 @@ credentials = flow.run_local_server(
 )
 returned = time.time()
 assert credentials.token
-json.dump({"started": started, "returned": returned}, open(sys.argv[1], "w"))
+json.dump({"arrived": ARRIVED[0], "returned": returned}, open(sys.argv[1], "w"))
 """,
     "msal": r"""
 import json, os, sys, time
-started = time.time()
 import msal
 app = msal.PublicClientApplication(
     os.environ["BENCH_MSAL_CLIENT"], oidc_authority=os.environ["BENCH_ISSUER"]
@@ -96,7 +108,7 @@ app = msal.PublicClientApplication(
 result = app.acquire_token_interactive(scopes=["email"], prompt="consent", timeout=60)
 returned = time.time()
 assert "access_token" in result, {k: v for k, v in result.items() if "token" not in k}
-json.dump({"started": started, "returned": returned}, open(sys.argv[1], "w"))
+json.dump({"arrived": ARRIVED[0], "returned": returned}, open(sys.argv[1], "w"))
 """,
 }
 
@@ -171,14 +183,26 @@ class Browser:
         raise SystemExit(f"the browser driver reported nothing:\n{tail}")
 
 
+def fresh_profile(env: dict[str, str], folder: Path, issuer: str, client_id: str) -> None:
+    """A new profile with the provider added (untimed): each connect is a first one,
+    with no earlier tokens to keep aside (a sign-in again keeps them until revoked)."""
+    home = Path(tempfile.mkdtemp(prefix="home-", dir=folder))
+    env["DESKTOP_OAUTH_HOME"] = str(home)
+    add = [sys.executable, "-m", "desktop_oauth", "provider", "add", "op"]
+    add += ["--issuer", issuer, "--client-id", client_id, "--scope", *SCOPES]
+    subprocess.run(add, env=env, cwd=ROOT, check=True, capture_output=True)  # noqa: S603
+
+
 def run_once(name: str, env: dict[str, str], browser: Browser, folder: Path) -> tuple[float, float]:
     """(callback to token, spawn to token) in seconds, for one connect by ``name``."""
     out = folder / f"{name}.json"
     out.unlink(missing_ok=True)
+    if name == "desktop-oauth":
+        fresh_profile(env, folder, env["BENCH_ISSUER"], env["BENCH_APP_CLIENT"])
     browser.expect("bench")
     spawned = time.time()
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", CHILDREN[name], str(out)],
+        [sys.executable, "-c", ARRIVAL + CHILDREN[name], str(out)],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -192,8 +216,7 @@ def run_once(name: str, env: dict[str, str], browser: Browser, folder: Path) -> 
     result = browser.result()
     if result.get("error"):
         raise SystemExit(f"the browser failed during {name}: {result['error']}")
-    redirect_at = float(result["redirect_at"])  # type: ignore[arg-type]
-    return times["returned"] - redirect_at, times["returned"] - spawned
+    return times["returned"] - times["arrived"], times["returned"] - spawned
 
 
 def summary(values: list[float]) -> str:
@@ -215,17 +238,14 @@ def main() -> None:
             BROWSER=str(OPEN_URL),
             DESKTOP_OAUTH_TEST_BROWSER_PLAN=str(browser.plan),
             DESKTOP_OAUTH_TEST_PYTHON=sys.executable,
-            DESKTOP_OAUTH_HOME=str(folder / "home"),
             REQUESTS_CA_BUNDLE=str(cert),
             BENCH_ISSUER=provider.issuer,
             BENCH_GOOGLE_CLIENT=GOOGLE_CLIENT[0],
             BENCH_GOOGLE_SECRET=GOOGLE_CLIENT[1],
             BENCH_MSAL_CLIENT=MSAL_CLIENT,
+            BENCH_APP_CLIENT=provider.client_id,
             BENCH_SCOPES=" ".join(SCOPES),
         )
-        add = [sys.executable, "-m", "desktop_oauth", "provider", "add", "op"]
-        add += ["--issuer", provider.issuer, "--client-id", provider.client_id, "--scope", *SCOPES]
-        subprocess.run(add, env=env, cwd=ROOT, check=True, capture_output=True)  # noqa: S603
         names = list(CHILDREN)
         for name in names:  # one untimed run each: the page cache, the first sign-in
             run_once(name, env, browser, folder)

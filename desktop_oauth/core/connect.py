@@ -6,6 +6,7 @@ Blocking by design; the window runs it on a worker thread and calls
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -84,6 +85,14 @@ class ConnectAttempt:
         except BaseException:
             self._receiver.close()
             raise
+        jwks_uri = self.pending.provider.endpoints and self.pending.provider.endpoints.jwks_uri
+        self._keys = KeySet(session, jwks_uri) if jwks_uri else None
+        if self._keys is not None:
+            # Fetched while the person is in the browser rather than after the token
+            # arrives: the redirect is then answered without waiting on the key set.
+            threading.Thread(
+                target=self._keys.prefetch, name="desktop-oauth-jwks", daemon=True
+            ).start()
 
     @property
     def url(self) -> str:
@@ -142,17 +151,12 @@ class ConnectAttempt:
     def _complete(self, params: dict[str, str]) -> ConnectResult:
         provider = self.pending.provider
         assert provider.endpoints is not None
-        keys = (
-            KeySet(self._session, provider.endpoints.jwks_uri)
-            if provider.endpoints.jwks_uri
-            else None
-        )
         tokens = flow.finish(
             self.pending,
             params,
             self._session,
             client_secret=self._client_secret,
-            keys=keys,
+            keys=self._keys,
             clock=self._clock,
         )
         return identify(

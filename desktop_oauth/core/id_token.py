@@ -7,6 +7,7 @@ the provider sign this token (OIDC Core §3.1.3.7 item 6, RFC 8725 §2.1)?
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,20 @@ class KeySet:
         self._uri = jwks_uri
         self._lock = threading.Lock()
         self._keys: list[dict[str, Any]] | None = None
+
+    def prefetch(self) -> None:
+        """Load the JOSE code and fetch the keys now, while nothing waits on them.
+
+        A connection calls this while the person is still in the browser, so that
+        the id_token check after the redirect neither fetches nor imports. A failure
+        is not reported here: the keys are fetched again when first needed, and
+        that failure is the one the person hears about.
+        """
+        import jwt  # noqa: F401 (with cryptography: the slow part of the first check)
+
+        with contextlib.suppress(Exception), self._lock:
+            if self._keys is None:
+                self._keys = self._fetch()
 
     def key_for(self, kid: str | None, alg: str) -> jwt.PyJWK:
         """The key with ``kid`` (the first that fits when the token names none), for ``alg``.

@@ -416,8 +416,6 @@ def drive(url: str, plan: Plan, redirect_uri: str | None, result: Result) -> Non
 
             def on_request(request: Any) -> None:
                 if request.is_navigation_request() and lands_on(request.url, redirect_uri):
-                    if not landed:  # when the redirect left the browser (benchmarks/connect.py)
-                        result.extra["redirect_at"] = time.time()
                     landed.append(request.url)
 
             page.on("request", on_request)
