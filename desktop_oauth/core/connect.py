@@ -150,22 +150,54 @@ class ConnectAttempt:
 
     def _complete(self, params: dict[str, str]) -> ConnectResult:
         provider = self.pending.provider
-        assert provider.endpoints is not None
-        tokens = flow.finish(
-            self.pending,
-            params,
-            self._session,
-            client_secret=self._client_secret,
-            keys=self._keys,
-            clock=self._clock,
-        )
+        endpoints = provider.endpoints
+        assert endpoints is not None
+        secret, clock = self._client_secret, self._clock
+        tokens = flow.redeem(self.pending, params, self._session, client_secret=secret, clock=clock)
+        # Userinfo is asked while the id_token is checked: both only say who signed in,
+        # and nothing is kept unless both agree (identify). The access token goes to
+        # the provider that issued it, and nowhere else, whichever check fails.
+        asked = None
+        if endpoints.userinfo and provider.is_openid:
+            userinfo_uri = endpoints.userinfo
+            asked = self._alongside(
+                lambda: call_api(
+                    self._session, userinfo_uri, tokens.access_token, "userinfo endpoint"
+                )
+            )
+        flow.check_id_token(self.pending, tokens, self._keys, clock=clock)
         return identify(
             self._session,
             provider,
             tokens,
             flow.id_token_claims(tokens),
             self.pending.requested_scopes,
+            userinfo=asked() if asked is not None else None,
         )
+
+    def _alongside(self, call: Callable[[], ApiResult]) -> Callable[[], ApiResult]:
+        """Start ``call`` on a thread, inside this attempt's cancellation (Cancel aborts
+        it too); the function returned waits for its answer or raises its error."""
+        outcome: list[ApiResult | BaseException] = []
+
+        def run() -> None:
+            with self._cancellation.scope():
+                try:
+                    outcome.append(call())
+                except BaseException as exc:  # handed to the caller of the result
+                    outcome.append(exc)
+
+        thread = threading.Thread(target=run, name="desktop-oauth-userinfo", daemon=True)
+        thread.start()
+
+        def result() -> ApiResult:
+            thread.join()
+            answer = outcome[0]
+            if isinstance(answer, BaseException):
+                raise answer
+            return answer
+
+        return result
 
 
 def identify(
@@ -174,18 +206,25 @@ def identify(
     tokens: TokenSet,
     claims: dict[str, Any],
     requested_scopes: tuple[str, ...],
+    *,
+    userinfo: ApiResult | None = None,
 ) -> ConnectResult:
     """Find out who signed in: the id_token's subject, checked against userinfo, or
     for OAuth-only providers (GitHub) the user id their API reports.
+
+    Args:
+        userinfo: The userinfo endpoint's answer when the caller already asked for it.
 
     Raises:
         TokenError: userinfo names another user, or nobody could be identified.
     """
     endpoints = provider.endpoints
     assert endpoints is not None
-    userinfo = None
     if endpoints.userinfo:
-        userinfo = call_api(session, endpoints.userinfo, tokens.access_token, "userinfo endpoint")
+        if userinfo is None:
+            userinfo = call_api(
+                session, endpoints.userinfo, tokens.access_token, "userinfo endpoint"
+            )
         # OIDC Core §5.3.2: the userinfo sub must be the id_token's sub.
         if claims and userinfo.data.get("sub") != claims.get("sub"):
             raise TokenError(

@@ -178,7 +178,7 @@ def finish(
     keys: KeySet | None = None,
     clock: Callable[[], float] = time.time,
 ) -> TokenSet:
-    """Check the redirect and redeem its code, exactly once.
+    """Check the redirect and redeem its code, exactly once, then check the id_token.
 
     Args:
         keys: The provider's signing keys; with them the id_token's signature is
@@ -188,6 +188,21 @@ def finish(
     Returns:
         The tokens, with the id_token's signature and claims checked (OIDC Core §3.1.3.7).
     """
+    tokens = redeem(pending, params, session, client_secret=client_secret, clock=clock)
+    check_id_token(pending, tokens, keys, clock=clock)
+    return tokens
+
+
+def redeem(
+    pending: PendingFlow,
+    params: Mapping[str, str],
+    session: requests.Session,
+    *,
+    client_secret: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> TokenSet:
+    """Check the redirect and redeem its code, exactly once; the id_token is not
+    checked yet (:func:`check_id_token` does that, and nothing may be kept before)."""
     code = check_response(pending, params)
     endpoints = pending.provider.endpoints
     assert endpoints is not None
@@ -207,12 +222,26 @@ def finish(
         client_secret,
         auth_methods=endpoints.token_auth_methods,
     )
-    tokens = TokenSet.from_response(data, pending.requested_scopes, clock())
+    return TokenSet.from_response(data, pending.requested_scopes, clock())
+
+
+def check_id_token(
+    pending: PendingFlow,
+    tokens: TokenSet,
+    keys: KeySet | None,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Check the id_token of an OpenID sign-in (OIDC Core §3.1.3.7); see :func:`finish`.
+
+    Raises:
+        TokenError: openid was requested and no id_token came back.
+        IdTokenError: its signature or a claim is wrong.
+    """
     if pending.provider.is_openid:
         if not tokens.id_token:
             raise TokenError("The provider returned no id_token although openid was requested.")
         validate_id_token(tokens.id_token, pending.provider, keys, nonce=pending.nonce, now=clock())
-    return tokens
 
 
 def id_token_claims(tokens: TokenSet) -> dict[str, Any]:
