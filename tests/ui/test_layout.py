@@ -60,7 +60,7 @@ def open_window(qtbot: QtBot, home: Path, width: int, height: int) -> MainWindow
     config_file.save(home / "config.json", Config(PROVIDERS, ACCOUNTS))
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
     store = TokenStore("t", keyring.backends.fail.Keyring())
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     state = WindowState(home / "window.ini")
     window = MainWindow(controller, show_errors_in_dialogs=False, state=state)
     qtbot.addWidget(window)
@@ -141,7 +141,7 @@ def test_the_window_remembers_its_layout_and_selection(qtbot: QtBot, tmp_path: P
     def window_of(title: str) -> MainWindow:
         profile = Profile(home=tmp_path, keyring_service=f"desktop-oauth-test:{title}")
         store = TokenStore("t", keyring.backends.fail.Keyring())
-        controller = Controller(lambda: AccountService(profile, store=store))
+        controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
         state = WindowState(tmp_path / "window.ini")
         window = MainWindow(controller, show_errors_in_dialogs=False, state=state)
         qtbot.addWidget(window)
@@ -196,7 +196,7 @@ def test_geometry_and_splitters_come_back(qtbot: QtBot, tmp_path: Path) -> None:
 def test_the_first_window_fits_the_available_screen(qtbot: QtBot, tmp_path: Path) -> None:
     profile = Profile(home=tmp_path, keyring_service="t")
     store = TokenStore("t", keyring.backends.fail.Keyring())
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     window = MainWindow(controller, state=WindowState(tmp_path / "window.ini"))
     qtbot.addWidget(window)
     window.show()

@@ -42,7 +42,7 @@ def open_window(qtbot: QtBot, home: Path, *, with_account: bool = True) -> MainW
         config_file.save(home / "config.json", Config((PROVIDER,), (ACCOUNT,)))
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
     store = TokenStore("t", keyring.backends.fail.Keyring())
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     window = MainWindow(
         controller, show_errors_in_dialogs=False, state=WindowState(home / "window.ini")
     )
