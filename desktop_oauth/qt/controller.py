@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..core.api import ApiQuotaError, ApiResult
     from ..core.config import AccountRecord, Config
     from ..core.device import DeviceAuthorization
+    from ..core.history import AccountHistory
     from ..core.provider import ProviderConfig
     from ..core.registration import Finding
     from ..core.tokens import TokenSet
@@ -84,6 +85,8 @@ class Controller(QObject):
             (an operation began, a step or an exchange was added, it ended).
         operationFailed(object): the :class:`OperationRecord` of an operation that
             ended failed at a step (after its last operationChanged).
+        historyShown(object): the :class:`~desktop_oauth.core.history.AccountHistory` of
+            the account last shown, when it is selected and after every change.
     """
 
     configLoaded = Signal(object)
@@ -108,6 +111,7 @@ class Controller(QObject):
     aboutReady = Signal(object)
     operationChanged = Signal(object)
     operationFailed = Signal(object)
+    historyShown = Signal(object)
 
     def __init__(
         self,
@@ -142,6 +146,8 @@ class Controller(QObject):
         self._unreported_failure: OperationRecord | None = None
         self._relay = FlowRelay(self.flow_log, self)
         self._relay.operationChanged.connect(self._on_operation)
+        #: The account whose history goes out with every new config (the one shown).
+        self._history_for: str | None = None
 
     @staticmethod
     def describe(record: AccountRecord, tokens: TokenSet | None = None) -> AccountSummary:
@@ -419,6 +425,7 @@ class Controller(QObject):
             self.storageNotice.emit(view.notice)
         self.status_message.emit(f"Connected as {view.record.display_name}.")
         self.accountShown.emit(view)
+        self._history_for = view.record.id
         self._reload_config()
 
     def _on_connect_failed(self, message: str, kind: FailureKind) -> None:
@@ -442,7 +449,13 @@ class Controller(QObject):
     def select_account(self, account_id: str) -> None:
         """Show ``account_id`` (reads its tokens from the keyring, off the GUI thread)."""
         service = self._require_service()
-        self._run(lambda: service.view(account_id), self.accountShown.emit)
+        self._history_for = account_id
+
+        def shown(result: tuple[AccountView, AccountHistory]) -> None:
+            self.accountShown.emit(result[0])
+            self.historyShown.emit(result[1])
+
+        self._run(lambda: (service.view(account_id), service.config.history_of(account_id)), shown)
 
     @Slot(str)
     def refresh(self, account_id: str) -> None:
@@ -603,6 +616,8 @@ class Controller(QObject):
     def _publish(self, config: Config) -> None:
         self.scheduler.plan(config.accounts)
         self.configLoaded.emit(config)
+        if self._history_for is not None:  # every change ends here: the history follows
+            self.historyShown.emit(config.history_of(self._history_for))
 
     # -- the flow log ------------------------------------------------------------------
     def operations(self, account_id: str | None) -> tuple[OperationRecord, ...]:

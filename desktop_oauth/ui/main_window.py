@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         controller.aboutReady.connect(self._show_about)
         controller.operationChanged.connect(self._operation_changed)
         controller.operationFailed.connect(self._operation_failed)
+        controller.historyShown.connect(self.accountsPanel.show_history)
 
     # -- from the controller ------------------------------------------------------------
     def show_config(self, config: Config) -> None:
