@@ -636,7 +636,8 @@ class Controller(QObject):
 
     def _named(self, message: str) -> str:
         """The status line for a failure: the step that failed and what the provider
-        answered, when the operation that just failed recorded it; else ``message``.
+        answered, then ``message`` (what to do about it), when the operation that just
+        failed recorded it; else ``message`` alone.
 
         The failed snapshot is queued from the worker before the worker's own failure
         signal, so it has arrived by the time that signal runs here.
@@ -645,7 +646,10 @@ class Controller(QObject):
         summary = failure_summary(record) if record is not None else None
         if not summary:
             return message
-        return summary[:1].upper() + summary[1:] + "."
+        summary = summary[:1].upper() + summary[1:]
+        if message[1:] in summary:  # the summary already says it
+            return summary if summary.endswith((".", "!", "?")) else summary + "."
+        return f"{summary}. {message}"
 
     # -- plumbing -----------------------------------------------------------------------
     def _require_service(self) -> AccountService:

@@ -68,5 +68,7 @@ def test_a_failed_operation_is_named_in_the_status_line(qtbot: QtBot) -> None:
     assert failed[0].failed_step is Step.REFRESH
     with qtbot.waitSignal(controller.status_message, timeout=1000) as said:
         controller._on_connect_failed("The provider refused.", FailureKind.TIMEOUT)
-    assert said.args == ["The token refresh failed: the provider answered invalid_grant."]
+    assert said.args == [
+        "The token refresh failed: the provider answered invalid_grant. The provider refused."
+    ]
     controller.deleteLater()
