@@ -9,6 +9,7 @@ widget. The records hold no secret: the core redacts them before they exist.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QUrl
@@ -18,9 +19,10 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,11 +30,13 @@ from PySide6.QtWidgets import (
 
 from ..core.flow_log import STEPS, OperationRecord, Step, StepRecord, StepState
 from .flow_exchange import state_text, step_exchanges_text
-from .plain_text import plain_label
+from .plain_text import plain_label, plain_tooltip
 from .times import local_time
 
 #: Opens a specification's address in the person's browser.
 UrlOpener = Callable[[QUrl], bool]
+#: The one rich-text label kind here: a step's reference, from the app's own table.
+REFERENCE_LABEL = "flowStepReference"
 
 
 def operation_label(record: OperationRecord) -> str:
@@ -70,15 +74,20 @@ class StepRow(QFrame):
         self.title.setWordWrap(True)
         self.state = plain_label()
         self.state.setObjectName("flowStepState")
-        self.reference = QPushButton()
-        self.reference.setObjectName("flowStepReference")
-        self.reference.setFlat(True)
-        self.reference.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.reference.setStyleSheet(
-            "QPushButton { color: palette(link); text-decoration: underline;"
-            " border: none; padding: 0; text-align: left; }"
+        self.state.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        # Rich text only for the app's own words (the references table, escaped);
+        # the link opens the table's address, never one taken from a record.
+        self.reference = QLabel()
+        self.reference.setObjectName(REFERENCE_LABEL)
+        self.reference.setTextFormat(Qt.TextFormat.RichText)
+        self.reference.setOpenExternalLinks(False)
+        self.reference.setWordWrap(True)
+        self.reference.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
         )
-        self.reference.clicked.connect(self._open_reference)
+        self.reference.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.reference.linkActivated.connect(self._open_reference)
         self.error = plain_label()
         self.error.setObjectName("flowStepError")
         self.error.setWordWrap(True)
@@ -94,10 +103,10 @@ class StepRow(QFrame):
         head = QHBoxLayout()
         head.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignTop)
         head.addWidget(self.title, 1)
-        facts = QVBoxLayout()
+        facts = QHBoxLayout()
         facts.setContentsMargins(30, 0, 0, 0)  # under the title, past the toggle
-        facts.addWidget(self.state)
-        facts.addWidget(self.reference, 0, Qt.AlignmentFlag.AlignLeft)
+        facts.addWidget(self.state, 0, Qt.AlignmentFlag.AlignTop)
+        facts.addWidget(self.reference, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(head)
@@ -119,8 +128,8 @@ class StepRow(QFrame):
         self._step = record.step
         self.title.setText(f"{self._number}. {info.title}")
         self.state.setText(state_text(record))
-        self.reference.setText(f"{info.reference} ↗")
-        self.reference.setToolTip(f"Open {info.reference} in the browser")
+        self.reference.setText(f'<a href="#reference">{html.escape(info.reference)}</a> ↗')
+        self.reference.setToolTip(plain_tooltip(f"Open {info.reference} in the browser"))
         self.reference.setAccessibleName(f"Read {info.reference}, where this step is defined")
         self.toggle.setAccessibleName(f"Show the HTTP exchanges of step {self._number}")
         if record.state is StepState.FAILED:
@@ -140,7 +149,7 @@ class StepRow(QFrame):
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
         self.details.setVisible(expanded)
 
-    def _open_reference(self) -> None:
+    def _open_reference(self, _href: str = "") -> None:
         # The address comes from the app's own table, never from a record.
         if self._step is not None:
             self._open_url(QUrl(STEPS[self._step].url))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keyring.backends.fail
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -34,6 +34,7 @@ from desktop_oauth.core.provider import ProviderConfig
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.qt.controller import Controller
 from desktop_oauth.qt.window_state import WindowState
+from desktop_oauth.ui.flow_view import REFERENCE_LABEL
 from desktop_oauth.ui.main_window import MainWindow
 from tests.standins.server import Reply, Request, StandInServer, serving
 from tests.ui.test_layout import open_window
@@ -127,7 +128,7 @@ def test_steps_show_in_order_with_words_states_and_exchanges(qtbot: QtBot, tmp_p
     for number, (row, step) in enumerate(zip(rows, order, strict=True), start=1):
         assert row.title.text() == f"{number}. {STEPS[step].title}"
         assert row.state.text().startswith("✓ done · ")
-        assert row.reference.text() == f"{STEPS[step].reference} ↗"
+        assert row.reference.text() == f'<a href="#reference">{STEPS[step].reference}</a> ↗'
         assert not row.details.isVisible()
     assert window.flowView.heading.text().startswith("Connect at Work, ")
     token = rows[2]
@@ -153,9 +154,16 @@ def test_the_reference_opens_our_own_address_only_when_clicked(
     window.menu_actions.flow_view.trigger()
     record_on_a_worker(qtbot, window, connect_steps, account_id="acct-2")
     assert opened == []
-    window.flowView.stepsArea.ensureWidgetVisible(window.flowView.rows[2].reference)
-    qtbot.mouseClick(window.flowView.rows[2].reference, Qt.MouseButton.LeftButton)
+    reference = window.flowView.rows[2].reference
+    window.flowView.stepsArea.ensureWidgetVisible(reference)
+    link = QPoint(reference.fontMetrics().averageCharWidth(), reference.height() // 2)
+    qtbot.mouseClick(reference, Qt.MouseButton.LeftButton, pos=link)
     assert opened == [QUrl(STEPS[Step.TOKEN].url)]
+    # By keyboard too: Tab reaches the link (its label takes focus with it selected),
+    # Enter opens it.
+    reference.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(reference, Qt.Key.Key_Return)
+    assert opened == [QUrl(STEPS[Step.TOKEN].url)] * 2
 
 
 def test_provider_markup_shows_literally(qtbot: QtBot, tmp_path: Path) -> None:
@@ -172,7 +180,8 @@ def test_provider_markup_shows_literally(qtbot: QtBot, tmp_path: Path) -> None:
     assert HOSTILE in row.details.toPlainText()
     assert row.error.text() == f"The provider answered {HOSTILE}. The provider said {HOSTILE}"
     for label in window.flowView.findChildren(QLabel):
-        assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
+        if label.objectName() != REFERENCE_LABEL:  # the app's own table, escaped
+            assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
     # Shown as characters: an <img> would draw no "<" at all.
     assert "<img src=x>" in row.error.text()
 
