@@ -189,6 +189,10 @@ class FlowView(QGroupBox):
         self.stepsArea.setObjectName("flowScroll")
         self.stepsArea.setWidgetResizable(True)
         self.stepsArea.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Always there: a scroll bar that comes and goes changes the width the
+        # wrapped step titles have, hence their height, hence the scroll bar again,
+        # a layout loop that kept the GUI thread busy while a step waited.
+        self.stepsArea.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.stepsArea.setWidget(self._list)
         layout = QVBoxLayout(self)
         layout.addWidget(self.operationCombo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from ..core.flow_log import OperationRecord
     from ..qt.about import About
     from .device_panel import DevicePanel
+
+#: The flow view is redrawn at most this often while an operation records.
+FLOW_REDRAW_MS = 100
 
 
 class MainWindow(QMainWindow):
@@ -112,6 +115,10 @@ class MainWindow(QMainWindow):
         # permission panels above leave no width for a column of its own.
         self.flowView = FlowView()
         self.flowView.hide()
+        self.flowRedraw = QTimer(self)
+        self.flowRedraw.setSingleShot(True)
+        self.flowRedraw.setInterval(FLOW_REDRAW_MS)
+        self.flowRedraw.timeout.connect(self._refresh_flow)
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.tokenPanel)
         upper.addWidget(self.scopesPanel)
@@ -286,12 +293,10 @@ class MainWindow(QMainWindow):
         self.flowView.setVisible(shown)
         if shown:
             if was_hidden:
-                # Height for the steps, from the token and permission panels (they
-                # scroll), and half the row beside the data.
-                right, lower = self._splitters["right"], self._splitters["lower"]
-                top, bottom = right.sizes()
-                if bottom < (top + bottom) * 3 // 5:
-                    right.setSizes([(top + bottom) * 2 // 5, (top + bottom) * 3 // 5])
+                # Half the row beside the data. The height stays: a shorter
+                # permissions table toggles its scroll bar, which re-wraps its
+                # descriptions, which toggles the scroll bar (a layout loop).
+                lower = self._splitters["lower"]
                 data, flow = lower.sizes()
                 if flow < (data + flow) // 2:
                     lower.setSizes([(data + flow) // 2, (data + flow) - (data + flow) // 2])
@@ -310,8 +315,12 @@ class MainWindow(QMainWindow):
         self.flowView.show_operations(records)
 
     def _operation_changed(self, record: OperationRecord) -> None:
-        if self.flowView.isVisible() and record.account_id in (None, self._flow_account()):
-            self._refresh_flow()
+        # Snapshots come in bursts (a step, its exchanges, the next step): they are
+        # drawn once per burst, at most every FLOW_REDRAW_MS, so the GUI thread
+        # never spends a burst relaying the window out again and again.
+        relevant = record.account_id in (None, self._flow_account())
+        if relevant and self.flowView.isVisible() and not self.flowRedraw.isActive():
+            self.flowRedraw.start()
 
     def _operation_failed(self, record: OperationRecord) -> None:
         """A failed operation of the account on screen (or of no account yet) opens

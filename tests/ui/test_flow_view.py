@@ -63,6 +63,8 @@ def record_on_a_worker(
     ) as last:
         worker.start()
         worker.join()
+    # Drawn once the burst is over (MainWindow.flowRedraw).
+    qtbot.waitUntil(lambda: not window.flowRedraw.isActive(), timeout=2000)
     return last.args[0]  # type: ignore[no-any-return]
 
 
