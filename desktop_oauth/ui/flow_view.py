@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -230,8 +230,13 @@ class FlowView(QGroupBox):
         failed = next((row for row in reversed(self.rows) if row.step == record.failed_step), None)
         if failed is not None:
             failed.set_expanded(True)
-            self.stepsArea.ensureWidgetVisible(failed)
             failed.toggle.setFocus(Qt.FocusReason.OtherFocusReason)
+            # Its top (words, state, the provider's answer) once laid out expanded.
+            QTimer.singleShot(0, self, lambda: self._scroll_to(failed))
+
+    def _scroll_to(self, row: StepRow) -> None:
+        if row in self.rows:
+            self.stepsArea.verticalScrollBar().setValue(row.y())
 
     # -- inside -------------------------------------------------------------------------
     def _fill_combo(self) -> None:
