@@ -161,10 +161,18 @@ def redact_body(
     JSON is pretty-printed (and an id_token's decoded claims follow it); a form is
     shown as ``name=value`` lines; anything not UTF-8 is ``«N bytes of binary data»``.
     """
+    return _cut(known.scrub(_readable(body, content_type, known)))
+
+
+def _readable(
+    body: bytes | str | Mapping[str, Any] | None, content_type: str, known: KnownSecrets
+) -> str:
+    """The body as text with secrets replaced by name, not yet cut (a cut first
+    could split a known value so that replacing it by value no longer finds it)."""
     if body is None or body == b"" or body == "":
         return ""
     if isinstance(body, Mapping):
-        return _cut("\n".join(f"{k}={v}" for k, v in _pairs(_items(body), known)))
+        return "\n".join(f"{k}={v}" for k, v in _pairs(_items(body), known))
     text = _text_of(body)
     if text is None:
         return f"«{len(body)} bytes of binary data»"
@@ -175,15 +183,15 @@ def redact_body(
         except ValueError:
             pass
         else:
-            return _cut(_pretty_json(data, known))
+            return _pretty_json(data, known)
     if kind == "application/x-www-form-urlencoded":
         try:
             pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
         except ValueError:
             pass
         else:
-            return _cut("\n".join(f"{k}={v}" for k, v in _pairs(pairs, known)))
-    return _cut(known.scrub(text))
+            return "\n".join(f"{k}={v}" for k, v in _pairs(pairs, known))
+    return text
 
 
 def _items(body: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -238,8 +246,8 @@ def outgoing_exchange(
     request_headers = list(request_headers)
     response_headers = list(response_headers)
     shown_request_headers = redact_headers(request_headers, known)
-    shown_request_body = redact_body(request_body, _content_type(request_headers), known)
-    shown_response_body = redact_body(response_body, _content_type(response_headers), known)
+    shown_request_body = _readable(request_body, _content_type(request_headers), known)
+    shown_response_body = _readable(response_body, _content_type(response_headers), known)
     return HttpExchange(
         direction="outgoing",
         method=method.upper(),
@@ -248,9 +256,9 @@ def outgoing_exchange(
         # Headers again after the bodies: a token learned from the answer is
         # scrubbed from every field.
         request_headers=tuple((n, known.scrub(v)) for n, v in shown_request_headers),
-        request_body=known.scrub(shown_request_body),
+        request_body=_cut(known.scrub(shown_request_body)),
         response_headers=redact_headers(response_headers, known),
-        response_body=known.scrub(shown_response_body),
+        response_body=_cut(known.scrub(shown_response_body)),
         started_at=started_at,
         duration=duration,
         error=known.scrub(error) if error else None,

@@ -138,3 +138,15 @@ def test_the_callback_and_the_browser_request_hide_code_state_and_challenge() ->
         assert secret not in _everything(request) + _everything(callback)
     assert callback.url.startswith("http://127.0.0.1:4567/callback?code=«authorization code")
     assert "client_id=app" in request.url
+
+
+def test_a_known_value_across_the_cut_is_replaced_before_the_body_is_cut() -> None:
+    known = KnownSecrets()
+    known.add("access token", ACCESS)
+    body = "x" * (MAX_BODY_CHARS - 10) + ACCESS + "y" * 100
+    exchange = outgoing_exchange(
+        method="GET", url="https://api.example/", status=200, response_body=body, known=known
+    )
+    assert ACCESS[:10] not in exchange.response_body
+    shown = redact_body(body, "text/plain", known)
+    assert ACCESS[:10] not in shown and shown.endswith("«access to\n… (114 more characters cut)")
