@@ -429,7 +429,10 @@ class Controller(QObject):
         self._reload_config()
 
     def _on_connect_failed(self, message: str, kind: FailureKind) -> None:
-        self.status_message.emit(self._named(message))
+        named = self._named(message)
+        # The person's own choice (cancelled here, declined there) is said as such.
+        chosen = kind in (FailureKind.CANCELLED, FailureKind.DECLINED)
+        self.status_message.emit(message if chosen else named)
         if kind not in (FailureKind.CANCELLED, FailureKind.DECLINED):
             self.errorShown.emit(message)
 
