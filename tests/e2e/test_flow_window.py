@@ -127,3 +127,28 @@ def test_a_connect_fills_the_flow_view_and_a_refused_refresh_opens_at_its_step(
     assert lower.minimumSizeHint().width() <= max(upper.minimumSizeHint().width(), 760)
     save_screenshot(window, "flow-view-failed-step")
     assert all(url.startswith("http://127.0.0.1:") for _, url, _ in network.urls)
+
+
+def test_a_refused_consent_opens_the_view_at_the_authorization_response(
+    qtbot: QtBot, sandboxes: Sandboxes, browser_plan: BrowserPlan, tmp_path: Path
+) -> None:
+    """The flow view closed: the person says no at the sandbox's consent page; the
+    view opens by itself at the step that carried the refusal, with the answer."""
+    running = open_sandbox_window(qtbot, tmp_path, sandboxes, Network())
+    window = running.window
+    assert not window.flowView.isVisible()
+    browser_plan.set(login="ada", action="cancel")
+    with qtbot.waitSignal(running.controller.operationFailed, timeout=30_000) as failed:
+        qtbot.mouseClick(window.connectButton, Qt.MouseButton.LeftButton)
+    record = failed.args[0]
+    assert record.failed_step is Step.CALLBACK and record.account_id is None
+    qtbot.waitUntil(lambda: not running.controller.connecting, timeout=10_000)
+    view = window.flowView
+    assert view.isVisible() and window.menu_actions.flow_view.isChecked()
+    assert [row.step for row in view.rows][:3] == [Step.DISCOVERY, Step.AUTHORIZE, Step.CALLBACK]
+    callback = next(row for row in view.rows if row.step is Step.CALLBACK)
+    assert callback.state.text().startswith("✗ failed") and callback.expanded
+    assert "access_denied" in callback.error.text()
+    assert "error=access_denied" in callback.details.toPlainText()
+    # The person's own choice keeps its own words in the status line.
+    assert "declined" in window.statusLabel.text()
