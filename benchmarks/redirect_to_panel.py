@@ -102,8 +102,8 @@ def main() -> None:
     def timed(response: requests.Response, *_: Any, **__: Any) -> None:
         provider_seconds.append(response.elapsed.total_seconds())
 
-    def service() -> Any:
-        built = open_account_service(profile)
+    def service(flow_log: Any) -> Any:
+        built = open_account_service(profile, flow_log=flow_log)
         if os.environ.get("DESKTOP_OAUTH_BENCH_NO_KEYRING"):
             built.store = TokenStore("bench", keyring.backends.fail.Keyring())
         built.session.hooks["response"].append(timed)

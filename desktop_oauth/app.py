@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QWidget
 
     from .core.accounts import AccountService
+    from .core.flow_log import FlowLog
     from .ui.main_window import MainWindow
 
 #: Start the controller by then even if the window has not painted (hidden, minimised).
@@ -149,12 +150,12 @@ def start_after_first_paint(window: QWidget, start: Callable[[], None]) -> None:
     QTimer.singleShot(_START_AT_THE_LATEST_MS, watcher.start_once)
 
 
-def _account_service() -> AccountService:
+def _account_service(flow_log: FlowLog) -> AccountService:
     # Runs on a worker thread: the HTTP and keyring libraries load there, after
-    # the window has painted.
+    # the window has painted. Operations record into the controller's flow log.
     from .services import open_account_service
 
-    return open_account_service()
+    return open_account_service(flow_log=flow_log)
 
 
 def _known_scopes(provider_name: str) -> Mapping[str, str]:

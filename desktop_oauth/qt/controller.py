@@ -15,9 +15,12 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ..core.account_state import NOT_READ, AccountSummary, describe
 from ..core.config import AccountStatus
+from ..core.flow_log import FlowLog, OperationRecord
+from ..core.flow_text import failure_summary
 from ..core.redirect import HINT_AFTER_SECONDS, refused_redirect_hint
 from .connect_thread import ConnectThread, FailureKind
 from .device_thread import DeviceThread
+from .flow_relay import FlowRelay
 from .refresh_scheduler import RefreshScheduler
 from .tasks import TaskRunner, keep_until_finished
 
@@ -78,6 +81,10 @@ class Controller(QObject):
         storageNotice(str): tokens are kept for this session only, and why.
         redirected(): the browser came back to the app; the window comes forward.
         aboutReady(object): an :class:`~desktop_oauth.qt.about.About` for the About box.
+        operationChanged(object): an :class:`OperationRecord` snapshot of the flow log
+            (an operation began, a step or an exchange was added, it ended).
+        operationFailed(object): the :class:`OperationRecord` of an operation that
+            ended failed at a step (after its last operationChanged).
         historyShown(object): the :class:`~desktop_oauth.core.history.AccountHistory` of
             the account last shown, when it is selected and after every change.
     """
@@ -102,11 +109,13 @@ class Controller(QObject):
     storageNotice = Signal(str)
     redirected = Signal()
     aboutReady = Signal(object)
+    operationChanged = Signal(object)
+    operationFailed = Signal(object)
     historyShown = Signal(object)
 
     def __init__(
         self,
-        service_factory: Callable[[], AccountService],
+        service_factory: Callable[[FlowLog], AccountService],
         *,
         opener: Opener = _open_in_browser,
         known_scopes: Callable[[str], Mapping[str, str]] | None = None,
@@ -131,6 +140,12 @@ class Controller(QObject):
         self._revocation_timer.timeout.connect(self._retry_revocations)
         #: The account to show first once loaded (the one selected last time).
         self.preferred_account: str | None = None
+        #: Every operation's steps, passed to the service the factory makes.
+        self.flow_log = FlowLog()
+        # A failed operation not yet named in the status line (see _named).
+        self._unreported_failure: OperationRecord | None = None
+        self._relay = FlowRelay(self.flow_log, self)
+        self._relay.operationChanged.connect(self._on_operation)
         #: The account whose history goes out with every new config (the one shown).
         self._history_for: str | None = None
 
@@ -149,9 +164,10 @@ class Controller(QObject):
         self.status_message.emit("Loading your accounts…")
 
         factory = self._service_factory  # the worker holds no reference to this QObject
+        flow_log = self.flow_log
 
         def load() -> tuple[AccountService, Config]:
-            service = factory()
+            service = factory(flow_log)
             return service, service.load()
 
         self._run(load, self._loaded)
@@ -413,7 +429,10 @@ class Controller(QObject):
         self._reload_config()
 
     def _on_connect_failed(self, message: str, kind: FailureKind) -> None:
-        self.status_message.emit(message)
+        named = self._named(message)
+        # The person's own choice (cancelled here, declined there) is said as such.
+        chosen = kind in (FailureKind.CANCELLED, FailureKind.DECLINED)
+        self.status_message.emit(message if chosen else named)
         if kind not in (FailureKind.CANCELLED, FailureKind.DECLINED):
             self.errorShown.emit(message)
 
@@ -485,7 +504,7 @@ class Controller(QObject):
 
         def refused(message: str) -> None:
             self.busy.emit(False)
-            self.status_message.emit(message)
+            self.status_message.emit(self._named(message))
             self.apiRefused.emit(message)
             self._reload_config()
 
@@ -603,6 +622,38 @@ class Controller(QObject):
         if self._history_for is not None:  # every change ends here: the history follows
             self.historyShown.emit(config.history_of(self._history_for))
 
+    # -- the flow log ------------------------------------------------------------------
+    def operations(self, account_id: str | None) -> tuple[OperationRecord, ...]:
+        """The kept operations of ``account_id`` (None: a connection not yet tied to
+        an account), oldest first. In memory: safe on the GUI thread."""
+        return self.flow_log.operations(account_id)
+
+    @Slot(object)
+    def _on_operation(self, record: OperationRecord) -> None:
+        if not record.finished and not record.steps:
+            self._unreported_failure = None  # a new operation: older failures are stale
+        self.operationChanged.emit(record)
+        if record.finished and record.failed_step is not None:
+            self._unreported_failure = record
+            self.operationFailed.emit(record)
+
+    def _named(self, message: str) -> str:
+        """The status line for a failure: the step that failed and what the provider
+        answered, then ``message`` (what to do about it), when the operation that just
+        failed recorded it; else ``message`` alone.
+
+        The failed snapshot is queued from the worker before the worker's own failure
+        signal, so it has arrived by the time that signal runs here.
+        """
+        record, self._unreported_failure = self._unreported_failure, None
+        summary = failure_summary(record) if record is not None else None
+        if not summary:
+            return message
+        summary = summary[:1].upper() + summary[1:]
+        if message[1:] in summary:  # the summary already says it
+            return summary if summary.endswith((".", "!", "?")) else summary + "."
+        return f"{summary}. {message}"
+
     # -- plumbing -----------------------------------------------------------------------
     def _require_service(self) -> AccountService:
         if self._service is None:
@@ -625,7 +676,7 @@ class Controller(QObject):
         def failed(message: str) -> None:
             if busy:
                 self.busy.emit(False)
-            self.status_message.emit(message)
+            self.status_message.emit(self._named(message))
             self.errorShown.emit(message)
             if after_failure is not None:
                 after_failure()

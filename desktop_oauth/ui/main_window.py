@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,6 +24,7 @@ from ..qt.window_state import WindowState
 from .accounts_panel import AccountsPanel
 from .api_panel import ApiDataPanel
 from .confirm import ask, choose, remove_text, revoke_text
+from .flow_view import FlowView
 from .menus import build_menus
 from .plain_text import make_all_plain, plain_label, plain_message
 from .scopes_panel import ScopesPanel
@@ -35,8 +36,12 @@ if TYPE_CHECKING:
     from ..core.accounts import AccountView
     from ..core.config import AccountRecord, Config
     from ..core.device import DeviceAuthorization
+    from ..core.flow_log import OperationRecord
     from ..qt.about import About
     from .device_panel import DevicePanel
+
+#: The flow view is redrawn at most this often while an operation records.
+FLOW_REDRAW_MS = 100
 
 
 class MainWindow(QMainWindow):
@@ -106,12 +111,24 @@ class MainWindow(QMainWindow):
         self.tokenPanel = TokenPanel()
         self.scopesPanel = ScopesPanel()
         self.apiDataPanel = ApiDataPanel()
+        # Beside the data panel, hidden until View > Flow opens it: the token and
+        # permission panels above leave no width for a column of its own.
+        self.flowView = FlowView()
+        self.flowView.hide()
+        self.flowRedraw = QTimer(self)
+        self.flowRedraw.setSingleShot(True)
+        self.flowRedraw.setInterval(FLOW_REDRAW_MS)
+        self.flowRedraw.timeout.connect(self._refresh_flow)
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.tokenPanel)
         upper.addWidget(self.scopesPanel)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.apiDataPanel)
+        lower.addWidget(self.flowView)
+        lower.setCollapsible(1, False)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(upper)
-        right.addWidget(self.apiDataPanel)
+        right.addWidget(lower)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.accountsPanel)
         splitter.addWidget(right)
@@ -119,7 +136,7 @@ class MainWindow(QMainWindow):
         # Wide enough for an account's whole line ("Sandbox (built in, no account
         # needed) · connected"): its state must not be cut off.
         splitter.setSizes([340, 840])
-        self._splitters = {"main": splitter, "right": right, "upper": upper}
+        self._splitters = {"main": splitter, "right": right, "upper": upper, "lower": lower}
 
         self.statusLabel = plain_label("Starting…")
         self.statusLabel.setObjectName("statusLabel")
@@ -151,6 +168,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             restore(self, state, self._splitters)
             controller.preferred_account = state.text("selectedAccount") or None
+            self.show_flow_view(state.text("flowView") == "open")
         else:
             fit_to_screen(self)
         make_all_plain(self)  # provider text is never rich text (docs/security.md finding 3)
@@ -187,6 +205,8 @@ class MainWindow(QMainWindow):
         controller.storageNotice.connect(self._show_storage_notice)
         controller.redirected.connect(self.bring_to_front)
         controller.aboutReady.connect(self._show_about)
+        controller.operationChanged.connect(self._operation_changed)
+        controller.operationFailed.connect(self._operation_failed)
         controller.historyShown.connect(self.accountsPanel.show_history)
 
     # -- from the controller ------------------------------------------------------------
@@ -232,6 +252,8 @@ class MainWindow(QMainWindow):
         elif view.record.last_data:
             self.apiDataPanel.show_stale(view.record.last_data, "from the last call")
         self.accountsPanel.select(view.record.id)
+        if self.flowView.isVisible():
+            self._refresh_flow()
         self._update_buttons()
 
     def _show_record_details(self, record: AccountRecord) -> None:
@@ -259,6 +281,55 @@ class MainWindow(QMainWindow):
             self.apiDataPanel.show_result(None)
             self.apiDataPanel.offer_calls((), False)
         self._update_buttons()
+
+    # -- the flow view ------------------------------------------------------------------
+    def show_flow_view(self, shown: bool) -> None:
+        """Open or close the flow view (View > Flow follows)."""
+        action = self.menu_actions.flow_view
+        if action.isChecked() != shown:
+            action.setChecked(shown)  # comes back here through toggled
+            return
+        was_hidden = self.flowView.isHidden()
+        self.flowView.setVisible(shown)
+        if shown:
+            if was_hidden:
+                # Half the row beside the data. The height stays: a shorter
+                # permissions table toggles its scroll bar, which re-wraps its
+                # descriptions, which toggles the scroll bar (a layout loop).
+                lower = self._splitters["lower"]
+                data, flow = lower.sizes()
+                if flow < (data + flow) // 2:
+                    lower.setSizes([(data + flow) // 2, (data + flow) - (data + flow) // 2])
+            self._refresh_flow()
+
+    def _flow_account(self) -> str | None:
+        return self._current.record.id if self._current is not None else None
+
+    def _refresh_flow(self) -> None:
+        # The selected account's operations, and those not yet tied to an account
+        # (a connection under way, or one that failed before it made an account).
+        account = self._flow_account()
+        records = self.controller.operations(None)
+        if account is not None:
+            records += self.controller.operations(account)
+        self.flowView.show_operations(records)
+
+    def _operation_changed(self, record: OperationRecord) -> None:
+        # Snapshots come in bursts (a step, its exchanges, the next step): they are
+        # drawn once per burst, at most every FLOW_REDRAW_MS, so the GUI thread
+        # never spends a burst relaying the window out again and again.
+        relevant = record.account_id in (None, self._flow_account())
+        if relevant and self.flowView.isVisible() and not self.flowRedraw.isActive():
+            self.flowRedraw.start()
+
+    def _operation_failed(self, record: OperationRecord) -> None:
+        """A failed operation of the account on screen (or of no account yet) opens
+        the flow view at its failed step, with what the provider answered."""
+        if record.account_id not in (None, self._flow_account()):
+            return
+        self.show_flow_view(True)
+        self._refresh_flow()
+        self.flowView.open_at_failure(record)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -361,6 +432,7 @@ class MainWindow(QMainWindow):
         actions.revoke.triggered.connect(self.confirm_revoke)
         actions.remove.triggered.connect(self.confirm_remove)
         actions.about.triggered.connect(self._about_clicked)
+        actions.flow_view.toggled.connect(self.show_flow_view)
 
     def confirm_revoke(self) -> None:
         """Revoke the selected account once the person agrees to what it does."""
@@ -472,6 +544,7 @@ class MainWindow(QMainWindow):
                 self._state.set("selectedAccount", self._current.record.id)
             if self.providerCombo.currentText():
                 self._state.set("lastProvider", self.providerCombo.currentText())
+            self._state.set("flowView", "open" if self.flowView.isVisibleTo(self) else "closed")
             remember(self, self._state, self._splitters)
         self.controller.shutdown()
         super().closeEvent(event)

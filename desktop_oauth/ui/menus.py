@@ -20,6 +20,7 @@ class Actions:
     change_scopes: QAction
     revoke: QAction
     remove: QAction
+    flow_view: QAction
     about: QAction
 
 
@@ -42,7 +43,7 @@ def _action(
 
 
 def build_menus(window: QMainWindow) -> Actions:
-    """Add File, Account and Help menus to ``window``; returns their actions."""
+    """Add File, Account, View and Help menus to ``window``; returns their actions."""
     actions = Actions(
         add_provider=_action(
             window, "&Add provider…", "addProviderAction", QKeySequence.StandardKey.New
@@ -55,8 +56,11 @@ def build_menus(window: QMainWindow) -> Actions:
         change_scopes=_action(window, "Change &scopes…", "changeScopesAction"),
         revoke=_action(window, "Re&voke…", "revokeAction"),
         remove=_action(window, "Re&move…", "removeAction"),
+        flow_view=_action(window, "&Flow", "flowViewAction", None, "Ctrl+Shift+F"),
         about=_action(window, "&About desktop-oauth", "aboutAction"),
     )
+    # Shows or hides the flow view: each step of the last operation, with its exchanges.
+    actions.flow_view.setCheckable(True)
     actions.quit.setMenuRole(QAction.MenuRole.QuitRole)
     actions.about.setMenuRole(QAction.MenuRole.AboutRole)
     bar = window.menuBar()
@@ -73,6 +77,9 @@ def build_menus(window: QMainWindow) -> Actions:
     account.addSeparator()
     account.addAction(actions.revoke)
     account.addAction(actions.remove)
+    view = bar.addMenu("&View")
+    view.setObjectName("viewMenu")
+    view.addAction(actions.flow_view)
     help_menu = bar.addMenu("&Help")
     help_menu.setObjectName("helpMenu")
     help_menu.addAction(actions.about)

@@ -333,7 +333,7 @@ def test_a_damaged_settings_file_is_moved_aside_and_no_token_is_lost(
     keyring_before = keyring_entries(profile.keyring_service)
     assert len(keyring_before) == 2  # the token set (one entry), the client secret
     try:
-        controller = Controller(lambda: AccountService(profile, store=store))
+        controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
         window = MainWindow(controller, show_errors_in_dialogs=False)
         qtbot.addWidget(window)
         messages: list[str] = []
@@ -396,7 +396,7 @@ def test_a_file_damaged_while_the_window_runs_loses_no_listed_account(
         profile.config_path, config_file.Config(providers=(provider,), accounts=(record,))
     )
     try:
-        controller = Controller(lambda: AccountService(profile, store=store))
+        controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
         window = MainWindow(controller, show_errors_in_dialogs=False)
         qtbot.addWidget(window)
         messages: list[str] = []

@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_oauth.core import config as config_file
 from desktop_oauth.core.accounts import AccountService
+from desktop_oauth.core.flow_log import FlowLog
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import ProviderConfig
 from desktop_oauth.qt.controller import Controller
@@ -69,7 +70,11 @@ def open_window(
     """The real window on ``profile`` with ``provider`` configured, loaded and ready."""
     config_file.save(profile.config_path, config_file.Config(providers=(provider,)))
     return _running_window(
-        qtbot, profile, lambda: AccountService(profile), deadline, hint_after=hint_after
+        qtbot,
+        profile,
+        lambda log: AccountService(profile, flow_log=log),
+        deadline,
+        hint_after=hint_after,
     )
 
 
@@ -87,22 +92,25 @@ def open_app_window(
         start_sandbox: How the service finds or starts the profile's sandbox.
     """
     return _running_window(
-        qtbot, profile, lambda: open_account_service(profile, start_sandbox=start_sandbox), deadline
+        qtbot,
+        profile,
+        lambda log: open_account_service(profile, start_sandbox=start_sandbox, flow_log=log),
+        deadline,
     )
 
 
 def _running_window(
     qtbot: QtBot,
     profile: Profile,
-    make: Callable[[], AccountService],
+    make: Callable[[FlowLog], AccountService],
     deadline: float,
     *,
     hint_after: float | None = None,
 ) -> Running:
     running = Running(window=None, controller=None, profile=profile)  # type: ignore[arg-type]
 
-    def factory() -> AccountService:
-        running.service = make()
+    def factory(flow_log: FlowLog) -> AccountService:
+        running.service = make(flow_log)
         return running.service
 
     if hint_after is None:

@@ -92,7 +92,7 @@ def controller(qtbot: QtBot, service: FakeAccountService) -> Iterator[Controller
     def no_browser(url: str) -> bool:
         raise AssertionError(f"a browser was asked to open {url}")
 
-    made = Controller(lambda: cast(AccountService, service), opener=no_browser)
+    made = Controller(lambda log: cast(AccountService, service), opener=no_browser)
     yield made
     made.shutdown()
     made.deleteLater()

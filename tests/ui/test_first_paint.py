@@ -56,7 +56,9 @@ def test_a_window_that_never_paints_still_starts(qtbot: QtBot) -> None:
 def test_the_code_panel_is_built_when_first_wanted(qtbot: QtBot, tmp_path: Path) -> None:
     profile = Profile(home=tmp_path, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
     window = MainWindow(
-        Controller(lambda: AccountService(profile)),  # not started: no keyring needed
+        Controller(
+            lambda log: AccountService(profile, flow_log=log)
+        ),  # not started: no keyring needed
         show_errors_in_dialogs=False,
     )
     qtbot.addWidget(window)

@@ -47,7 +47,7 @@ def write_settings(profile: Profile) -> None:
 
 
 def open_window(qtbot: QtBot, profile: Profile, store: TokenStore) -> MainWindow:
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     controller.preferred_account = "acct-ada"
     window = MainWindow(controller, show_errors_in_dialogs=False)
     qtbot.addWidget(window)

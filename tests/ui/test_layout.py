@@ -60,7 +60,7 @@ def open_window(qtbot: QtBot, home: Path, width: int, height: int) -> MainWindow
     config_file.save(home / "config.json", Config(PROVIDERS, ACCOUNTS))
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
     store = TokenStore("t", keyring.backends.fail.Keyring())
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     state = WindowState(home / "window.ini")
     window = MainWindow(controller, show_errors_in_dialogs=False, state=state)
     qtbot.addWidget(window)
@@ -77,12 +77,21 @@ def visible_lines(widget: QListWidget) -> list[str]:
     return [widget.item(row).text() for row in range(widget.count())]
 
 
+@pytest.mark.parametrize("flow_view", [False, True], ids=["flow-closed", "flow-open"])
 @pytest.mark.parametrize(("width", "height"), [(1000, 620), (1366, 768)])
-def test_every_panel_stays_readable(qtbot: QtBot, tmp_path: Path, width: int, height: int) -> None:
+def test_every_panel_stays_readable(
+    qtbot: QtBot, tmp_path: Path, width: int, height: int, flow_view: bool
+) -> None:
     window = open_window(qtbot, tmp_path, width, height)
+    if flow_view:
+        window.menu_actions.flow_view.trigger()
+        qtbot.wait(50)  # one layout pass with the flow view beside the data
+        assert window.flowView.isVisible()
+        assert window.flowView.width() >= window.flowView.minimumWidth()
+        assert window.minimumSizeHint().width() <= width
     assert window.width() == width and window.height() == height
     folder = os.environ.get("DESKTOP_OAUTH_SCREENSHOTS")
-    if folder:
+    if folder and not flow_view:
         window.grab().save(str(Path(folder) / f"window-{width}x{height}.png"))
 
     # Accounts: no horizontal scrollbar; each state is whole on its line.
@@ -141,7 +150,7 @@ def test_the_window_remembers_its_layout_and_selection(qtbot: QtBot, tmp_path: P
     def window_of(title: str) -> MainWindow:
         profile = Profile(home=tmp_path, keyring_service=f"desktop-oauth-test:{title}")
         store = TokenStore("t", keyring.backends.fail.Keyring())
-        controller = Controller(lambda: AccountService(profile, store=store))
+        controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
         state = WindowState(tmp_path / "window.ini")
         window = MainWindow(controller, show_errors_in_dialogs=False, state=state)
         qtbot.addWidget(window)
@@ -196,7 +205,7 @@ def test_geometry_and_splitters_come_back(qtbot: QtBot, tmp_path: Path) -> None:
 def test_the_first_window_fits_the_available_screen(qtbot: QtBot, tmp_path: Path) -> None:
     profile = Profile(home=tmp_path, keyring_service="t")
     store = TokenStore("t", keyring.backends.fail.Keyring())
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     window = MainWindow(controller, state=WindowState(tmp_path / "window.ini"))
     qtbot.addWidget(window)
     window.show()

@@ -42,7 +42,7 @@ def open_window(qtbot: QtBot, home: Path, *, with_account: bool = True) -> MainW
         config_file.save(home / "config.json", Config((PROVIDER,), (ACCOUNT,)))
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
     store = TokenStore("t", keyring.backends.fail.Keyring())
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     window = MainWindow(
         controller, show_errors_in_dialogs=False, state=WindowState(home / "window.ini")
     )
@@ -78,7 +78,7 @@ def test_the_menus_hold_the_actions_in_order(qtbot: QtBot, tmp_path: Path) -> No
     window = open_window(qtbot, tmp_path)
     bar = window.menuBar()
     titles = [a.text().replace("&", "") for a in bar.actions()]
-    assert titles == ["File", "Account", "Help"]
+    assert titles == ["File", "Account", "View", "Help"]
     menus = {a.text().replace("&", ""): a.menu() for a in bar.actions()}
     names = {
         title: [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
@@ -86,6 +86,7 @@ def test_the_menus_hold_the_actions_in_order(qtbot: QtBot, tmp_path: Path) -> No
     }
     assert names["File"] == ["Add provider…", "Quit"]
     assert names["Account"] == ["Connect", "Refresh", "Change scopes…", "Revoke…", "Remove…"]
+    assert names["View"] == ["Flow"]
     assert names["Help"] == ["About desktop-oauth"]
 
 
@@ -98,6 +99,17 @@ def test_shortcuts_follow_the_platform(qtbot: QtBot, tmp_path: Path) -> None:
     assert actions.add_provider.shortcuts() == QKeySequence.keyBindings(
         QKeySequence.StandardKey.New
     )
+
+
+def test_ctrl_shift_f_opens_and_closes_the_flow_view(qtbot: QtBot, tmp_path: Path) -> None:
+    window = open_window(qtbot, tmp_path, with_account=False)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(window, Qt.Key.Key_F, modifiers)
+    assert window.flowView.isVisible() and window.menu_actions.flow_view.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_F, modifiers)
+    assert not window.flowView.isVisible()
 
 
 def test_ctrl_q_closes_the_window(qtbot: QtBot, tmp_path: Path) -> None:

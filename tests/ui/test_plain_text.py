@@ -45,7 +45,7 @@ def provider_error_text() -> str:
 def make_window(qtbot: QtBot, home: Path) -> MainWindow:
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
     store = TokenStore("t", keyring.backends.fail.Keyring())
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     window = MainWindow(controller, show_errors_in_dialogs=True)
     qtbot.addWidget(window)
     window.show()

@@ -119,7 +119,7 @@ def app(qtbot: QtBot, tmp_path: Path) -> Iterator[App]:
     service = AccountService(
         profile, store=TokenStore(profile.keyring_service, backend), session=session
     )
-    controller = Controller(lambda: service)
+    controller = Controller(lambda log: service)
     window = MainWindow(controller, show_errors_in_dialogs=False)
     qtbot.addWidget(window)
     window.show()

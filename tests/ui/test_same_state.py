@@ -72,7 +72,7 @@ def test_the_window_and_the_command_line_agree(qtbot: QtBot, cli: Cli, account_i
         assert listed["former_scopes"]
 
     profile = cli.profile
-    controller = Controller(lambda: AccountService(profile))
+    controller = Controller(lambda log: AccountService(profile, flow_log=log))
     window = MainWindow(controller, show_errors_in_dialogs=False)
     qtbot.addWidget(window)
     window.show()

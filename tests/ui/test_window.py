@@ -34,7 +34,7 @@ NAMES = [
 
 def make_window(qtbot: QtBot, home: Path, store: TokenStore | None = None) -> MainWindow:
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
-    controller = Controller(lambda: AccountService(profile, store=store))
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
     window = MainWindow(controller, show_errors_in_dialogs=False)
     qtbot.addWidget(window)
     window.show()
