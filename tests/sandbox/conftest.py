@@ -10,14 +10,14 @@ import pytest
 
 from desktop_oauth.sandbox import SandboxServer
 
-from .helpers import Browser, Client
+from .helpers import STOP_POLL, Browser, Client
 
 
 @pytest.fixture(scope="session")
 def signing_key_pem(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """One RSA key for the whole run (tests of key creation use SandboxServer directly)."""
     home = tmp_path_factory.mktemp("key-maker")
-    with SandboxServer(home):
+    with SandboxServer(home, poll_interval=STOP_POLL):
         pass
     return (home / "sandbox" / "signing-key.pem").read_bytes()
 
@@ -38,6 +38,7 @@ def make_sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[Callable[..
     started: list[SandboxServer] = []
 
     def make(home: Path | None = None, **options: Any) -> SandboxServer:
+        options.setdefault("poll_interval", STOP_POLL)
         server = SandboxServer(
             seeded_home(home or tmp_path / "profile", signing_key_pem), **options
         )
@@ -59,7 +60,9 @@ def sandbox(
     The quota is set out of reach here; quota tests start their own sandbox.
     """
     home = seeded_home(tmp_path_factory.mktemp("profile"), signing_key_pem)
-    with SandboxServer(home, rate_limit=(1_000_000, 60.0), device_interval=1) as server:
+    with SandboxServer(
+        home, rate_limit=(1_000_000, 60.0), device_interval=1, poll_interval=STOP_POLL
+    ) as server:
         yield server
 
 

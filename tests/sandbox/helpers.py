@@ -16,6 +16,9 @@ import requests
 from desktop_oauth.sandbox import DEFAULT_SCOPES, SANDBOX_CLIENT_ID
 
 TIMEOUT = 5
+#: The serving thread's poll for the tests' sandboxes: stop() waits up to this long
+#: (the app's 0.1 s, over the ~40 sandboxes the unit tier starts, was ~4 s of waiting).
+STOP_POLL = 0.01
 REDIRECT_URI = "http://127.0.0.1:54321/callback"  # nothing listens: the test reads the Location
 
 
