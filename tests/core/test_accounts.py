@@ -21,16 +21,15 @@ from desktop_oauth.core.errors import DifferentPersonError
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.sandbox import SandboxServer, provider_config
-from tests.sandbox.helpers import STOP_POLL, Browser, Client
+from tests.sandbox.helpers import STOP_POLL, Browser, Client, seeded_home
 
 from .test_token_store import FlakyKeyring
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(
-        tmp_path / "sandbox-home", rate_limit=(1_000_000, 60.0), poll_interval=STOP_POLL
-    ) as server:
+def sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[SandboxServer]:
+    home = seeded_home(tmp_path / "sandbox-home", signing_key_pem)
+    with SandboxServer(home, rate_limit=(1_000_000, 60.0), poll_interval=STOP_POLL) as server:
         yield server
 
 

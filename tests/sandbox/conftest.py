@@ -10,26 +10,7 @@ import pytest
 
 from desktop_oauth.sandbox import SandboxServer
 
-from .helpers import STOP_POLL, Browser, Client
-
-
-@pytest.fixture(scope="session")
-def signing_key_pem(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """One RSA key for the whole run (tests of key creation use SandboxServer directly)."""
-    home = tmp_path_factory.mktemp("key-maker")
-    with SandboxServer(home, poll_interval=STOP_POLL):
-        pass
-    return (home / "sandbox" / "signing-key.pem").read_bytes()
-
-
-def seeded_home(home: Path, signing_key_pem: bytes) -> Path:
-    """A profile folder that already holds the session's signing key."""
-    key = home / "sandbox" / "signing-key.pem"
-    if not key.exists():
-        key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        key.write_bytes(signing_key_pem)
-        key.chmod(0o600)
-    return home
+from .helpers import STOP_POLL, Browser, Client, seeded_home
 
 
 @pytest.fixture

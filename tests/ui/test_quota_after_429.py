@@ -16,14 +16,13 @@ from pytestqt.qtbot import QtBot
 from desktop_oauth.core.api import ApiQuotaError, call_api
 from desktop_oauth.sandbox import SandboxServer
 from desktop_oauth.ui.api_panel import ApiDataPanel
-from tests.sandbox.helpers import STOP_POLL, Browser, Client
+from tests.sandbox.helpers import STOP_POLL, Browser, Client, seeded_home
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(
-        tmp_path / "sandbox", rate_limit=(1, 60.0), poll_interval=STOP_POLL
-    ) as server:
+def sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[SandboxServer]:
+    home = seeded_home(tmp_path / "sandbox", signing_key_pem)
+    with SandboxServer(home, rate_limit=(1, 60.0), poll_interval=STOP_POLL) as server:
         yield server
 
 
