@@ -30,12 +30,17 @@ def _handler(command: str) -> Handler:
         from . import connect
 
         return connect.connect
+    if command == "history":
+        from . import history
+
+        return history.history
     from . import accounts
 
     handlers: dict[str, Handler] = {
         "accounts": accounts.accounts,
         "token": accounts.token,
         "revoke": accounts.revoke,
+        "remove": accounts.remove,
     }
     return handlers[command]
 

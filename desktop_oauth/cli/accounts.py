@@ -145,3 +145,19 @@ def revoke(args: argparse.Namespace, console: Console) -> int:
         return 0
     # Forgotten here, but the provider may still honour the grant: a failure for scripts.
     raise CliError(f"{record.display_name} ({record.provider}): {outcome.message}")
+
+
+def remove(args: argparse.Namespace, console: Console) -> int:
+    """Revoke if tokens are still held, then forget the account (its history stays)."""
+    service = open_service(console)
+    record = find(service, args.account)
+    outcome = service.remove(record.id)
+    name = f"{record.display_name} ({record.provider})"
+    if (
+        outcome is None
+        or outcome.verified is True
+        or (outcome.provider_confirmed and outcome.verified is None)
+    ):
+        console.print(f"Removed {name}." + (f" {outcome.message}" if outcome else ""))
+        return 0
+    raise CliError(f"Removed {name} here. {outcome.message}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -12,7 +13,12 @@ from collections.abc import Callable, Mapping
 
 from ..core.accounts import AccountService, AccountView
 from ..core.connect import ConnectAttempt
-from ..core.errors import ConfigurationError, DifferentPersonError, FlowCancelledError
+from ..core.errors import (
+    ConfigurationError,
+    DesktopOAuthError,
+    DifferentPersonError,
+    FlowCancelledError,
+)
 from ..core.lookup import UnknownAccountError
 from ..core.redirect import HINT_AFTER_SECONDS, refused_redirect_hint
 from .accounts import find
@@ -53,6 +59,9 @@ def connect(args: argparse.Namespace, console: Console) -> int:
             same_as=again.id if again is not None else None,
         )
     except DifferentPersonError as exc:
+        # Not added: the tokens issued to that other person are taken back (RFC 7009).
+        with contextlib.suppress(DesktopOAuthError):
+            service.discard_connection(exc.result)  # type: ignore[arg-type]
         raise CliError(str(exc)) from None
     finally:
         attempt.close()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from .. import APP_NAME
-from .terminal import terminal_lines
+from .terminal import json_text, terminal_lines
 
 
 class CliError(Exception):
@@ -45,8 +45,8 @@ class Console:
         self.out.flush()
 
     def json(self, data: Any) -> None:
-        """The command's answer as JSON, on stdout."""
-        self.print(json.dumps(data, indent=2, ensure_ascii=False))
+        """The command's answer as JSON, on stdout (control characters as JSON escapes)."""
+        self.print(json_text(json.dumps(data, indent=2, ensure_ascii=False)))
 
     def info(self, text: str) -> None:
         """Progress for the person at the terminal, on stderr."""

@@ -39,6 +39,15 @@ def terminal_text(text: str) -> str:
     return "".join(_escaped(ch) if _unsafe(ch) else ch for ch in text)
 
 
+def json_text(text: str) -> str:
+    """JSON text with every character :func:`terminal_text` would escape written as a
+    JSON escape (``\\u009b``) instead, so the document stays valid JSON and reads back
+    the same. JSON puts such characters only inside strings, where the escape means them."""
+    if not any(_unsafe(ch) for ch in text if ch != "\n"):
+        return text
+    return "".join(f"\\u{ord(ch):04x}" if ch != "\n" and _unsafe(ch) else ch for ch in text)
+
+
 def terminal_lines(text: str) -> str:
     """Like :func:`terminal_text`, but ``\\n`` still separates lines."""
     return "\n".join(terminal_text(line) for line in text.split("\n"))

@@ -18,11 +18,15 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .files import write_atomically
+from .history import AccountHistory, HistoryEntry, with_entry
+from .history_file import histories_from_json, histories_to_json
 from .provider import Endpoints, ProviderConfig
 
 #: 2: the status is one of :class:`AccountStatus` and a revocation's outcome is
 #: :class:`Revocation`; files of schema 1 are migrated on load (:func:`_migrate_v1`).
-SCHEMA_VERSION = 2
+#: 3: a top-level ``history`` object keeps each account's events by account id
+#: (:mod:`.history`); files of schema 2 are read with an empty history.
+SCHEMA_VERSION = 3
 
 
 class AccountStatus(StrEnum):
@@ -101,6 +105,8 @@ class Config:
 
     providers: tuple[ProviderConfig, ...] = ()
     accounts: tuple[AccountRecord, ...] = ()
+    #: What happened to each account, removed ones included (:mod:`.history`).
+    history: tuple[AccountHistory, ...] = field(default=(), repr=False)
     #: Set when the file on disk was unreadable and moved aside.
     recovered_from: Path | None = field(default=None, compare=False)
 
@@ -119,6 +125,24 @@ class Config:
     def without_account(self, account_id: str) -> Config:
         """A copy without the account ``account_id``."""
         return replace(self, accounts=tuple(a for a in self.accounts if a.id != account_id))
+
+    def with_event(
+        self, account_id: str, entry: HistoryEntry, *, known_as: AccountRecord | None = None
+    ) -> Config:
+        """A copy with ``entry`` added to the history of ``account_id`` (bounded: see
+        :mod:`.history`), under the names the account has now if it is configured, or
+        those of ``known_as`` (the record of an account just removed)."""
+        record = next((a for a in self.accounts if a.id == account_id), known_as)
+        names = AccountHistory(account_id)
+        if record is not None:
+            names = AccountHistory(account_id, record.display_name, record.provider, record.subject)
+        history = with_entry(self.history, names, entry, current=(a.id for a in self.accounts))
+        return replace(self, history=history)
+
+    def history_of(self, account_id: str) -> AccountHistory:
+        """The history of ``account_id`` (empty when nothing was recorded)."""
+        found = next((h for h in self.history if h.account_id == account_id), None)
+        return found if found is not None else AccountHistory(account_id)
 
     def with_provider(self, provider: ProviderConfig) -> Config:
         """A copy where ``provider`` replaces the one with the same name, or is added."""
@@ -156,6 +180,7 @@ def save(path: Path, config: Config) -> None:
         "schema": SCHEMA_VERSION,
         "providers": [_provider_to_json(p) for p in config.providers],
         "accounts": [asdict(a) for a in config.accounts],
+        "history": histories_to_json(config.history),
     }
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     try:
@@ -182,11 +207,15 @@ def _remove_stale_temporaries(folder: Path, older_than: float = 60.0) -> None:
 def _parse(data: Any) -> Config:
     if isinstance(data, dict) and data.get("schema") == 1:
         data = _migrate_v1(data)
+    if isinstance(data, dict) and data.get("schema") == 2:
+        data = _migrate_v2(data)
     if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
         raise ValueError("unknown schema")
     providers = tuple(_provider_from_json(p) for p in data.get("providers", []))
     accounts = tuple(_account_from_json(a) for a in data.get("accounts", []))
-    return Config(providers=providers, accounts=accounts)
+    # Read leniently: an unreadable entry is dropped, never the accounts with it.
+    history = histories_from_json(data.get("history"), current=(a.id for a in accounts))
+    return Config(providers=providers, accounts=accounts, history=history)
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -338,4 +367,10 @@ def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
             if note in _V1_REVOKED_NOTES:
                 account["status_note"] = ""  # said by the status and revocation now
         accounts.append(account)
-    return {**data, "schema": SCHEMA_VERSION, "accounts": accounts}
+    return {**data, "schema": 2, "accounts": accounts}
+
+
+def _migrate_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 to 3: the history begins empty. Schema 2 kept no events, and none is
+    made up from the times it did keep (``connected_at`` is the last sign-in's)."""
+    return {**data, "schema": 3, "history": {}}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import requests
 
 from .api import ApiAuthError, call_api
@@ -103,21 +101,17 @@ def confirm_revoked(
     """Prove a revocation: True when the provider no longer honours the tokens,
     False when it still does, None when it cannot be told.
 
-    Introspection answers directly where this client may use it (RFC 7662);
-    otherwise a userinfo call must now be refused with 401.
+    Introspection answers directly where this client may use it (RFC 7662), for
+    the refresh token and the access token each; otherwise a userinfo call must
+    now be refused with 401.
     """
-    if endpoints.introspection:
-        with contextlib.suppress(ProviderHTTPError):
-            token = tokens.refresh_token or tokens.access_token
-            answer = introspect(
-                session,
-                endpoints.introspection,
-                client_id,
-                token,
-                client_secret,
-                endpoints.introspection_auth_methods,
-            )
-            return answer.get("active") is False
+    answers = [
+        token_inactive(session, endpoints, client_id, token, client_secret)
+        for token in (tokens.refresh_token, tokens.access_token)
+        if token
+    ]
+    if answers and None not in answers:
+        return all(answers)
     if endpoints.userinfo:
         try:
             call_api(session, endpoints.userinfo, tokens.access_token, "userinfo endpoint")
@@ -127,3 +121,29 @@ def confirm_revoked(
             return None
         return False
     return None
+
+
+def token_inactive(
+    session: requests.Session,
+    endpoints: Endpoints,
+    client_id: str,
+    token: str,
+    client_secret: str | None = None,
+) -> bool | None:
+    """Whether the provider says ``token`` is no longer active (RFC 7662 §2.2), or
+    None when it cannot be asked. Asking changes nothing at the provider, unlike
+    presenting a rotated-out refresh token (RFC 9700 §4.14.2 ends the grant)."""
+    if not endpoints.introspection:
+        return None
+    try:
+        answer = introspect(
+            session,
+            endpoints.introspection,
+            client_id,
+            token,
+            client_secret,
+            endpoints.introspection_auth_methods,
+        )
+    except ProviderHTTPError:
+        return None
+    return answer.get("active") is False

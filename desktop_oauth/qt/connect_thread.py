@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -20,6 +21,24 @@ if TYPE_CHECKING:
     from ..core.connect import ConnectAttempt
 
 
+class FailureKind(StrEnum):
+    """Why a connection attempt ended without an account."""
+
+    #: The person cancelled in the app.
+    CANCELLED = "cancelled"
+    #: The person said no at the provider (``access_denied``, RFC 6749 §4.1.2.1).
+    DECLINED = "declined"
+    #: Nobody came back from the browser before the deadline.
+    TIMEOUT = "timeout"
+    #: Anything else: worth a dialog.
+    ERROR = "error"
+
+
+def denied_kind(exc: AuthorizationDeniedError) -> FailureKind:
+    """``access_denied`` is the person's choice; any other error code is a failure."""
+    return FailureKind.DECLINED if exc.error == "access_denied" else FailureKind.ERROR
+
+
 class ConnectThread(QThread):
     """Discovery, port, redirect, code exchange and storage, off the GUI thread.
 
@@ -32,15 +51,14 @@ class ConnectThread(QThread):
         completed(object): the tokens are checked; an AccountView to show while
             the keyring and the settings are written.
         succeeded(object): an :class:`~desktop_oauth.core.accounts.AccountView`.
-        failed(str, str): a readable message and a kind: ``cancelled``,
-            ``declined``, ``timeout`` or ``error``.
+        failed(str, object): a readable message and its :class:`FailureKind`.
     """
 
     waiting = Signal(str)
     redirected = Signal()
     completed = Signal(object)
     succeeded = Signal(object)
-    failed = Signal(str, str)
+    failed = Signal(str, object)
     differentPerson = Signal(str, object)
 
     def __init__(
@@ -100,16 +118,15 @@ class ConnectThread(QThread):
             self.completed.emit(preview)
             view = self._service.save_connection(result)
         except FlowCancelledError:
-            self.failed.emit("Connection cancelled.", "cancelled")
+            self.failed.emit("Connection cancelled.", FailureKind.CANCELLED)
         except FlowTimeoutError as exc:
-            self.failed.emit(str(exc), "timeout")
+            self.failed.emit(str(exc), FailureKind.TIMEOUT)
         except AuthorizationDeniedError as exc:
-            kind = "declined" if exc.error == "access_denied" else "error"
-            self.failed.emit(str(exc), kind)
+            self.failed.emit(str(exc), denied_kind(exc))
         except DifferentPersonError as exc:
             self.differentPerson.emit(str(exc), exc.result)
         except Exception as exc:  # the thread boundary
-            self.failed.emit(describe(exc), "error")
+            self.failed.emit(describe(exc), FailureKind.ERROR)
         else:
             self.succeeded.emit(view)
         finally:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, TypeVar
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from ..core.account_state import NOT_READ, AccountSummary, describe
+from ..core.config import AccountStatus
 from ..core.redirect import HINT_AFTER_SECONDS, refused_redirect_hint
-from .connect_thread import ConnectThread
+from .connect_thread import ConnectThread, FailureKind
 from .device_thread import DeviceThread
 from .refresh_scheduler import RefreshScheduler
 from .tasks import TaskRunner, keep_until_finished
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ..core.api import ApiQuotaError, ApiResult
     from ..core.config import AccountRecord, Config
     from ..core.device import DeviceAuthorization
+    from ..core.history import AccountHistory
     from ..core.provider import ProviderConfig
     from ..core.registration import Finding
     from ..core.tokens import TokenSet
@@ -66,7 +68,7 @@ class Controller(QObject):
         deviceCode(object): a ``DeviceAuthorization`` to show while signing in with a code.
         providerSaved(str) / providerRejected(str): the outcome of saving a provider.
         registrationChecked(object): a list of registration ``Finding`` objects.
-        status(str): what is happening now, in words.
+        status_message(str): what is happening now, in words (not an account's status).
         busy(bool): whether something waits on a person or the network.
         urlToCopy(str): the browser did not open; the person opens this URL.
         errorShown(str): something failed; a sentence for a dialog.
@@ -76,6 +78,8 @@ class Controller(QObject):
         storageNotice(str): tokens are kept for this session only, and why.
         redirected(): the browser came back to the app; the window comes forward.
         aboutReady(object): an :class:`~desktop_oauth.qt.about.About` for the About box.
+        historyShown(object): the :class:`~desktop_oauth.core.history.AccountHistory` of
+            the account last shown, when it is selected and after every change.
     """
 
     configLoaded = Signal(object)
@@ -90,7 +94,7 @@ class Controller(QObject):
     providerSaved = Signal(str)
     providerRejected = Signal(str)
     registrationChecked = Signal(object)
-    status = Signal(str)
+    status_message = Signal(str)
     busy = Signal(bool)
     urlToCopy = Signal(str)
     errorShown = Signal(str)
@@ -98,6 +102,7 @@ class Controller(QObject):
     storageNotice = Signal(str)
     redirected = Signal()
     aboutReady = Signal(object)
+    historyShown = Signal(object)
 
     def __init__(
         self,
@@ -126,6 +131,8 @@ class Controller(QObject):
         self._revocation_timer.timeout.connect(self._retry_revocations)
         #: The account to show first once loaded (the one selected last time).
         self.preferred_account: str | None = None
+        #: The account whose history goes out with every new config (the one shown).
+        self._history_for: str | None = None
 
     @staticmethod
     def describe(record: AccountRecord, tokens: TokenSet | None = None) -> AccountSummary:
@@ -139,7 +146,7 @@ class Controller(QObject):
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
         """Open the keyring and read the settings, off the GUI thread."""
-        self.status.emit("Loading your accounts…")
+        self.status_message.emit("Loading your accounts…")
 
         factory = self._service_factory  # the worker holds no reference to this QObject
 
@@ -156,7 +163,7 @@ class Controller(QObject):
                 "No secure keyring is available: tokens are kept only until the app "
                 "closes, and never written to disk."
             )
-        self.status.emit("Ready.")
+        self.status_message.emit("Ready.")
         self._publish(config)
         if config.recovered_from is not None:
             self.errorShown.emit(
@@ -188,7 +195,7 @@ class Controller(QObject):
                     f"settings. The old file was kept as {config.recovered_from}."
                 )
 
-        self._runner.run(service.load, reloaded, self.status.emit)
+        self._runner.run(service.load, reloaded, self.status_message.emit)
 
     def shutdown(self, timeout_ms: int = 2000) -> None:
         """Cancel a pending connection and wait for its port to close."""
@@ -254,7 +261,7 @@ class Controller(QObject):
         self._start_flow(thread, f"Contacting {provider_name}…")
 
     def _on_different_person(self, message: str, result: object) -> None:
-        self.status.emit(message)
+        self.status_message.emit(message)
         self.differentPerson.emit(message, result)
 
     def add_as_new_account(self, result: object) -> None:
@@ -263,6 +270,21 @@ class Controller(QObject):
         if service is None:
             return
         self._run(lambda: service.save_connection(result), self._on_connected, busy=True)  # type: ignore[arg-type]
+
+    def discard_connection(self, result: object) -> None:
+        """The other person is not added: take back the tokens issued to them."""
+        service = self._service
+        if service is None:
+            return
+
+        def done(dead: bool | None) -> None:
+            if dead is False:
+                self.errorShown.emit(
+                    "The provider still honours the tokens of the person who signed in; "
+                    "remove the app in their account settings there."
+                )
+
+        self._run(lambda: service.discard_connection(result), done)  # type: ignore[arg-type]
 
     def scope_descriptions(self, provider_name: str) -> dict[str, str]:
         """Scope name to plain-language description at ``provider_name`` (in memory)."""
@@ -316,24 +338,24 @@ class Controller(QObject):
         thread.finished.connect(self._flow_done)
         self._flow = thread
         self.busy.emit(True)
-        self.status.emit(message)
+        self.status_message.emit(message)
         thread.start()
 
     @Slot()
     def cancel(self) -> None:
         """Cancel the connection attempt under way, if any."""
         if self._flow is not None:
-            self.status.emit("Cancelling…")
+            self.status_message.emit("Cancelling…")
             self._flow.cancel()
 
     def _hint_if_still_waiting(self, flow: object, url: str, fixed: bool) -> None:
         # No callback after a few seconds: a provider's "redirect URI not allowed"
         # page looks like waiting; say what it means and what to register.
         if self._flow is flow and not self._redirected:
-            self.status.emit(refused_redirect_hint(url, fixed))
+            self.status_message.emit(refused_redirect_hint(url, fixed))
 
     def _open_browser(self, url: str) -> None:
-        self.status.emit("Waiting for you in the browser… (sign in and approve there)")
+        self.status_message.emit("Waiting for you in the browser… (sign in and approve there)")
         self._redirected = False
         waiting_flow = self._flow
         provider = None
@@ -352,7 +374,7 @@ class Controller(QObject):
 
         def opened(ok: bool) -> None:
             if not ok and flow is not None and self._flow is flow:
-                self.status.emit(
+                self.status_message.emit(
                     "No browser opened. Open the link below yourself; the app keeps waiting."
                 )
                 # The local link, not the authorization URL: no state on the
@@ -369,27 +391,30 @@ class Controller(QObject):
     @Slot()
     def _on_redirected(self) -> None:
         self._redirected = True  # no "redirect URI refused?" hint any more
-        self.status.emit("Signed in; exchanging the code…")
+        self.status_message.emit("Signed in; exchanging the code…")
         self.redirected.emit()  # the window comes to the front
 
     def _code_ready(self, authorization: DeviceAuthorization) -> None:
-        self.status.emit("Enter the code shown here at the provider; the app keeps waiting.")
+        self.status_message.emit(
+            "Enter the code shown here at the provider; the app keeps waiting."
+        )
         self.deviceCode.emit(authorization)
 
     def _on_completed(self, view: AccountView) -> None:
-        self.status.emit(f"Connected as {view.record.display_name}; saving to the keyring…")
+        self.status_message.emit(f"Connected as {view.record.display_name}; saving to the keyring…")
         self.accountPreview.emit(view)
 
     def _on_connected(self, view: AccountView) -> None:
         if view.notice:
             self.storageNotice.emit(view.notice)
-        self.status.emit(f"Connected as {view.record.display_name}.")
+        self.status_message.emit(f"Connected as {view.record.display_name}.")
         self.accountShown.emit(view)
+        self._history_for = view.record.id
         self._reload_config()
 
-    def _on_connect_failed(self, message: str, kind: str) -> None:
-        self.status.emit(message)
-        if kind not in ("cancelled", "declined"):
+    def _on_connect_failed(self, message: str, kind: FailureKind) -> None:
+        self.status_message.emit(message)
+        if kind not in (FailureKind.CANCELLED, FailureKind.DECLINED):
             self.errorShown.emit(message)
 
     @Slot()
@@ -408,14 +433,20 @@ class Controller(QObject):
     def select_account(self, account_id: str) -> None:
         """Show ``account_id`` (reads its tokens from the keyring, off the GUI thread)."""
         service = self._require_service()
-        self._run(lambda: service.view(account_id), self.accountShown.emit)
+        self._history_for = account_id
+
+        def shown(result: tuple[AccountView, AccountHistory]) -> None:
+            self.accountShown.emit(result[0])
+            self.historyShown.emit(result[1])
+
+        self._run(lambda: (service.view(account_id), service.config.history_of(account_id)), shown)
 
     @Slot(str)
     def refresh(self, account_id: str) -> None:
         """Refresh the account's tokens now, then fetch its data again."""
         service = self._require_service()
         self.busy.emit(True)
-        self.status.emit("Refreshing the access token…")
+        self.status_message.emit("Refreshing the access token…")
 
         def work() -> AccountView:
             view = service.refresh(account_id)
@@ -437,10 +468,10 @@ class Controller(QObject):
 
         def failed(message: str) -> None:
             record = next((a for a in service.config.accounts if a.id == account_id), None)
-            if record is not None and record.status == "connected":
+            if record is not None and record.status is AccountStatus.CONNECTED:
                 self.scheduler.failed(account_id, message)
             else:
-                self.status.emit(message)
+                self.status_message.emit(message)
             self._reload_config()
 
         self._runner.run(lambda: service.refresh(account_id), done, failed)
@@ -450,11 +481,11 @@ class Controller(QObject):
         """Call the provider's API (by default the call its preset names, or userinfo)."""
         service = self._require_service()
         self.busy.emit(True)
-        self.status.emit("Fetching your data…")
+        self.status_message.emit("Fetching your data…")
 
         def refused(message: str) -> None:
             self.busy.emit(False)
-            self.status.emit(message)
+            self.status_message.emit(message)
             self.apiRefused.emit(message)
             self._reload_config()
 
@@ -468,7 +499,7 @@ class Controller(QObject):
                 refused(str(result))
                 return
             self.busy.emit(False)
-            self.status.emit("Data fetched.")
+            self.status_message.emit("Data fetched.")
             self.apiDataShown.emit(result)
 
         def fetch() -> ApiResult | ApiQuotaError:
@@ -486,7 +517,7 @@ class Controller(QObject):
         """Revoke at the provider, check it took, and forget the tokens here."""
         service = self._require_service()
         self.busy.emit(True)
-        self.status.emit("Revoking access…")
+        self.status_message.emit("Revoking access…")
 
         def work() -> tuple[RevokeOutcome, AccountView]:
             return service.revoke(account_id), service.view(account_id)
@@ -498,10 +529,10 @@ class Controller(QObject):
         """Revoke if still connected, then forget the account entirely."""
         service = self._require_service()
         self.busy.emit(True)
-        self.status.emit("Removing the account…")
+        self.status_message.emit("Removing the account…")
 
         def done(outcome: RevokeOutcome | None) -> None:
-            self.status.emit("Account removed.")
+            self.status_message.emit("Account removed.")
             self.scheduler.forget(account_id)
             self.accountForgotten.emit(account_id)
             self._reload_config()
@@ -514,7 +545,7 @@ class Controller(QObject):
         def done(outcomes: list[RevokeOutcome]) -> None:
             for outcome in outcomes:
                 if outcome.provider_confirmed:
-                    self.status.emit(f"{outcome.account.display_name}: {outcome.message}")
+                    self.status_message.emit(f"{outcome.account.display_name}: {outcome.message}")
             if outcomes:
                 self._reload_config()
 
@@ -526,7 +557,7 @@ class Controller(QObject):
         service = self._require_service()
 
         def saved(result: ProviderConfig) -> None:
-            self.status.emit(f"Added the provider {provider.name}.")
+            self.status_message.emit(f"Added the provider {provider.name}.")
             self.providerSaved.emit(provider.name)
             self._reload_config()
 
@@ -549,14 +580,14 @@ class Controller(QObject):
     def _on_refreshed(self, view: AccountView) -> None:
         if view.notice:
             self.storageNotice.emit(view.notice)
-        self.status.emit("Access token refreshed.")
+        self.status_message.emit("Access token refreshed.")
         self.accountShown.emit(view)
         self._reload_config()
 
     def _on_revoked(self, result: tuple[RevokeOutcome, AccountView]) -> None:
         outcome, view = result
         self.scheduler.forget(outcome.account.id)
-        self.status.emit(outcome.message)
+        self.status_message.emit(outcome.message)
         if not outcome.verified:
             self.errorShown.emit(outcome.message)
         self.accountShown.emit(view)
@@ -569,6 +600,8 @@ class Controller(QObject):
     def _publish(self, config: Config) -> None:
         self.scheduler.plan(config.accounts)
         self.configLoaded.emit(config)
+        if self._history_for is not None:  # every change ends here: the history follows
+            self.historyShown.emit(config.history_of(self._history_for))
 
     # -- plumbing -----------------------------------------------------------------------
     def _require_service(self) -> AccountService:
@@ -592,7 +625,7 @@ class Controller(QObject):
         def failed(message: str) -> None:
             if busy:
                 self.busy.emit(False)
-            self.status.emit(message)
+            self.status_message.emit(message)
             self.errorShown.emit(message)
             if after_failure is not None:
                 after_failure()

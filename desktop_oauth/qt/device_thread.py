@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal
 
 from ..core.errors import AuthorizationDeniedError, FlowCancelledError, FlowTimeoutError
+from .connect_thread import FailureKind, denied_kind
 from .tasks import describe
 
 if TYPE_CHECKING:
@@ -21,13 +22,13 @@ class DeviceThread(QThread):
         codeReady(object): a :class:`~desktop_oauth.core.device.DeviceAuthorization`
             to show (user code, verification URL, expiry).
         succeeded(object): an :class:`~desktop_oauth.core.accounts.AccountView`.
-        failed(str, str): a readable message and a kind: ``cancelled``,
-            ``declined``, ``timeout`` or ``error``.
+        failed(str, object): a readable message and its
+            :class:`~desktop_oauth.qt.connect_thread.FailureKind`.
     """
 
     codeReady = Signal(object)
     succeeded = Signal(object)
-    failed = Signal(str, str)
+    failed = Signal(str, object)
 
     def __init__(
         self, service: AccountService, provider_name: str, parent: QObject | None = None
@@ -62,12 +63,12 @@ class DeviceThread(QThread):
             result = identify(service.session, provider, tokens, claims, provider.scopes)
             view = service.save_connection(result)
         except FlowCancelledError:
-            self.failed.emit("Sign-in with a code cancelled.", "cancelled")
+            self.failed.emit("Sign-in with a code cancelled.", FailureKind.CANCELLED)
         except FlowTimeoutError as exc:
-            self.failed.emit(str(exc), "timeout")
+            self.failed.emit(str(exc), FailureKind.TIMEOUT)
         except AuthorizationDeniedError as exc:
-            self.failed.emit(str(exc), "declined" if exc.error == "access_denied" else "error")
+            self.failed.emit(str(exc), denied_kind(exc))
         except Exception as exc:  # the thread boundary
-            self.failed.emit(describe(exc), "error")
+            self.failed.emit(describe(exc), FailureKind.ERROR)
         else:
             self.succeeded.emit(view)

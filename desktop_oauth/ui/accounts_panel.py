@@ -14,12 +14,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .history_panel import HistoryPanel
 from .plain_text import plain_label, plain_tooltip
 from .widgets import button
 
 if TYPE_CHECKING:
     from ..core.account_state import AccountSummary
     from ..core.config import AccountRecord
+    from ..core.history import AccountHistory
 
 ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
 #: Badge colour per state: the words beside it say the same, for those who
@@ -98,6 +100,8 @@ class AccountsPanel(QWidget):
         layout.addWidget(self.emptyHint)
         layout.addWidget(self.accountsList, 1)
         layout.addLayout(buttons)
+        self.historyPanel = HistoryPanel()
+        layout.addWidget(self.historyPanel)
         self._records: dict[str, AccountRecord] = {}
         self.accountsList.currentItemChanged.connect(self._picked)
         self.enable_for(None, busy=False)
@@ -122,6 +126,19 @@ class AccountsPanel(QWidget):
             if record.id == current:
                 self.accountsList.setCurrentItem(item)
         self.accountsList.blockSignals(False)
+        if self.selected_id() is None:
+            self.historyPanel.clear()
+
+    def show_history(self, history: AccountHistory) -> None:
+        """Show ``history`` if it is the selected account's (a late answer about an
+        account no longer selected is dropped)."""
+        if history.account_id == self.selected_id():
+            self.historyPanel.show_history(history)
+
+    def selected_id(self) -> str | None:
+        """The id of the selected account, if any."""
+        item = self.accountsList.currentItem()
+        return None if item is None else str(item.data(ACCOUNT_ID_ROLE))
 
     def select(self, account_id: str) -> None:
         """Mark ``account_id`` selected without announcing it."""
@@ -150,4 +167,6 @@ class AccountsPanel(QWidget):
 
     def _picked(self, item: QListWidgetItem | None) -> None:
         if item is not None:
+            if self.historyPanel.account_id != item.data(ACCOUNT_ID_ROLE):
+                self.historyPanel.clear("Loading the history…")
             self.selected.emit(str(item.data(ACCOUNT_ID_ROLE)))

@@ -37,8 +37,9 @@ def remove_text(record: AccountRecord) -> str:
         f"Remove “{record.display_name}” ({record.provider})?\n\n"
         f"{at_provider}\n\n"
         "Here: its tokens are deleted from this computer (the keyring, or memory) and "
-        "the account leaves the list, with its granted scopes and last data. This cannot "
-        "be undone; connecting again signs in anew."
+        "the account leaves the list, with its granted scopes and last data. Its history "
+        "(what happened when, never a token) is kept: `desktop-oauth history` shows it. "
+        "This cannot be undone; connecting again signs in anew."
     )
 
 

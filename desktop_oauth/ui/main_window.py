@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
         controller.apiRefused.connect(self.apiDataPanel.show_refusal)
         controller.apiQuotaRefused.connect(self.apiDataPanel.show_quota_refusal)
         controller.deviceCode.connect(self._show_device_code)
-        controller.status.connect(self.statusLabel.setText)
+        controller.status_message.connect(self.statusLabel.setText)
         controller.busy.connect(self._set_busy)
         controller.urlToCopy.connect(self._show_url)
         controller.errorShown.connect(self._show_error)
@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         controller.storageNotice.connect(self._show_storage_notice)
         controller.redirected.connect(self.bring_to_front)
         controller.aboutReady.connect(self._show_about)
+        controller.historyShown.connect(self.accountsPanel.show_history)
 
     # -- from the controller ------------------------------------------------------------
     def show_config(self, config: Config) -> None:
@@ -290,9 +291,9 @@ class MainWindow(QMainWindow):
         self.urlRow.show()
 
     def _different_person(self, message: str, result: object) -> None:
-        """Sign in again brought another person: add them, or try again, or neither."""
-        if not self._dialogs:
-            return
+        """Sign in again brought another person: add them, or try again, or neither.
+        Whoever is not added has the tokens just issued to them taken back. Asked
+        even in a window that shows no error dialogs: only the person can choose."""
         choice = choose(
             self,
             "Someone else signed in",
@@ -301,7 +302,9 @@ class MainWindow(QMainWindow):
         )
         if choice == "Add as a new account":
             self.controller.add_as_new_account(result)
-        elif choice == "Try again":
+            return
+        self.controller.discard_connection(result)
+        if choice == "Try again":
             self._reconnect_clicked()
 
     def _show_error(self, message: str) -> None:

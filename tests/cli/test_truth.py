@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 
+from desktop_oauth.core.accounts import AccountService
 from tests.e2e.conftest import BrowserPlan
 from tests.e2e.oidc_provider import OidcProvider
 
@@ -47,6 +49,71 @@ def test_revoke_after_connecting_again_ends_every_token_ever_received(
         False,
     )
     assert set(listed["former_scopes"]) >= {"openid", "email"}
+
+
+def test_revoke_after_refreshes_and_a_re_consent_ends_every_token_ever_received(
+    tmp_path: Path, oidc_provider: OidcProvider, browser_plan: BrowserPlan
+) -> None:
+    cli = Cli(tmp_path / "home")
+    add_provider(cli, oidc_provider)
+    cli.connect("op", browser_plan, "carol", "--scope", "openid", "profile", "offline_access")
+    held = [cli.stored_tokens("carol")]
+    # Refreshed as the window's scheduler does, on the same profile and keyring.
+    service = AccountService(cli.profile)
+    service.load()
+    for _ in range(2):
+        service.refresh(cli.account("carol").id)
+        held.append(cli.stored_tokens("carol"))
+        assert cli.ok("token", "op:carol").stdout.strip() == held[-1].access_token
+        assert oidc_provider.introspect(held[-1].access_token)["active"] is True
+    cli.connect("op", browser_plan, "carol", "--scope", "openid", "email", "offline_access")
+    held.append(cli.stored_tokens("carol"))
+    assert cli.ok("token", "op:carol").stdout.strip() == held[-1].access_token
+
+    received = [t for s in held for t in (s.access_token, s.refresh_token) if t]
+    assert len(set(received)) == 8
+    # Until Revoke, every access token is still live at the provider: a refresh does
+    # not end the one it replaces.
+    assert all(oidc_provider.introspect(s.access_token)["active"] for s in held)
+    assert len(cli.account("carol").superseded) == 3
+
+    cli.ok("revoke", "carol")
+
+    assert [oidc_provider.introspect(t)["active"] for t in received] == [False] * 8
+    [listed] = cli.ok("accounts", "--json").json()
+    assert (listed["state"], listed["revocation"]) == ("revoked", "verified")
+    assert cli.account("carol").superseded == ()
+
+
+def test_why_a_replaced_access_token_waits_for_revoke_oidc_provider_ends_the_grant(
+    tmp_path: Path, oidc_provider: OidcProvider, browser_plan: BrowserPlan
+) -> None:
+    """Revoking the access token a refresh replaced, right away, would end the live
+    account: oidc-provider revokes every token of the grant for it (RFC 7009 §2.1)."""
+    cli = Cli(tmp_path / "home")
+    add_provider(cli, oidc_provider)
+    cli.connect("op", browser_plan, "dave")
+    before = cli.stored_tokens("dave")
+    service = AccountService(cli.profile)
+    service.load()
+    service.refresh(cli.account("dave").id)
+    after = cli.stored_tokens("dave")
+    assert after.refresh_token is not None
+    assert oidc_provider.introspect(after.refresh_token)["active"] is True
+
+    answer = requests.post(
+        oidc_provider.endpoint("revocation_endpoint"),
+        data={
+            "token": before.access_token,
+            "token_type_hint": "access_token",
+            "client_id": oidc_provider.client_id,
+        },
+        timeout=10,
+    )
+
+    assert answer.status_code == 200
+    assert oidc_provider.introspect(after.refresh_token)["active"] is False
+    assert oidc_provider.introspect(after.access_token)["active"] is False
 
 
 def test_connect_account_as_someone_else_changes_nothing_and_says_who(

@@ -17,6 +17,7 @@ import requests
 
 from desktop_oauth.core.account_state import AccountState
 from desktop_oauth.core.accounts import AccountService, AccountView, LocalProvider
+from desktop_oauth.core.accounts.records import RefreshOutcome
 from desktop_oauth.core.config import AccountStatus, Revocation
 from desktop_oauth.core.errors import DifferentPersonError, InvalidGrantError, TokenError
 from desktop_oauth.core.profile import Profile
@@ -121,21 +122,18 @@ def test_a_re_consent_keeps_the_replaced_tokens_out_of_the_account(
     assert service.config.accounts == ()
 
 
-def test_signing_in_again_as_someone_else_leaves_the_account_untouched(
-    service: AccountService, sandbox: SandboxServer
-) -> None:
-    browser = Browser(sandbox.issuer)
-    grace = connect(service, browser, ("openid", "email", "offline_access"), user="grace")
-    before = service.config.accounts
-
+def sign_in_again_as(
+    service: AccountService, browser: Browser, account: AccountView, user: str
+) -> DifferentPersonError:
+    """Sign in again for ``account``, where ``user`` signs in instead."""
     name = service.provider_name("sandbox")
-    attempt = service.begin_connect(name, deadline_seconds=30, account_id=grace.record.id)
+    attempt = service.begin_connect(name, deadline_seconds=30, account_id=account.record.id)
     try:
         query = parse_qs(urlsplit(attempt.url).query)
-        assert query["login_hint"] == [grace.record.display_name]
+        assert query["login_hint"] == [account.record.display_name]
         assert "login" in query["prompt"][0].split()
-        # The sandbox asks who signs in (prompt=login); ada does.
-        location = browser.walk(attempt.url, user="ada")
+        # The sandbox asks who signs in (prompt=login); ``user`` does.
+        location = browser.walk(attempt.url, user=user)
         assert isinstance(location, str), location
         deliver = threading.Thread(target=lambda: requests.get(location, timeout=10))
         deliver.start()
@@ -145,15 +143,86 @@ def test_signing_in_again_as_someone_else_leaves_the_account_untouched(
     finally:
         attempt.close()
     with pytest.raises(DifferentPersonError) as refused:
-        service.save_connection(result, same_as=grace.record.id)
-    assert refused.value.signed_in.startswith("ada")
-    assert "ada" in str(refused.value) and "grace" in str(refused.value)
+        service.save_connection(result, same_as=account.record.id)
+    return refused.value
+
+
+def test_signing_in_again_as_someone_else_leaves_the_account_untouched(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    browser = Browser(sandbox.issuer)
+    grace = connect(service, browser, ("openid", "email", "offline_access"), user="grace")
+    before = service.config.accounts
+    refused = sign_in_again_as(service, browser, grace, "ada")
+    assert refused.signed_in.startswith("ada")
+    assert "ada" in str(refused) and "grace" in str(refused)
     assert service.config.accounts == before  # grace's account as it was
     assert service.store.load(grace.record.id) == grace.tokens
     # Adding ada as an account of her own is the person's choice, and works.
-    ada = service.save_connection(result)
+    ada = service.save_connection(refused.result)  # type: ignore[arg-type]
     assert ada.record.id != grace.record.id
     assert len(service.config.accounts) == 2
+
+
+def test_someone_else_not_added_has_their_new_tokens_revoked(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    browser, client = Browser(sandbox.issuer), Client(sandbox.issuer)
+    grace = connect(service, browser, ("openid", "email", "offline_access"), user="grace")
+    before = service.config.accounts
+    refused = sign_in_again_as(service, browser, grace, "ada")
+    issued = refused.result.tokens  # type: ignore[attr-defined]
+    for_ada = [t for t in (issued.access_token, issued.refresh_token) if t]
+    assert len(for_ada) == 2 and all(client.introspect(t)["active"] for t in for_ada)
+
+    assert service.discard_connection(refused.result) is True  # type: ignore[arg-type]
+
+    assert [client.introspect(t)["active"] for t in for_ada] == [False, False]
+    assert service.config.accounts == before
+    assert grace.tokens is not None and grace.tokens.refresh_token is not None
+    assert client.introspect(grace.tokens.refresh_token)["active"]  # grace still works
+    assert client.api("/userinfo", grace.tokens.access_token).status_code == 200
+
+
+def test_someone_else_who_has_an_account_keeps_it_working_and_loses_the_new_tokens_later(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    browser, client = Browser(sandbox.issuer), Client(sandbox.issuer)
+    ada = connect(service, Browser(sandbox.issuer), ("openid", "email", "offline_access"))
+    grace = connect(service, browser, ("openid", "email", "offline_access"), user="grace")
+    refused = sign_in_again_as(service, browser, grace, "ada")
+    issued = refused.result.tokens  # type: ignore[attr-defined]
+
+    assert service.discard_connection(refused.result) is None  # type: ignore[arg-type]
+
+    # The new tokens may share ada's grant: kept as replaced tokens of her account.
+    assert service.store.load(ada.record.id) == ada.tokens
+    assert ada.tokens is not None and ada.tokens.refresh_token is not None
+    assert client.introspect(ada.tokens.refresh_token)["active"]
+    [entry] = service.view(ada.record.id).record.superseded
+    kept = service.store.load(entry)
+    assert kept is not None and kept.access_token == issued.access_token
+    assert service.revoke(ada.record.id).verified is True
+    assert not client.introspect(issued.access_token)["active"]
+    assert not client.introspect(issued.refresh_token)["active"]
+
+
+def test_someone_else_whose_account_holds_no_tokens_has_the_new_ones_revoked_now(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    browser, client = Browser(sandbox.issuer), Client(sandbox.issuer)
+    ada = connect(service, Browser(sandbox.issuer), ("openid", "email", "offline_access"))
+    service.revoke(ada.record.id)  # nothing live left that the new tokens could share
+    grace = connect(service, browser, ("openid", "email", "offline_access"), user="grace")
+    refused = sign_in_again_as(service, browser, grace, "ada")
+    issued = refused.result.tokens  # type: ignore[attr-defined]
+
+    assert service.discard_connection(refused.result) is True  # type: ignore[arg-type]
+
+    assert not client.introspect(issued.access_token)["active"]
+    assert not client.introspect(issued.refresh_token)["active"]
+    assert service.view(ada.record.id).record.superseded == ()
+    assert service.store.load(ada.record.id) is None
 
 
 def test_email_and_login_come_from_userinfo_when_the_id_token_lacks_them(
@@ -183,9 +252,9 @@ def test_the_last_refresh_is_noted_with_its_date_and_time_zone(tmp_path: Path) -
         profile, store=TokenStore(profile.keyring_service, FlakyKeyring()), clock=lambda: noon
     )
     local = time.localtime(noon)
-    assert service._when("ok") == (
-        f"{time.strftime('%Y-%m-%d %H:%M:%S', local)} {time.strftime('%Z', local)}, ok"
-    )
+    when = f"{time.strftime('%Y-%m-%d %H:%M:%S', local)} {time.strftime('%Z', local)}"
+    assert service._when(RefreshOutcome.OK) == f"{when}, ok"
+    assert service._when(RefreshOutcome.FAILED, "offline") == f"{when}, failed: offline"
 
 
 # -- the service's decisions when the provider refuses, fails or narrows ---------------

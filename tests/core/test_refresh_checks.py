@@ -79,7 +79,15 @@ def test_a_refreshed_id_token_must_name_the_same_user(
             with pytest.raises(IdTokenError, match="different user"):
                 service.usable_tokens(view.record.id, min_seconds=60.0)
             assert store.load(view.record.id) is None
-            assert service.config.accounts[0].status is AccountStatus.NEEDS_SIGN_IN
+            [record] = service.config.accounts
+            assert record.status is AccountStatus.NEEDS_SIGN_IN
+            # Neither the replaced tokens nor the refused new ones are forgotten: both
+            # may still work at the provider, and are revoked at Revoke or Remove.
+            kept = [store.load(entry) for entry in record.superseded]
+            assert [(t.access_token, t.refresh_token) for t in kept if t] == [
+                ("at", None),
+                ("new-at", "new-rt"),
+            ]
         else:
             refreshed = service.usable_tokens(view.record.id, min_seconds=60.0)
             assert refreshed.tokens is not None and refreshed.tokens.refresh_token == "new-rt"

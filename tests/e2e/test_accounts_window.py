@@ -7,6 +7,7 @@ where the old file went, and leaves every keyring entry alone."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -237,7 +238,12 @@ def test_three_accounts_are_listed_selected_updated_removed_and_shared_with_the_
         assert oidc_provider.introspect(bob_tokens.refresh_token)["active"] is False
         assert keyring.get_password(profile.keyring_service, bob.record.id) is None
         assert window.tokenPanel.access_token.text() == "Not connected"
-        assert "bob@example.test" not in profile.config_path.read_text(encoding="utf-8")
+        saved = json.loads(profile.config_path.read_text(encoding="utf-8"))
+        # Forgotten as an account; its history stays, "removed" last, and holds no token.
+        assert "bob@example.test" not in json.dumps(saved["accounts"])
+        assert saved["history"][bob.record.id]["entries"][-1]["kind"] == "removed"
+        assert bob_tokens.access_token not in json.dumps(saved)
+        assert bob_tokens.refresh_token not in json.dumps(saved)
         # alice and ada are untouched.
         assert oidc_provider.introspect(again.tokens.access_token)["active"] is True
         assert store.load(ada.record.id) is not None

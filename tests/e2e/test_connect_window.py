@@ -170,7 +170,7 @@ def test_declining_at_the_provider_says_so_and_stores_nothing(
     running = open_window(qtbot, isolated_profile(tmp_path / "p"), provider_config(oidc_provider))
     browser_plan.set(login="bob", action="cancel")
     failures: list[tuple[str]] = []
-    running.controller.status.connect(lambda m: failures.append((m,)))
+    running.controller.status_message.connect(lambda m: failures.append((m,)))
     with qtbot.waitSignal(
         running.controller.busy, timeout=30_000, check_params_cb=lambda busy: busy is False
     ):
@@ -211,7 +211,7 @@ def test_a_held_port_is_reported_before_any_browser_opens(
         errors: list[str] = []
         statuses: list[str] = []
         running.controller.errorShown.connect(errors.append)
-        running.controller.status.connect(statuses.append)
+        running.controller.status_message.connect(statuses.append)
         with qtbot.waitSignal(
             running.controller.busy, timeout=15_000, check_params_cb=lambda busy: busy is False
         ):

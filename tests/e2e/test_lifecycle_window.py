@@ -229,7 +229,7 @@ def test_a_rotated_out_refresh_token_needs_sign_in_and_one_click_reconnects(
         assert rotated is not None and rotated.refresh_token != first.tokens.refresh_token
         TokenStore(profile.keyring_service).save(account_id, first.tokens)
     said: list[str] = []
-    controller.status.connect(said.append)
+    controller.status_message.connect(said.append)
     qtbot.waitUntil(window.refreshButton.isEnabled, timeout=5_000)
     qtbot.mouseClick(window.refreshButton, Qt.MouseButton.LeftButton)
 

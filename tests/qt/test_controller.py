@@ -113,7 +113,7 @@ def test_start_loads_the_settings_through_the_service_factory(
 ) -> None:
     service.config = Config(accounts=(account(),))
     statuses: list[str] = []
-    controller.status.connect(statuses.append)
+    controller.status_message.connect(statuses.append)
     with qtbot.assertNotEmitted(controller.errorShown):
         with qtbot.assertNotEmitted(controller.storageNotice):
             with qtbot.waitSignal(controller.accountShown, timeout=5_000) as shown:

@@ -131,7 +131,7 @@ def test_cancelling_a_confirmation_changes_nothing(
     window = open_window(qtbot, tmp_path)
     before = (tmp_path / "config.json").read_bytes()
     statuses: list[str] = []
-    window.controller.status.connect(statuses.append)
+    window.controller.status_message.connect(statuses.append)
     seen: list[str] = []
     answer_dialog(qtbot, "cancelConfirmButton", seen)
     # The controller's revoke and remove say busy(True) before they return, so a

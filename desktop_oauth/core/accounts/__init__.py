@@ -9,6 +9,7 @@ the GUI thread. Each concern lives in its own module, one layer on the next:
 - :mod:`.connecting`: starting a connection and saving its result;
 - :mod:`.renewal`: refreshing tokens and calling the provider's API;
 - :mod:`.revocation`: revoking, removing, and the pending revocations;
+- :mod:`.recording`: each of those operations noted in the account's history;
 - this module: what the window and the command line read about an account.
 """
 
@@ -20,10 +21,12 @@ from ..account_state import AccountState, AccountSummary, describe, unknown
 from ..api import ApiAuthError
 from ..config import AccountRecord
 from ..errors import DesktopOAuthError, TokenStoreError
-from ..lookup import find_account
+from ..history import AccountHistory, find_histories
+from ..lookup import UnknownAccountError, find_account
 from .connecting import account_id_for
+from .recording import Recording
 from .records import AccountView, LocalProvider, _claims_of
-from .revocation import RevokeOutcome, Revoking
+from .revocation import RevokeOutcome
 
 __all__ = [
     "AccountService",
@@ -34,7 +37,7 @@ __all__ = [
 ]
 
 
-class AccountService(Revoking):
+class AccountService(Recording):
     """Connects, refreshes and revokes accounts of one profile.
 
     Args:
@@ -51,6 +54,37 @@ class AccountService(Revoking):
         with self._lock:
             records = self._config.accounts
         return find_account(records, query, self._stored_claims)
+
+    def history_for(self, query: str) -> AccountHistory:
+        """The history of the account ``query`` names (:meth:`find_account`), or of an
+        account removed earlier, by the id, name or ``provider:subject`` it kept.
+
+        Raises:
+            UnknownAccountError: no account, connected or removed, has that name.
+            AmbiguousAccountError: several connected accounts have it.
+        """
+        try:
+            record = self.find_account(query)
+            return replace(
+                self.history(record.id),  # under the names it has now
+                name=record.display_name,
+                provider=record.provider,
+                subject=record.subject,
+            )
+        except UnknownAccountError:
+            with self._lock:
+                found = find_histories(self._config.history, query)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            ids = ", ".join(h.account_id for h in found)
+            raise UnknownAccountError(
+                f"That name matches {len(found)} removed accounts ({ids}); name one by its id."
+            )
+        raise UnknownAccountError(
+            "No account, connected or removed, has that name. Use a name, email or "
+            "PROVIDER:SUBJECT from the accounts list, or a removed account's id."
+        )
 
     def view(self, account_id: str) -> AccountView:
         """The account with its stored tokens (keyring read: off the GUI thread)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,13 @@ from ..errors import (
 )
 from ..tokens import TokenSet
 from .providers import ProviderSettings
-from .records import AccountView, only_what_revokes, pending_entry
+from .records import (
+    AccountView,
+    dead_by_expiry,
+    only_what_revokes,
+    pending_entry,
+    superseded_entry,
+)
 
 if TYPE_CHECKING:
     pass
@@ -118,7 +123,7 @@ class Connecting(ProviderSettings):
         re-consent may share its grant with them, so revoking them now could end it."""
         with self._lock:
             before = next((a for a in self._config.accounts if a.id == record.id), None)
-        kept = before.superseded if before is not None else ()
+        kept = self._live_superseded(before.superseded) if before is not None else ()
         for name in (record.id, pending_entry(record.id)):
             try:
                 old = self.store.load(name)
@@ -126,7 +131,12 @@ class Connecting(ProviderSettings):
                 continue
             if old is None or old.access_token == new.access_token:
                 continue
-            entry = f"{record.id}-superseded-{secrets.token_hex(4)}"
+            if dead_by_expiry(old, self._clock()):
+                if name != record.id:
+                    with contextlib.suppress(TokenStoreError):
+                        self.store.delete(name)
+                continue
+            entry = superseded_entry(record.id)
             try:
                 self.store.save(entry, only_what_revokes(old))
             except TokenStoreError:
@@ -136,6 +146,27 @@ class Connecting(ProviderSettings):
                 with contextlib.suppress(TokenStoreError):
                     self.store.delete(name)
         return replace(record, superseded=kept)
+
+    def _live_superseded(self, entries: tuple[str, ...]) -> tuple[str, ...]:
+        """``entries`` without those holding nothing to revoke any more: no refresh
+        token, and an access token past its expiry (dead at the provider by itself).
+        Their keyring entries are deleted, so the list does not grow forever."""
+        live = []
+        now = self._clock()
+        for entry in entries:
+            try:
+                tokens = self.store.load(entry)
+            except TokenStoreError:
+                live.append(entry)  # unread is not known dead
+                continue
+            if tokens is None:
+                continue
+            if dead_by_expiry(tokens, now):
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete(entry)
+                continue
+            live.append(entry)
+        return tuple(live)
 
     def account_view(self, result: ConnectResult) -> AccountView:
         """The account a connection produced, before anything is stored (no I/O), so

@@ -7,10 +7,12 @@ small read-modify-write helpers every other layer uses.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .. import config as config_file
@@ -32,6 +34,16 @@ from ..tokens import TokenSet
 
 if TYPE_CHECKING:
     import requests
+
+
+class RefreshOutcome(StrEnum):
+    """How the last refresh (RFC 6749 §6) went, as ``last_refresh`` says it."""
+
+    OK = "ok"
+    #: The provider could not be reached or answered an error: retried later.
+    FAILED = "failed"
+    #: The provider ended the grant or answered about another person: sign in again.
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -163,10 +175,11 @@ class AccountRecords:
 
         return self._record_in(self._modify(change), account_id)
 
-    def _when(self, what: str) -> str:
-        # Local time with its date and zone, as every other time the app shows.
+    def _when(self, outcome: RefreshOutcome, detail: str = "") -> str:
+        """The record's ``last_refresh``: when (local time with its date and zone, as
+        every other time the app shows), the outcome, and what went with it."""
         when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(self._clock()))
-        return f"{when}, {what}"
+        return f"{when}, {outcome}: {detail}" if detail else f"{when}, {outcome}"
 
     def _record(self, account_id: str) -> AccountRecord:
         with self._lock:
@@ -209,10 +222,23 @@ def pending_entry(account_id: str) -> str:
     return f"{account_id}-pending-revocation"
 
 
+def superseded_entry(account_id: str) -> str:
+    """A new keyring entry for tokens a re-consent or a refresh replaced, kept until
+    the provider has been told (RFC 7009) at Revoke or Remove."""
+    return f"{account_id}-superseded-{secrets.token_hex(4)}"
+
+
 def only_what_revokes(tokens: TokenSet) -> TokenSet:
-    """The tokens a later revocation needs, nothing more (no id_token)."""
+    """The tokens a later revocation needs, and the access token's expiry (after which
+    it is dead by itself, RFC 6749 §4.2.2 expires_in), nothing more (no id_token)."""
     return TokenSet(
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,
         token_type=tokens.token_type,
+        expires_at=tokens.expires_at,
     )
+
+
+def dead_by_expiry(tokens: TokenSet, now: float) -> bool:
+    """Nothing left to revoke: no refresh token, and the access token has expired."""
+    return tokens.refresh_token is None and _expires_within(tokens, 0.0, now)

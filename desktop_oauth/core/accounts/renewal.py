@@ -21,9 +21,18 @@ from ..locks import profile_lock
 from ..presets import preset_for
 from ..provider import ProviderConfig
 from ..provider_apis import fetch_api
+from ..revoke import token_inactive
 from ..tokens import TokenSet
 from .connecting import Connecting
-from .records import AccountView, _claims_of, _expires_within
+from .records import (
+    AccountView,
+    RefreshOutcome,
+    _claims_of,
+    _expires_within,
+    dead_by_expiry,
+    only_what_revokes,
+    superseded_entry,
+)
 
 if TYPE_CHECKING:
     pass
@@ -113,11 +122,13 @@ class Renewal(Connecting):
                     account_id,
                     AccountStatus.NEEDS_SIGN_IN,
                     "The provider no longer accepts the refresh token.",
-                    last_refresh=self._when("refused: sign in again"),
+                    last_refresh=self._when(RefreshOutcome.REFUSED, "sign in again"),
                 )
                 raise
             except TokenError as exc:
-                self._mark(account_id, None, last_refresh=self._when(f"failed: {exc}"))
+                self._mark(
+                    account_id, None, last_refresh=self._when(RefreshOutcome.FAILED, str(exc))
+                )
                 raise
             new = old.merged_after_refresh(
                 TokenSet.from_response(data, record.granted_scopes, self._clock())
@@ -126,13 +137,16 @@ class Renewal(Connecting):
                 try:
                     self._check_refreshed_id_token(provider, record, data["id_token"])
                 except IdTokenError as exc:
+                    # Both the replaced tokens and the unusable new ones may still work
+                    # at the provider: kept for Revoke/Remove, not used, not shown.
+                    self._supersede(account_id, provider, old, new)
                     with contextlib.suppress(TokenStoreError):
                         self.store.delete(account_id)
                     self._mark(
                         account_id,
                         AccountStatus.NEEDS_SIGN_IN,
                         str(exc),
-                        last_refresh=self._when("refused: the new id_token failed"),
+                        last_refresh=self._when(RefreshOutcome.REFUSED, "the new id_token failed"),
                     )
                     raise
             notice = ""
@@ -140,21 +154,83 @@ class Renewal(Connecting):
                 self.store.save(account_id, new)
             except TokenStoreError as exc:
                 notice = f"{exc} The new tokens are kept until the app closes."
+            kept = self._keep_refreshed(account_id, provider, old, new)
+            dead = set(record.superseded) - set(self._live_superseded(record.superseded))
             updated = self._modify(
                 lambda c: c.with_account(
                     replace(
                         self._record_in(c, account_id),
+                        superseded=_still_kept(self._record_in(c, account_id), dead, kept),
                         granted_scopes=new.granted_scopes,
                         expires_at=new.expires_at,
                         has_refresh_token=new.refresh_token is not None,
                         refreshed_at=new.obtained_at,
-                        last_refresh=self._when("ok"),
+                        last_refresh=self._when(RefreshOutcome.OK),
                     )
                 )
             )
             return AccountView(
                 self._record_in(updated, account_id), new, _claims_of(new), None, notice
             )
+
+    def _keep_refreshed(
+        self, account_id: str, provider: ProviderConfig, old: TokenSet, new: TokenSet
+    ) -> tuple[str, ...]:
+        """Keep what a refresh replaced and may still be live, to revoke at Revoke or
+        Remove; the keyring entry's name, or nothing.
+
+        The old access token stays valid until it expires (RFC 6749 §6 does not end
+        it). It is not revoked now: RFC 7009 §2.1 lets a provider end the whole grant
+        for it, and both the sandbox and oidc-provider do (the latter's revocation
+        action revokes every token of the grant), which would end the live account.
+        A rotated-out refresh token (RFC 9700 §4.14.2) is kept only when introspection
+        says it is still active; one the provider cannot be asked about is dropped, as
+        RFC 6749 §6 tells the client to discard it (revoking the current refresh token
+        ends the grant it belongs to, RFC 7009 §2.1).
+        """
+        if old.access_token == new.access_token:
+            return ()
+        rotated = old.refresh_token if old.refresh_token != new.refresh_token else None
+        if rotated is not None and provider.endpoints is not None:
+            dead = token_inactive(
+                self.session,
+                provider.endpoints,
+                provider.client_id,
+                rotated,
+                self._secret_for(provider),
+            )
+            if dead is not False:
+                rotated = None
+        kept = replace(only_what_revokes(old), refresh_token=rotated)
+        if dead_by_expiry(kept, self._clock()):
+            return ()
+        entry = superseded_entry(account_id)
+        try:
+            self.store.save(entry, kept)
+        except TokenStoreError:
+            return ()  # it expires by itself; nothing else can be done here
+        return (entry,)
+
+    def _supersede(
+        self, account_id: str, provider: ProviderConfig, old: TokenSet, new: TokenSet
+    ) -> None:
+        """A refresh whose answer is refused: what it replaced and what it brought
+        both join the account's superseded entries."""
+        kept = self._keep_refreshed(account_id, provider, old, new)
+        entry = superseded_entry(account_id)
+        try:
+            self.store.save(entry, only_what_revokes(new))
+            kept = (*kept, entry)
+        except TokenStoreError:
+            pass  # nothing more can be done here; it expires by itself
+        self._modify(
+            lambda c: c.with_account(
+                replace(
+                    self._record_in(c, account_id),
+                    superseded=_still_kept(self._record_in(c, account_id), set(), kept),
+                )
+            )
+        )
 
     def _check_refreshed_id_token(
         self, provider: ProviderConfig, record: AccountRecord, id_token: str
@@ -229,3 +305,9 @@ class Renewal(Connecting):
         return call_api(
             self.session, provider.endpoints.userinfo, tokens.access_token, "userinfo endpoint"
         )
+
+
+def _still_kept(record: AccountRecord, dead: set[str], kept: tuple[str, ...]) -> tuple[str, ...]:
+    """The record's superseded entries as the file has them now, less ``dead``, plus
+    ``kept`` (another process may have changed the list meanwhile)."""
+    return (*(e for e in record.superseded if e not in dead), *kept)

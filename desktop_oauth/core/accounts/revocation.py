@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import dataclass, replace
 
 from ..config import AccountRecord, AccountStatus, Revocation
+from ..connect import ConnectResult
 from ..errors import (
     DesktopOAuthError,
     DiscoveryError,
@@ -15,7 +16,7 @@ from ..errors import (
 )
 from ..revoke import confirm_revoked, revoke_tokens
 from ..tokens import TokenSet
-from .records import only_what_revokes, pending_entry
+from .records import dead_by_expiry, only_what_revokes, pending_entry, superseded_entry
 from .renewal import Renewal
 
 
@@ -92,9 +93,9 @@ class Revoking(Renewal):
         return outcomes
 
     def _revoke_at_provider(self, record: AccountRecord, tokens: TokenSet | None) -> RevokeOutcome:
-        """Tell the provider about ``tokens`` and about every token set a re-consent
-        replaced (``record.superseded``), check that it took, and mark the account:
-        verified only when every one of them is proved dead."""
+        """Tell the provider about ``tokens`` and about every token set a re-consent or
+        a refresh replaced (``record.superseded``), check that it took, and mark the
+        account: verified only when every one of them is proved dead."""
         told = [self._tell(record, tokens)] if tokens is not None else []
         kept: list[str] = []
         for entry in record.superseded:
@@ -105,6 +106,10 @@ class Revoking(Renewal):
                 continue
             if old is None:
                 continue
+            if dead_by_expiry(old, self._clock()):
+                with contextlib.suppress(TokenStoreError):
+                    self.store.delete(entry)
+                continue  # expired by itself: nothing left to revoke or prove
             result = self._tell(record, old)
             told.append(result)
             if result.retry:
@@ -170,6 +175,47 @@ class Revoking(Renewal):
         except DesktopOAuthError as exc:
             return _Told(confirmed, None, str(exc), False)
         return _Told(confirmed, verified)
+
+    def discard_connection(self, result: ConnectResult) -> bool | None:
+        """Take back a connection nobody keeps: another person signed in than the
+        account being renewed, and was not added. Nothing is stored as an account.
+
+        Its tokens are revoked at the provider (RFC 7009) now. When that person
+        already has an account here that holds tokens, the new ones may share its
+        grant (oidc-provider keeps one grant per person and client in a browser
+        session), and revoking them would end it: they are kept as that account's
+        replaced tokens instead, revoked at its Revoke or Remove.
+
+        Returns:
+            Whether the provider now refuses them (True), still honours them (False),
+            or could not be asked or they were kept (None).
+        """
+        record = self.account_view(result).record
+        with self._lock:
+            existing = next((a for a in self._config.accounts if a.id == record.id), None)
+        if existing is not None and self._holds_tokens(record.id):
+            entry = superseded_entry(record.id)
+            try:
+                self.store.save(entry, only_what_revokes(result.tokens))
+            except TokenStoreError:
+                return None
+            self._modify(
+                lambda c: c.with_account(
+                    replace(
+                        self._record_in(c, record.id),
+                        superseded=(*self._record_in(c, record.id).superseded, entry),
+                    )
+                )
+            )
+            return None
+        return self._tell(record, result.tokens).verified
+
+    def _holds_tokens(self, account_id: str) -> bool:
+        """Whether the keyring holds tokens for the account (unreadable: assume so)."""
+        try:
+            return self.store.load(account_id) is not None
+        except TokenStoreError:
+            return True
 
     def remove(self, account_id: str) -> RevokeOutcome | None:
         """Revoke (if tokens are still held), then forget the account entirely."""
