@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .core.accounts import AccountService, LocalProvider
+from .core.flow_log import FlowLog
 from .core.profile import Profile
 from .core.provider import ProviderConfig
 from .sandbox import DEFAULT_SCOPES, SANDBOX_CLIENT_ID, SANDBOX_NAME, provider_config
@@ -20,7 +21,10 @@ SandboxStarter = Callable[[Path], "Sandbox"]
 
 
 def open_account_service(
-    profile: Profile | None = None, *, start_sandbox: SandboxStarter | None = None
+    profile: Profile | None = None,
+    *,
+    start_sandbox: SandboxStarter | None = None,
+    flow_log: FlowLog | None = None,
 ) -> AccountService:
     """The account service of ``profile`` (by default the environment's).
 
@@ -32,6 +36,8 @@ def open_account_service(
             with a small quota, say, or one that remembers the server to stop).
             By default :func:`~desktop_oauth.sandbox.ensure_running`, loaded
             when the sandbox is first used.
+        flow_log: Where operations record their steps (the caller's listener
+            subscribes to it); by default a log of the service's own.
     """
     profile = profile if profile is not None else Profile.from_environment()
     home = profile.home
@@ -50,4 +56,4 @@ def open_account_service(
         scopes=DEFAULT_SCOPES,
         aliases=("sandbox",),
     )
-    return AccountService(profile, local_providers=[sandbox])
+    return AccountService(profile, local_providers=[sandbox], flow_log=flow_log)

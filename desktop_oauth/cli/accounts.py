@@ -110,8 +110,10 @@ def token(args: argparse.Namespace, console: Console) -> int:
         stored = None  # the service's path lists the candidates
     if stored is not None:
         tokens = stored[1]
+        if args.verbose:
+            console.info("flow: the stored access token is valid; no request was made.")
     else:
-        service = open_service(console)
+        service = open_service(console, verbose=args.verbose)
         record = find(service, args.account)  # "no such account" before "no keyring"
         require_keyring(service, "read tokens")
         view = service.usable_tokens(record.id, min_seconds=60.0)
@@ -136,7 +138,7 @@ def token(args: argparse.Namespace, console: Console) -> int:
 def revoke(args: argparse.Namespace, console: Console) -> int:
     """Revoke at the provider, forget here; exit 0 only when the probe afterwards proved
     the tokens dead, or the provider confirmed and nothing could be probed."""
-    service = open_service(console)
+    service = open_service(console, verbose=args.verbose)
     record = find(service, args.account)
     outcome = service.revoke(record.id)
     # A probe that finds the token still honoured outweighs the provider's 200.

@@ -29,7 +29,7 @@ from .service import open_service, require_keyring
 
 def connect(args: argparse.Namespace, console: Console) -> int:
     """Sign in at the provider in the browser; print the account and its scopes."""
-    service = open_service(console)
+    service = open_service(console, verbose=args.verbose)
     # An unknown name fails first, before the keyring is asked or the network used.
     again = None
     try:

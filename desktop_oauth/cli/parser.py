@@ -79,6 +79,17 @@ def _add_scopes(parser: argparse.ArgumentParser, help_text: str) -> None:
     )
 
 
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=(
+            "show each step on stderr as it happens, with every HTTP exchange (secrets redacted)"
+        ),
+    )
+
+
 def build_parser() -> OneLineParser:
     """The whole command line; each command's ``handler`` names its function."""
     parser = OneLineParser(
@@ -127,6 +138,7 @@ def build_parser() -> OneLineParser:
         metavar="SECONDS",
         help="how long to wait for you in the browser (default 300)",
     )
+    _add_verbose(connect)
 
     accounts = commands.add_parser(
         "accounts",
@@ -161,6 +173,7 @@ def build_parser() -> OneLineParser:
     token.add_argument(
         "--json", action="store_true", help="print {access_token, token_type, expires_at, scope}"
     )
+    _add_verbose(token)
 
     _add_history_and_remove_commands(commands)
     revoke = commands.add_parser(
@@ -175,6 +188,7 @@ def build_parser() -> OneLineParser:
         ),
     )
     revoke.add_argument("account", metavar="ACCOUNT")
+    _add_verbose(revoke)
     return parser
 
 

@@ -11,15 +11,23 @@ if TYPE_CHECKING:  # the service and the HTTP stack load only when a command nee
     from ..core.accounts import AccountService
 
 
-def open_service(console: Console) -> AccountService:
+def open_service(console: Console, *, verbose: bool = False) -> AccountService:
     """The profile's service with its settings loaded.
+
+    With ``verbose``, each step of every operation is written on stderr as it
+    happens (``-v``; see :mod:`.flow_lines`).
 
     A settings file that could not be read was moved aside by the core; say
     where, on stderr, and go on with what could be recovered.
     """
+    from ..core.flow_log import FlowLog
     from ..services import open_account_service
+    from .flow_lines import FlowPrinter
 
-    service = open_account_service()
+    log = FlowLog()
+    if verbose:
+        log.subscribe(FlowPrinter(console))
+    service = open_account_service(flow_log=log)
     config = service.load()
     if config.recovered_from is not None:
         console.error(

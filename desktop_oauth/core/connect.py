@@ -13,15 +13,17 @@ from typing import Any
 
 import requests
 
-from . import flow
+from . import flow, flow_log
 from .api import ApiResult, call_api
 from .errors import TokenError
+from .flow_log import FlowLog, Operation, OperationRecorder, Step
 from .id_token import KeySet
 from .inflight import Cancellation
 from .loopback import LoopbackReceiver
 from .presets import preset_for
 from .provider import ProviderConfig
 from .provider_apis import fetch_api
+from .redaction import browser_request
 from .redirect import parse_redirect_uri
 from .tokens import TokenSet
 
@@ -35,6 +37,8 @@ class ConnectResult:
     claims: dict[str, Any] = field(repr=False)
     userinfo: ApiResult | None = field(repr=False)
     requested_scopes: tuple[str, ...]
+    #: The flow log of the sign-in, tied to its account once the account is known.
+    operation: OperationRecorder | None = field(default=None, repr=False, compare=False)
 
 
 class ConnectAttempt:
@@ -45,6 +49,9 @@ class ConnectAttempt:
         session: The HTTP session for the token and userinfo calls.
         deadline_seconds: How long to wait for the person in the browser.
         client_secret: For confidential clients only.
+        operation: The flow log to record the sign-in's steps into (opened by the
+            account service, which may have recorded discovery already); by
+            default a connect operation in a log of its own.
 
     Raises:
         PortUnavailableError: the redirect port is taken (before any browser opens).
@@ -58,7 +65,13 @@ class ConnectAttempt:
         deadline_seconds: float = 300.0,
         client_secret: str | None = None,
         clock: Callable[[], float] = time.time,
+        operation: OperationRecorder | None = None,
     ) -> None:
+        if operation is None:
+            operation = FlowLog().start(Operation.CONNECT, provider=provider.name)
+        #: The sign-in's steps: authorize, callback, token, id_token, api.
+        self.operation = operation
+        operation.secrets.add("client secret", client_secret)
         self._session = session
         #: Set once the browser came back to the loopback port.
         self.redirected = False
@@ -74,16 +87,30 @@ class ConnectAttempt:
                 port=registered.port,
                 path=registered.path,
                 deadline_seconds=deadline_seconds,
+                recorder=operation,
             )
         else:
             self._receiver = LoopbackReceiver(
-                port=provider.redirect_port, deadline_seconds=deadline_seconds
+                port=provider.redirect_port, deadline_seconds=deadline_seconds, recorder=operation
             )
         try:
             self.pending = flow.start(provider, self._receiver.redirect_uri)
         except BaseException:
             self._receiver.close()
             raise
+        pending = self.pending
+        operation.secrets.add_all(
+            (
+                ("state", pending.state),
+                ("nonce", pending.nonce),
+                ("PKCE verifier", pending.code_verifier),
+                ("PKCE challenge", flow.pkce_challenge(pending.code_verifier)),
+            )
+        )
+        # RFC 6749 §4.1.1: the person's browser makes this request; the step waits
+        # for them until the callback arrives.
+        operation.begin(Step.AUTHORIZE)
+        operation.add_exchange(browser_request(pending.url, operation.secrets, started_at=clock()))
 
     @property
     def url(self) -> str:
@@ -111,11 +138,17 @@ class ConnectAttempt:
         self._cancellation.cancel()
 
     def close(self) -> None:
-        """Free the port (idempotent)."""
+        """Free the port (idempotent); an unfinished sign-in's log ends failed."""
         self._receiver.close()
+        if not self.operation.finished:
+            self.operation.fail("The sign-in ended before it finished.")
 
     def wait_for_redirect(self) -> dict[str, str]:
         """Block until the browser comes back (or timeout/cancel); the port is closed after."""
+        with self.operation.active():
+            return self._wait()
+
+    def _wait(self) -> dict[str, str]:
         provider = self.pending.provider
         assert provider.endpoints is not None
         try:
@@ -136,8 +169,10 @@ class ConnectAttempt:
             AuthorizationDeniedError, IssuerMismatchError, TokenError, IdTokenError,
             FlowCancelledError (:meth:`cancel` was called).
         """
-        with self._cancellation.scope():
-            return self._complete(params)
+        with self._cancellation.scope(), self.operation.active():
+            result = self._complete(params)
+        self.operation.finish()
+        return replace(result, operation=self.operation)
 
     def _complete(self, params: dict[str, str]) -> ConnectResult:
         provider = self.pending.provider
@@ -181,15 +216,19 @@ def identify(
     assert endpoints is not None
     userinfo = None
     if endpoints.userinfo:
-        userinfo = call_api(session, endpoints.userinfo, tokens.access_token, "userinfo endpoint")
-        # OIDC Core §5.3.2: the userinfo sub must be the id_token's sub.
-        if claims and userinfo.data.get("sub") != claims.get("sub"):
-            raise TokenError(
-                "The provider's userinfo answer is about a different user than the "
-                "id_token; nothing was saved."
+        with flow_log.step(Step.API):
+            userinfo = call_api(
+                session, endpoints.userinfo, tokens.access_token, "userinfo endpoint"
             )
+            # OIDC Core §5.3.2: the userinfo sub must be the id_token's sub.
+            if claims and userinfo.data.get("sub") != claims.get("sub"):
+                raise TokenError(
+                    "The provider's userinfo answer is about a different user than the "
+                    "id_token; nothing was saved."
+                )
     elif not claims and (preset := preset_for(provider)) is not None:
-        userinfo = fetch_api(session, preset, tokens.access_token)
+        with flow_log.step(Step.API):
+            userinfo = fetch_api(session, preset, tokens.access_token)
         user_id = userinfo.data.get("id")
         if isinstance(user_id, int | str) and not isinstance(user_id, bool):
             userinfo = replace(userinfo, data={"sub": str(user_id), **userinfo.data})

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from . import flow_log
 from .errors import (
     AuthorizationDeniedError,
     ConfigurationError,
@@ -60,18 +61,18 @@ def start_device_authorization(
     endpoints = provider.endpoints
     if endpoints is None or not endpoints.device_authorization:
         raise ConfigurationError(f"{provider.name} does not offer sign-in with a code.")
-    response = send(
-        session,
-        "POST",
-        endpoints.device_authorization,
-        "device authorization endpoint",
-        data={"client_id": provider.client_id, "scope": " ".join(provider.scopes)},
-    )
-    data = json_object(response, "device authorization endpoint")
-    if response.status_code != 200 or "error" in data:
-        raise TokenError(
-            f"The provider refused sign-in with a code ({data.get('error', response.status_code)})."
+    with flow_log.step(flow_log.Step.DEVICE_AUTHORIZATION):
+        response = send(
+            session,
+            "POST",
+            endpoints.device_authorization,
+            "device authorization endpoint",
+            data={"client_id": provider.client_id, "scope": " ".join(provider.scopes)},
         )
+        data = json_object(response, "device authorization endpoint")
+        if response.status_code != 200 or "error" in data:
+            refused = data.get("error", response.status_code)
+            raise TokenError(f"The provider refused sign-in with a code ({refused}).")
     try:
         device_code, user_code = str(data["device_code"]), str(data["user_code"])
         uri = str(data["verification_uri"])
@@ -112,6 +113,19 @@ def poll_for_tokens(
         client_secret: For confidential clients, which authenticate at the token
             endpoint (RFC 8628 §3.4, RFC 6749 §3.2.1).
     """
+    with flow_log.step(flow_log.Step.DEVICE_POLL):
+        return _poll(session, provider, authorization, cancelled, clock, pause, client_secret)
+
+
+def _poll(
+    session: requests.Session,
+    provider: ProviderConfig,
+    authorization: DeviceAuthorization,
+    cancelled: threading.Event,
+    clock: Callable[[], float],
+    pause: Callable[[float], bool] | None,
+    client_secret: str | None,
+) -> TokenSet:
     pause = pause or cancelled.wait
     endpoints = provider.endpoints
     assert endpoints is not None
@@ -171,6 +185,7 @@ def checked_claims(
         if provider.is_openid:
             raise TokenError("The provider returned no id_token although openid was requested.")
         return {}
-    return validate_id_token(
-        tokens.id_token, provider, provider_keys(session, provider), nonce=None, now=clock()
-    )
+    with flow_log.step(flow_log.Step.ID_TOKEN):
+        return validate_id_token(
+            tokens.id_token, provider, provider_keys(session, provider), nonce=None, now=clock()
+        )

@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import requests
 from oauthlib.oauth2 import WebApplicationClient
 
+from . import flow_log
 from .errors import (
     AuthorizationDeniedError,
     ConfigurationError,
@@ -188,7 +189,8 @@ def finish(
     Returns:
         The tokens, with the id_token's signature and claims checked (OIDC Core §3.1.3.7).
     """
-    code = check_response(pending, params)
+    with flow_log.step(flow_log.Step.CALLBACK):
+        code = check_response(pending, params)
     endpoints = pending.provider.endpoints
     assert endpoints is not None
     # oauthlib formats the body; the same redirect_uri as in the request
@@ -199,19 +201,23 @@ def finish(
         code_verifier=pending.code_verifier,
         include_client_id=True,
     )
-    data = post_token_request(
-        session,
-        endpoints.token,
-        body,
-        pending.provider.client_id,
-        client_secret,
-        auth_methods=endpoints.token_auth_methods,
-    )
-    tokens = TokenSet.from_response(data, pending.requested_scopes, clock())
+    with flow_log.step(flow_log.Step.TOKEN):
+        data = post_token_request(
+            session,
+            endpoints.token,
+            body,
+            pending.provider.client_id,
+            client_secret,
+            auth_methods=endpoints.token_auth_methods,
+        )
+        tokens = TokenSet.from_response(data, pending.requested_scopes, clock())
     if pending.provider.is_openid:
-        if not tokens.id_token:
-            raise TokenError("The provider returned no id_token although openid was requested.")
-        validate_id_token(tokens.id_token, pending.provider, keys, nonce=pending.nonce, now=clock())
+        with flow_log.step(flow_log.Step.ID_TOKEN):
+            if not tokens.id_token:
+                raise TokenError("The provider returned no id_token although openid was requested.")
+            validate_id_token(
+                tokens.id_token, pending.provider, keys, nonce=pending.nonce, now=clock()
+            )
     return tokens
 
 

@@ -25,182 +25,46 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Literal
+from dataclasses import replace
 
-from .errors import DesktopOAuthError
+from .flow_model import (
+    BROWSER_NOTE,
+    MAX_BODY_CHARS,
+    MAX_EXCHANGES_PER_STEP,
+    MAX_OPERATIONS_PER_ACCOUNT,
+    STEPS,
+    HttpExchange,
+    Operation,
+    OperationRecord,
+    Step,
+    StepInfo,
+    StepRecord,
+    StepState,
+    error_text,
+    provider_answer,
+)
+from .known_secrets import KnownSecrets
 
-
-class Operation(StrEnum):
-    """What the person asked for."""
-
-    CONNECT = "connect"
-    SIGN_IN_AGAIN = "sign in again"
-    CHANGE_SCOPES = "change scopes"
-    REFRESH = "refresh"
-    API_CALL = "API call"
-    REVOKE = "revoke"
-    DEVICE = "device sign-in"
-
-
-class Step(StrEnum):
-    """One named step of an operation."""
-
-    DISCOVERY = "discovery"
-    AUTHORIZE = "authorize"
-    CALLBACK = "callback"
-    TOKEN = "token"  # noqa: S105 (a step's name)
-    ID_TOKEN = "id_token"  # noqa: S105 (a step's name)
-    API = "api"
-    REFRESH = "refresh"
-    REVOKE = "revoke"
-    VERIFY = "verify"
-    DEVICE_AUTHORIZATION = "device authorization"
-    DEVICE_POLL = "device poll"
-
-
-@dataclass(frozen=True)
-class StepInfo:
-    """How a step is named for a person, and where the protocol defines it."""
-
-    title: str
-    reference: str
-    url: str
-
-
-_RFC = "https://www.rfc-editor.org/rfc/"
-_OIDC = "https://openid.net/specs/openid-connect-core-1_0.html"
-
-#: Every step in words a newcomer understands, with the section that defines it.
-STEPS: dict[Step, StepInfo] = {
-    Step.DISCOVERY: StepInfo(
-        "The app reads the provider's published settings",
-        "RFC 8414 §3",
-        _RFC + "rfc8414#section-3",
-    ),
-    Step.AUTHORIZE: StepInfo(
-        "The app sends you to the provider to sign in and consent",
-        "RFC 6749 §4.1.1",
-        _RFC + "rfc6749#section-4.1.1",
-    ),
-    Step.CALLBACK: StepInfo(
-        "You approve, and the provider sends an authorization code back to this computer",
-        "RFC 6749 §4.1.2, RFC 8252 §7.3",
-        _RFC + "rfc8252#section-7.3",
-    ),
-    Step.TOKEN: StepInfo(
-        "The app trades the code and its PKCE verifier for tokens",
-        "RFC 6749 §4.1.3, RFC 7636 §4.5",
-        _RFC + "rfc7636#section-4.5",
-    ),
-    Step.ID_TOKEN: StepInfo(
-        "The app checks the id_token: who signed in, for this app, signed by the provider",
-        "OpenID Connect Core §3.1.3.7",
-        _OIDC + "#IDTokenValidation",
-    ),
-    Step.API: StepInfo(
-        "The app calls the API on your behalf with the access token",
-        "RFC 6750 §2.1",
-        _RFC + "rfc6750#section-2.1",
-    ),
-    Step.REFRESH: StepInfo(
-        "The app renews the access token with the refresh token",
-        "RFC 6749 §6",
-        _RFC + "rfc6749#section-6",
-    ),
-    Step.REVOKE: StepInfo(
-        "The app asks the provider to take the access back",
-        "RFC 7009 §2",
-        _RFC + "rfc7009#section-2",
-    ),
-    Step.VERIFY: StepInfo(
-        "The app checks that the tokens no longer work",
-        "RFC 7662 §2",
-        _RFC + "rfc7662#section-2",
-    ),
-    Step.DEVICE_AUTHORIZATION: StepInfo(
-        "The app asks the provider for a code to enter on another device",
-        "RFC 8628 §3.1",
-        _RFC + "rfc8628#section-3.1",
-    ),
-    Step.DEVICE_POLL: StepInfo(
-        "The app waits while you enter the code and approve",
-        "RFC 8628 §3.4",
-        _RFC + "rfc8628#section-3.4",
-    ),
-}
-
-
-class StepState(StrEnum):
-    WAITING = "waiting"
-    DONE = "done"
-    FAILED = "failed"
-
-
-#: Longest body text kept per exchange; the rest is cut with a note saying how much.
-MAX_BODY_CHARS = 16_000
-#: Exchanges kept per step (device polling can make many): the oldest are dropped.
-MAX_EXCHANGES_PER_STEP = 50
-#: Operations kept per account (and for operations not yet tied to an account).
-MAX_OPERATIONS_PER_ACCOUNT = 10
-
-
-@dataclass(frozen=True)
-class HttpExchange:
-    """One HTTP request and its answer, already redacted.
-
-    ``direction`` is ``"outgoing"`` for a request the app made to a provider and
-    ``"incoming"`` for a request the loopback receiver answered (the browser's
-    redirect). ``status`` is None when no answer came (``error`` says why).
-    Bodies are text: JSON pretty-printed, forms as ``name=value`` lines.
-    """
-
-    direction: Literal["outgoing", "incoming"]
-    method: str
-    url: str
-    status: int | None
-    request_headers: tuple[tuple[str, str], ...] = ()
-    request_body: str = ""
-    response_headers: tuple[tuple[str, str], ...] = ()
-    response_body: str = ""
-    started_at: float = 0.0
-    duration: float = 0.0
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """One step as it stands: its state, timing, exchanges and, if it failed, why."""
-
-    step: Step
-    state: StepState
-    started_at: float
-    duration: float | None = None
-    exchanges: tuple[HttpExchange, ...] = ()
-    dropped_exchanges: int = 0
-    #: A message for a person (a DesktopOAuthError's text, never a secret).
-    error: str | None = None
-
-    @property
-    def info(self) -> StepInfo:
-        return STEPS[self.step]
-
-
-@dataclass(frozen=True)
-class OperationRecord:
-    """One operation as it stands."""
-
-    id: int
-    operation: Operation
-    provider: str
-    account_id: str | None
-    started_at: float
-    steps: tuple[StepRecord, ...] = ()
-    finished: bool = False
-    #: Set when the operation ended in an error, with the step it failed at.
-    failed_step: Step | None = None
-    error: str | None = field(default=None)
+__all__ = [
+    "BROWSER_NOTE",
+    "MAX_BODY_CHARS",
+    "MAX_EXCHANGES_PER_STEP",
+    "MAX_OPERATIONS_PER_ACCOUNT",
+    "STEPS",
+    "FlowLog",
+    "HttpExchange",
+    "Operation",
+    "OperationRecord",
+    "OperationRecorder",
+    "Step",
+    "StepInfo",
+    "StepRecord",
+    "StepState",
+    "current",
+    "error_text",
+    "provider_answer",
+    "step",
+]
 
 
 Listener = Callable[[OperationRecord], None]
@@ -218,12 +82,25 @@ def current() -> OperationRecorder | None:
     return _CURRENT.get()
 
 
-def error_text(exc: BaseException) -> str:
-    """What a failed step shows: the core's own message, else only the error's type
-    (a foreign exception's text may carry a secret)."""
-    if isinstance(exc, DesktopOAuthError):
-        return str(exc)
-    return f"An unexpected error occurred ({type(exc).__name__})."
+@contextmanager
+def step(name: Step, *, optional: bool = False) -> Iterator[None]:
+    """Run ``name`` as a step of the operation running on this thread, if any.
+
+    Lets protocol code (flow, device, revoke) name its steps without knowing
+    whether anyone records them.
+
+    Args:
+        optional: Forget the step if it made no HTTP exchange (discovery that
+            was already cached).
+    """
+    recorder = current()
+    if recorder is None:
+        yield
+        return
+    with recorder.step(name):
+        yield
+    if optional:
+        recorder.drop(name)
 
 
 class FlowLog:
@@ -265,6 +142,23 @@ class FlowLog:
             kept = self._by_account.get(account_id)
             return kept[-1] if kept else None
 
+    def start(
+        self, operation: Operation, *, provider: str, account_id: str | None = None
+    ) -> OperationRecorder:
+        """Open an operation that spans several calls or threads (a connection:
+        from the port to the stored tokens). Each part runs inside
+        :meth:`OperationRecorder.active`; the owner calls ``finish`` or ``fail``."""
+        record = OperationRecord(
+            id=next(self._ids),
+            operation=operation,
+            provider=provider,
+            account_id=account_id,
+            started_at=self._clock(),
+        )
+        recorder = OperationRecorder(self, record)
+        self._store(record, previous_account=account_id, new=True)
+        return recorder
+
     @contextmanager
     def operation(
         self, operation: Operation, *, provider: str, account_id: str | None = None
@@ -276,15 +170,7 @@ class FlowLog:
         exception leaving the block marks the running step (or the operation)
         failed with :func:`error_text`, then propagates.
         """
-        record = OperationRecord(
-            id=next(self._ids),
-            operation=operation,
-            provider=provider,
-            account_id=account_id,
-            started_at=self._clock(),
-        )
-        recorder = OperationRecorder(self, record)
-        self._store(record, previous_account=account_id, new=True)
+        recorder = self.start(operation, provider=provider, account_id=account_id)
         token = _CURRENT.set(recorder)
         try:
             yield recorder
@@ -334,6 +220,8 @@ class OperationRecorder:
         # Held while a change is stored and announced, so listeners see changes in order.
         self._lock = threading.RLock()
         self._started: dict[int, float] = {}
+        #: Every secret value this operation knows, replaced wherever it appears.
+        self.secrets = KnownSecrets()
 
     @property
     def record(self) -> OperationRecord:
@@ -343,24 +231,64 @@ class OperationRecorder:
         """Tie the operation to its account once known (a new connection)."""
         self._update(lambda r: replace(r, account_id=account_id))
 
+    @property
+    def finished(self) -> bool:
+        return self._record.finished
+
+    @contextmanager
+    def active(self) -> Iterator[OperationRecorder]:
+        """Make this the operation of the running thread for the block (each part of
+        an operation started with :meth:`FlowLog.start`). An exception leaving the
+        block fails the operation at its running step, then propagates."""
+        token = _CURRENT.set(self)
+        try:
+            yield self
+        except BaseException as exc:
+            if not self._record.finished:
+                self.fail(exc)
+            raise
+        finally:
+            _CURRENT.reset(token)
+
     @contextmanager
     def step(self, step: Step) -> Iterator[None]:
-        """Run one step: waiting while the block runs, then done or failed."""
+        """Run one step: waiting while the block runs, then done or failed.
+
+        When ``step`` is already the running step (the loopback receiver began
+        the callback step), the block continues it.
+        """
         self.begin(step)
         try:
             yield
         except BaseException as exc:
-            self._end(step, StepState.FAILED, error_text(exc))
+            self._fail_step(step, exc)
             raise
         self.done(step)
 
     def begin(self, step: Step) -> None:
-        """Start ``step`` (waiting)."""
+        """Start ``step`` (waiting), unless it is the step already running."""
         now = self._log._clock()
 
         def change(r: OperationRecord) -> OperationRecord:
+            index = _running_index(r)
+            if index is not None and r.steps[index].step == step:
+                return r
             self._started[len(r.steps)] = self._log._monotonic()
             return replace(r, steps=(*r.steps, StepRecord(step, StepState.WAITING, now)))
+
+        self._update(change)
+
+    def drop(self, step: Step) -> None:
+        """Forget the latest ``step`` if it made no exchange (discovery already cached)."""
+
+        def change(r: OperationRecord) -> OperationRecord:
+            for index in range(len(r.steps) - 1, -1, -1):
+                if r.steps[index].step == step:
+                    if r.steps[index].exchanges or index != len(r.steps) - 1:
+                        return r
+                    self._started.pop(index, None)
+                    return replace(r, steps=r.steps[:index])
+            return r
 
         self._update(change)
 
@@ -370,10 +298,10 @@ class OperationRecorder:
 
     def fail(self, exc: BaseException | str) -> None:
         """Mark the running step failed (or the operation, if none runs) and end it."""
-        message = exc if isinstance(exc, str) else error_text(exc)
+        message = self.secrets.scrub(exc if isinstance(exc, str) else error_text(exc))
         running = self._running()
         if running is not None:
-            self._end(running.step, StepState.FAILED, message)
+            self._fail_step(running.step, exc)
         failed = next(
             (s for s in reversed(self._record.steps) if s.state is StepState.FAILED), None
         )
@@ -381,11 +309,36 @@ class OperationRecorder:
         self._update(lambda r: replace(r, finished=True, failed_step=step, error=message))
 
     def finish(self) -> None:
-        """End the operation; a step still waiting is marked done."""
+        """End the operation; a step still waiting is marked done. A step that failed
+        without ending the operation, as its last step (a revocation the provider
+        refused, retried later), is still named as where it went wrong; one the
+        operation recovered from (a refresh after an API 401) is not."""
         running = self._running()
         if running is not None:
             self._end(running.step, StepState.DONE, None)
-        self._update(lambda r: replace(r, finished=True))
+        steps = self._record.steps
+        failed = steps[-1] if steps and steps[-1].state is StepState.FAILED else None
+        if failed is None:
+            self._update(lambda r: replace(r, finished=True))
+        else:
+            self._update(
+                lambda r: replace(r, finished=True, failed_step=failed.step, error=failed.error)
+            )
+
+    def _fail_step(self, step: Step, exc: BaseException | str) -> None:
+        if isinstance(exc, str):
+            message, answer = exc, None
+        else:
+            message = error_text(exc)
+            running = self._running()
+            exchanges = running.exchanges if running is not None else ()
+            answer = provider_answer(exc, exchanges)
+        self._end(
+            step,
+            StepState.FAILED,
+            self.secrets.scrub(message),
+            self.secrets.scrub(answer) if answer else None,
+        )
 
     def add_exchange(self, exchange: HttpExchange) -> None:
         """Add a redacted exchange to the running step (to the last step if none runs)."""
@@ -411,7 +364,9 @@ class OperationRecorder:
         index = _running_index(self._record)
         return None if index is None else self._record.steps[index]
 
-    def _end(self, step: Step, state: StepState, error: str | None) -> None:
+    def _end(
+        self, step: Step, state: StepState, error: str | None, answer: str | None = None
+    ) -> None:
         def change(r: OperationRecord) -> OperationRecord:
             for index in range(len(r.steps) - 1, -1, -1):
                 if r.steps[index].step == step and r.steps[index].state is StepState.WAITING:
@@ -422,6 +377,7 @@ class OperationRecorder:
                         state=state,
                         duration=now - began,
                         error=error,
+                        answer=answer,
                     )
                     return replace(r, steps=(*r.steps[:index], ended, *r.steps[index + 1 :]))
             return r

@@ -11,15 +11,18 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
+from . import flow_log
 from .errors import FlowCancelledError, InsecureURLError, ProviderHTTPError
 from .headers import header_items
 from .inflight import InFlight, TrackingAdapter
+from .redaction import outgoing_exchange
 
 #: (connect, read) seconds for every provider call.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
@@ -29,6 +32,7 @@ DEFAULT_DEADLINE = 45.0
 #: misconfigured proxy can send megabytes).
 MAX_BODY_BYTES = 1_000_000
 
+_log = logging.getLogger(__name__)
 _LOOPBACK_NAMES = {"localhost"}
 #: Per-request proxies for loopback URLs: None drops whatever HTTP_PROXY,
 #: HTTPS_PROXY or ALL_PROXY (or the session) would add. A proxy is another
@@ -132,6 +136,27 @@ def send(
             (:func:`timeout_of`). Never unbounded (docs/security.md (a)20).
     """
     require_secure_url(url, what)
+    recorder = flow_log.current()
+    if recorder is None:
+        return _send(session, method, url, what, timeout, kwargs)
+    started_at, began = time.time(), time.monotonic()
+    try:
+        response = _send(session, method, url, what, timeout, kwargs)
+    except BaseException as exc:
+        _record(recorder, session, method, url, kwargs, None, started_at, began, exc)
+        raise
+    _record(recorder, session, method, url, kwargs, response, started_at, began, None)
+    return response
+
+
+def _send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    what: str,
+    timeout: tuple[float, float] | None,
+    kwargs: dict[str, Any],
+) -> requests.Response:
     # Every header value, the session's and this call's, passes the one CR/LF gate.
     header_items(session.headers.items())  # type: ignore[arg-type]
     if "headers" in kwargs:
@@ -160,6 +185,52 @@ def send(
         raise ProviderHTTPError(f"The {what} at {host_of(url)} sent an answer far too large.")
     response._content = body
     return response
+
+
+def _record(
+    recorder: flow_log.OperationRecorder,
+    session: requests.Session,
+    method: str,
+    url: str,
+    kwargs: dict[str, Any],
+    response: requests.Response | None,
+    started_at: float,
+    began: float,
+    exc: BaseException | None,
+) -> None:
+    """Add the redacted exchange to the running step (never fails the call itself)."""
+    duration = time.monotonic() - began
+    try:
+        request: requests.PreparedRequest | None = response.request if response else None
+        if request is None:
+            request = session.prepare_request(
+                requests.Request(
+                    method,
+                    url,
+                    headers=kwargs.get("headers"),
+                    data=kwargs.get("data"),
+                    json=kwargs.get("json"),
+                    params=kwargs.get("params"),
+                    auth=kwargs.get("auth"),
+                )
+            )
+        exchange = outgoing_exchange(
+            method=method,
+            url=request.url or url,
+            request_headers=request.headers.items(),
+            request_body=request.body,
+            status=response.status_code if response is not None else None,
+            response_headers=response.headers.items() if response is not None else (),
+            response_body=response.content if response is not None else None,
+            started_at=started_at,
+            duration=duration,
+            error=flow_log.error_text(exc) if exc is not None else None,
+            known=recorder.secrets,
+        )
+    except Exception as failure:  # the record is for people; the call must not break
+        _log.warning("An HTTP exchange could not be recorded (%s).", type(failure).__name__)
+        return
+    recorder.add_exchange(exchange)
 
 
 def _raise_aborted(call: InFlight, what: str, url: str, deadline: float) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from urllib.parse import parse_qsl
 
 from . import loopback_pages as pages
@@ -34,7 +34,12 @@ from .errors import (
     PortUnavailableError,
     ReceiverError,
 )
+from .flow_log import Step
 from .headers import header_value
+from .redaction import incoming_exchange
+
+if TYPE_CHECKING:
+    from .flow_log import OperationRecorder
 
 _log = logging.getLogger(__name__)
 
@@ -65,12 +70,16 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     raw_requestline: bytes
     target = ""  # the request target exactly as sent
+    accepted = False  # this request is the one callback the sign-in uses
+    began = 0.0
+    started_at = 0.0
 
     @property
     def _receiver(self) -> LoopbackReceiver:
         return cast(_Server, self.server).receiver
 
     def setup(self) -> None:
+        self.began, self.started_at = time.monotonic(), time.time()
         super().setup()
         # Per-connection timeout: a stalled client only ties up its own thread.
         self.connection.settimeout(self._receiver._socket_timeout)
@@ -107,6 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         status, page, params = self._receiver._evaluate(self.target)
+        self.accepted = params is not None
         try:
             self._send_page(status, page, drain=params is None)
         finally:
@@ -139,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(page)
+        self._receiver._record(self, status, location, len(page))
         if drain:
             # Read what the client still sends so closing sends FIN, not RST, and the
             # client gets to read the answer.
@@ -233,6 +244,8 @@ class LoopbackReceiver:
         deadline_seconds: How long :meth:`wait` waits, counted from its start.
         socket_timeout: Per-connection read/write timeout.
         clock: Monotonic clock for the deadline.
+        recorder: The sign-in's flow log, which each answered request is added
+            to (redacted) from the connection's own thread.
 
     Raises:
         PortUnavailableError: The port is taken; raised before any browser opens.
@@ -248,6 +261,7 @@ class LoopbackReceiver:
         deadline_seconds: float = 300.0,
         socket_timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        recorder: OperationRecorder | None = None,
     ) -> None:
         if not (path.startswith("/") and path.isascii() and path.isprintable()) or any(
             c in path for c in "?# "
@@ -262,6 +276,7 @@ class LoopbackReceiver:
         self._deadline_seconds = deadline_seconds
         self._socket_timeout = socket_timeout
         self._clock = clock
+        self._recorder = recorder
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
         self._done = threading.Event()
@@ -271,6 +286,8 @@ class LoopbackReceiver:
         self._expected: _Expected | None = None
         self._result: dict[str, str] | None = None
         self._share_path = f"/start/{secrets.token_urlsafe(16)}"
+        if recorder is not None:  # the link leads to the authorization URL: not to be shown
+            recorder.secrets.add("local link", self._share_path.removeprefix("/start/"))
         self._shared: str | None = None
         try:
             self._server = _Server(host, port, self)
@@ -394,6 +411,37 @@ class LoopbackReceiver:
         if not self._closed:
             self._closed = True
             self._server.server_close()
+
+    def _record(self, handler: _Handler, status: int, location: str | None, length: int) -> None:
+        """Add the answered request to the sign-in's flow log, redacted; the accepted
+        callback ends the authorize step and opens the callback step (RFC 6749 §4.1.2).
+        Runs on the connection's thread: the recorder was passed in, not looked up."""
+        recorder = self._recorder
+        if recorder is None:
+            return
+        try:
+            headers = list(handler.headers.items()) if getattr(handler, "headers", None) else []
+            answered = [*pages.HEADERS, ("Content-Length", str(length))]
+            if location is not None:
+                answered.append(("Location", location))
+            exchange = incoming_exchange(
+                method=handler.command if (handler.command or "").isalpha() else "?",
+                target=handler.target or getattr(handler, "path", "") or "",
+                authority=self.authority,
+                status=status,
+                request_headers=headers,
+                response_headers=answered,
+                started_at=handler.started_at,
+                duration=time.monotonic() - handler.began,
+                known=recorder.secrets,
+            )
+        except Exception as failure:  # the record is for people; the answer went out
+            _log.debug("loopback request not recorded (%s)", type(failure).__name__)
+            return
+        if handler.accepted:
+            recorder.done(Step.AUTHORIZE)
+            recorder.begin(Step.CALLBACK)
+        recorder.add_exchange(exchange)
 
     def _shared_target(self, target: str) -> str | None:
         """Where ``GET target`` redirects to, if it is this receiver's shareable link."""

@@ -45,23 +45,28 @@ class DeviceThread(QThread):
     def run(self) -> None:
         from ..core.connect import identify
         from ..core.device import checked_claims, poll_for_tokens, start_device_authorization
+        from ..core.flow_log import Operation
 
         service = self._service
         try:
-            provider = service.resolve_provider(self._provider_name)
-            authorization = start_device_authorization(service.session, provider)
-            self.codeReady.emit(authorization)
-            secret = service.client_secret(provider.name) if provider.has_client_secret else None
-            tokens = poll_for_tokens(
-                service.session,
-                provider,
-                authorization,
-                cancelled=self._cancelled,
-                client_secret=secret,
-            )
-            claims = checked_claims(service.session, provider, tokens)
-            result = identify(service.session, provider, tokens, claims, provider.scopes)
-            view = service.save_connection(result)
+            # The steps land in the service's flow log; saving ties them to the account.
+            with service.flow_log.operation(Operation.DEVICE, provider=self._provider_name):
+                provider = service.resolve_provider(self._provider_name)
+                authorization = start_device_authorization(service.session, provider)
+                self.codeReady.emit(authorization)
+                secret = (
+                    service.client_secret(provider.name) if provider.has_client_secret else None
+                )
+                tokens = poll_for_tokens(
+                    service.session,
+                    provider,
+                    authorization,
+                    cancelled=self._cancelled,
+                    client_secret=secret,
+                )
+                claims = checked_claims(service.session, provider, tokens)
+                result = identify(service.session, provider, tokens, claims, provider.scopes)
+                view = service.save_connection(result)
         except FlowCancelledError:
             self.failed.emit("Sign-in with a code cancelled.", FailureKind.CANCELLED)
         except FlowTimeoutError as exc:

@@ -18,6 +18,8 @@ from desktop_oauth.core.flow_log import (
     StepState,
     current,
 )
+from desktop_oauth.core.flow_log import step as flow_step
+from desktop_oauth.core.flow_text import failure_summary
 
 
 class Ticks:
@@ -110,3 +112,65 @@ def test_the_current_recorder_belongs_to_its_thread() -> None:
         thread.start()
         thread.join()
     assert other == [None]
+
+
+def test_a_step_already_running_is_continued_and_an_empty_optional_one_dropped() -> None:
+    log = FlowLog(clock=Ticks(), monotonic=Ticks())
+    with log.operation(Operation.CONNECT, provider="p") as recorder:
+        with flow_step(Step.DISCOVERY, optional=True):
+            pass  # cached: no exchange
+        recorder.begin(Step.CALLBACK)  # as the loopback receiver does
+        with recorder.step(Step.CALLBACK):
+            recorder.add_exchange(exchange())
+    record = log.last(None)
+    assert record is not None
+    assert [(s.step, s.state) for s in record.steps] == [(Step.CALLBACK, StepState.DONE)]
+    assert len(record.steps[0].exchanges) == 1
+
+
+def test_the_providers_answer_is_kept_and_a_last_failed_step_names_the_operation() -> None:
+    log = FlowLog(clock=Ticks(), monotonic=Ticks())
+    refused = HttpExchange(
+        direction="outgoing",
+        method="POST",
+        url="http://127.0.0.1:1/revoke",
+        status=503,
+        response_body="busy",
+    )
+    with log.operation(Operation.REVOKE, provider="p") as recorder:
+        with pytest.raises(TokenError), recorder.step(Step.REVOKE):
+            recorder.add_exchange(refused)
+            raise TokenError("The provider could not revoke now.")
+    record = log.last(None)
+    assert record is not None and record.failed_step is Step.REVOKE
+    assert record.steps[0].answer == "HTTP 503"
+    assert failure_summary(record) == "the revocation failed: the provider answered HTTP 503"
+
+    with log.operation(Operation.REFRESH, provider="p"), pytest.raises(TokenError):
+        with flow_step(Step.REFRESH):
+            raise TokenError("refused", error="invalid_grant")
+    record = log.last(None)
+    assert record is not None and record.steps[0].answer == "invalid_grant"
+
+
+def test_an_operation_that_recovered_from_a_failed_step_is_not_failed() -> None:
+    log = FlowLog(clock=Ticks(), monotonic=Ticks())
+    with log.operation(Operation.API_CALL, provider="p"):
+        with pytest.raises(TokenError), flow_step(Step.API):
+            raise TokenError("401")
+        with flow_step(Step.REFRESH), flow_step(Step.API):
+            pass
+    record = log.last(None)
+    assert record is not None and record.failed_step is None and failure_summary(record) is None
+
+
+def test_failure_text_hides_every_value_the_operation_knows() -> None:
+    log = FlowLog()
+    secret = "the-refresh-token-value"
+    with pytest.raises(TokenError), log.operation(Operation.REFRESH, provider="p") as recorder:
+        recorder.secrets.add("refresh token", secret)
+        with recorder.step(Step.REFRESH):
+            raise TokenError(f"the provider quoted {secret}")
+    record = log.last(None)
+    assert record is not None and secret not in repr(record)
+    assert "«refresh token, 23 chars»" in (record.error or "")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .. import flow_log
 from ..config import AccountRecord
 from ..connect import ConnectAttempt, ConnectResult
 from ..errors import (
@@ -54,27 +55,39 @@ class Connecting(ProviderSettings):
                 ``login_hint`` and ``prompt=login`` (OIDC Core §3.1.2.1), so the
                 provider asks for that person instead of reusing whoever is signed in.
 
+        The attempt's steps are recorded in :attr:`flow_log` from here (its
+        ``operation``): connect, sign in again, or change scopes when the account's
+        person is asked for other scopes.
+
         Raises:
             PortUnavailableError: the redirect port is taken (before any browser opens).
         """
-        provider = self.resolve_provider(name)
-        if scopes:
-            provider = replace(provider, scopes=tuple(scopes))
-        if account_id is not None and provider.is_openid:
-            provider = replace(
+        kind = flow_log.Operation.CONNECT
+        if account_id is not None:
+            before = self._record(account_id).requested_scopes
+            changed = scopes is not None and tuple(scopes) != tuple(before)
+            kind = flow_log.Operation.CHANGE_SCOPES if changed else flow_log.Operation.SIGN_IN_AGAIN
+        recorder = self.flow_log.start(kind, provider=name, account_id=account_id)
+        with recorder.active():
+            provider = self.resolve_provider(name)
+            if scopes:
+                provider = replace(provider, scopes=tuple(scopes))
+            if account_id is not None and provider.is_openid:
+                provider = replace(
+                    provider,
+                    extra_authorize_params=(
+                        *provider.extra_authorize_params,
+                        *self._same_person(self._record(account_id), provider.scopes),
+                    ),
+                )
+            return ConnectAttempt(
                 provider,
-                extra_authorize_params=(
-                    *provider.extra_authorize_params,
-                    *self._same_person(self._record(account_id), provider.scopes),
-                ),
+                self.session,
+                deadline_seconds=deadline_seconds,
+                client_secret=self._secret_for(provider),
+                clock=self._clock,
+                operation=recorder,
             )
-        return ConnectAttempt(
-            provider,
-            self.session,
-            deadline_seconds=deadline_seconds,
-            client_secret=self._secret_for(provider),
-            clock=self._clock,
-        )
 
     def _same_person(
         self, record: AccountRecord, scopes: Sequence[str]
@@ -175,6 +188,9 @@ class Connecting(ProviderSettings):
         userinfo = result.userinfo.data if result.userinfo else {}
         subject = str(result.claims.get("sub") or userinfo.get("sub"))
         account_id = account_id_for(provider.issuer, subject)
+        recorder = result.operation or flow_log.current()
+        if recorder is not None:
+            recorder.set_account(account_id)
         with self._lock:
             before = next((a for a in self._config.accounts if a.id == account_id), None)
         now = self._clock()

@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .. import flow_log
 from ..config import AccountRecord
 from ..discovery import fetch_metadata, resolve
 from ..errors import (
@@ -127,7 +128,8 @@ class ProviderSettings(AccountRecords):
             return cached
         local = self._local.get(name)
         provider = local.start() if local is not None else self.config.provider(name)
-        resolved = resolve(self.session, provider)
+        with flow_log.step(flow_log.Step.DISCOVERY, optional=True):
+            resolved = resolve(self.session, provider)
         with self._lock:
             self._resolved[name] = resolved
         return resolved
@@ -141,4 +143,6 @@ class ProviderSettings(AccountRecords):
                 f"The client secret of {provider.name!r} is not in the keyring; add the "
                 "provider again with its client secret."
             )
+        if (recorder := flow_log.current()) is not None:
+            recorder.secrets.add("client secret", secret)
         return secret

@@ -10,12 +10,14 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .. import config as config_file
+from .. import flow_log
 from ..api import ApiResult
 from ..config import AccountRecord, AccountStatus, Config, Revocation
 from ..errors import (
@@ -25,6 +27,7 @@ from ..errors import (
     TokenStoreError,
 )
 from ..flow import id_token_claims
+from ..flow_log import FlowLog, Operation, OperationRecorder
 from ..http import new_session
 from ..locks import profile_lock
 from ..profile import Profile
@@ -83,6 +86,8 @@ class AccountRecords:
         session: The HTTP session for every provider call.
         clock: Wall-clock seconds, for expiry.
         local_providers: Providers the app runs itself, listed first.
+        flow_log: Where each operation's steps and HTTP exchanges are recorded
+            (the window and the command line pass the one they listen to).
     """
 
     def __init__(
@@ -93,8 +98,10 @@ class AccountRecords:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
         local_providers: Sequence[LocalProvider] = (),
+        flow_log: FlowLog | None = None,
     ) -> None:
         self.profile = profile
+        self.flow_log = flow_log if flow_log is not None else FlowLog()
         self.store = store if store is not None else TokenStore(profile.keyring_service)
         self.session = session if session is not None else new_session()
         self._clock = clock
@@ -181,6 +188,20 @@ class AccountRecords:
         when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(self._clock()))
         return f"{when}, {outcome}: {detail}" if detail else f"{when}, {outcome}"
 
+    @contextmanager
+    def _operation(self, operation: Operation, account_id: str) -> Iterator[OperationRecorder]:
+        """Record ``operation`` on ``account_id`` in the flow log; inside one already
+        running on this thread (a refresh during an API call) its steps join that one."""
+        running = flow_log.current()
+        if running is not None:
+            yield running
+            return
+        provider = self._record(account_id).provider
+        with self.flow_log.operation(
+            operation, provider=provider, account_id=account_id
+        ) as recorder:
+            yield recorder
+
     def _record(self, account_id: str) -> AccountRecord:
         with self._lock:
             return self._record_in(self._config, account_id)
@@ -215,6 +236,20 @@ def _claims_of(tokens: TokenSet | None) -> dict[str, Any]:
 def _expires_within(tokens: TokenSet, seconds: float, now: float) -> bool:
     left = tokens.seconds_left(now)
     return left is not None and left <= seconds
+
+
+def learn(tokens: TokenSet | None) -> None:
+    """Tell the running operation's flow log these tokens, so each is hidden
+    wherever it would appear (RFC 7009 bodies, echoes)."""
+    recorder = flow_log.current()
+    if recorder is not None and tokens is not None:
+        recorder.secrets.add_all(
+            (
+                ("access token", tokens.access_token),
+                ("refresh token", tokens.refresh_token),
+                ("id token", tokens.id_token),
+            )
+        )
 
 
 def pending_entry(account_id: str) -> str:

@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .. import flow_log
 from ..api import ApiAuthError, ApiResult, call_api
 from ..config import AccountRecord, AccountStatus
 from ..errors import (
@@ -30,6 +31,7 @@ from .records import (
     _claims_of,
     _expires_within,
     dead_by_expiry,
+    learn,
     only_what_revokes,
     superseded_entry,
 )
@@ -95,7 +97,10 @@ class Renewal(Connecting):
             unless_valid_for: Skip the refresh when, once the lock is held, the
                 stored access token is valid this many seconds more.
         """
-        with profile_lock(self.profile.home, f"refresh-{account_id}"):
+        with (
+            self._operation(flow_log.Operation.REFRESH, account_id),
+            profile_lock(self.profile.home, f"refresh-{account_id}"),
+        ):
             record = self._record(account_id)
             provider = self.resolve_provider(record.provider)
             old = self._tokens(account_id)
@@ -106,15 +111,17 @@ class Renewal(Connecting):
             if not old.refresh_token:
                 raise TokenError("This account holds no refresh token; connect it again.")
             assert provider.endpoints is not None
+            learn(old)
             try:
-                data = post_token_request(
-                    self.session,
-                    provider.endpoints.token,
-                    refresh_body(provider.client_id, old.refresh_token),
-                    provider.client_id,
-                    self._secret_for(provider),
-                    auth_methods=provider.endpoints.token_auth_methods,
-                )
+                with flow_log.step(flow_log.Step.REFRESH):
+                    data = post_token_request(
+                        self.session,
+                        provider.endpoints.token,
+                        refresh_body(provider.client_id, old.refresh_token),
+                        provider.client_id,
+                        self._secret_for(provider),
+                        auth_methods=provider.endpoints.token_auth_methods,
+                    )
             except InvalidGrantError:
                 with contextlib.suppress(TokenStoreError):
                     self.store.delete(account_id)
@@ -192,13 +199,14 @@ class Renewal(Connecting):
             return ()
         rotated = old.refresh_token if old.refresh_token != new.refresh_token else None
         if rotated is not None and provider.endpoints is not None:
-            dead = token_inactive(
-                self.session,
-                provider.endpoints,
-                provider.client_id,
-                rotated,
-                self._secret_for(provider),
-            )
+            with flow_log.step(flow_log.Step.VERIFY):
+                dead = token_inactive(
+                    self.session,
+                    provider.endpoints,
+                    provider.client_id,
+                    rotated,
+                    self._secret_for(provider),
+                )
             if dead is not False:
                 rotated = None
         kept = replace(only_what_revokes(old), refresh_token=rotated)
@@ -237,14 +245,15 @@ class Renewal(Connecting):
     ) -> None:
         """OIDC Core §12.2: an id_token from a refresh is checked like the first one,
         and must name the same issuer and the same user."""
-        validate_id_token(
-            id_token,
-            provider,
-            provider_keys(self.session, provider),
-            nonce=None,
-            now=self._clock(),
-            subject=record.subject,
-        )
+        with flow_log.step(flow_log.Step.ID_TOKEN):
+            validate_id_token(
+                id_token,
+                provider,
+                provider_keys(self.session, provider),
+                nonce=None,
+                now=self._clock(),
+                subject=record.subject,
+            )
 
     def fetch_data(self, account_id: str, url: str | None = None) -> ApiResult:
         """Call the provider's API (``url``, by default the preset's call or userinfo).
@@ -255,6 +264,10 @@ class Renewal(Connecting):
         Raises:
             ApiAuthError: refused twice; the account is marked "needs sign-in again".
         """
+        with self._operation(flow_log.Operation.API_CALL, account_id):
+            return self._fetch_data(account_id, url)
+
+    def _fetch_data(self, account_id: str, url: str | None) -> ApiResult:
         record = self._record(account_id)
         tokens = self.usable_tokens(account_id, min_seconds=5.0).tokens
         assert tokens is not None
@@ -290,6 +303,11 @@ class Renewal(Connecting):
         return result
 
     def _call(self, record: AccountRecord, tokens: TokenSet, url: str | None) -> ApiResult:
+        learn(tokens)
+        with flow_log.step(flow_log.Step.API):
+            return self._call_api(record, tokens, url)
+
+    def _call_api(self, record: AccountRecord, tokens: TokenSet, url: str | None) -> ApiResult:
         provider = self.resolve_provider(record.provider)
         if url is not None:
             return call_api(self.session, url, tokens.access_token, f"{provider.name} API")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, replace
 
+from .. import flow_log
 from ..config import AccountRecord, AccountStatus, Revocation
 from ..connect import ConnectResult
 from ..errors import (
@@ -16,7 +17,7 @@ from ..errors import (
 )
 from ..revoke import confirm_revoked, revoke_tokens
 from ..tokens import TokenSet
-from .records import dead_by_expiry, only_what_revokes, pending_entry, superseded_entry
+from .records import dead_by_expiry, learn, only_what_revokes, pending_entry, superseded_entry
 from .renewal import Renewal
 
 
@@ -47,6 +48,10 @@ class Revoking(Renewal):
         the revocation is retried later (:meth:`retry_revocations`): only what is
         needed for that is kept, in the keyring, under its own entry.
         """
+        with self._operation(flow_log.Operation.REVOKE, account_id):
+            return self._revoke(account_id)
+
+    def _revoke(self, account_id: str) -> RevokeOutcome:
         record = self._record(account_id)
         try:
             tokens = self.store.load(account_id)
@@ -85,7 +90,8 @@ class Revoking(Renewal):
             if tokens is None and not record.superseded:
                 self._mark(record.id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
                 continue
-            outcome = self._revoke_at_provider(record, tokens)
+            with self._operation(flow_log.Operation.REVOKE, record.id):
+                outcome = self._revoke_at_provider(record, tokens)
             if outcome.account.status is not AccountStatus.REVOCATION_PENDING:
                 with contextlib.suppress(TokenStoreError):
                     self.store.delete(pending_entry(record.id))
@@ -152,22 +158,27 @@ class Revoking(Renewal):
     def _tell(self, record: AccountRecord, tokens: TokenSet) -> _Told:
         """Revoke ``tokens`` at the provider (RFC 7009) and probe that they are dead."""
         confirmed = False
+        learn(tokens)
         try:
             provider = self.resolve_provider(record.provider)
             endpoints = provider.endpoints
             assert endpoints is not None
             secret = self._secret_for(provider)
             if endpoints.revocation:
-                revoke_tokens(
-                    self.session,
-                    endpoints.revocation,
-                    provider.client_id,
-                    tokens,
-                    secret,
-                    endpoints.revocation_auth_methods,
-                )
+                with flow_log.step(flow_log.Step.REVOKE):
+                    revoke_tokens(
+                        self.session,
+                        endpoints.revocation,
+                        provider.client_id,
+                        tokens,
+                        secret,
+                        endpoints.revocation_auth_methods,
+                    )
                 confirmed = True
-            verified = confirm_revoked(self.session, endpoints, provider.client_id, tokens, secret)
+            with flow_log.step(flow_log.Step.VERIFY):
+                verified = confirm_revoked(
+                    self.session, endpoints, provider.client_id, tokens, secret
+                )
         except (RevocationError, ProviderHTTPError, DiscoveryError) as exc:
             # RFC 7009 §2.2.1: 503 or no answer: try again later.
             retry = exc.retryable if isinstance(exc, RevocationError) else True
