@@ -24,7 +24,7 @@ from .dripping_server import DrippingServer
 
 # The deadline is the session's (new_session(deadline=...)); a short one keeps the
 # tier fast, and each byte still arrives well within the 1 s read timeout.
-DEADLINE = 0.4
+DEADLINE = 0.25
 DRIP = 0.05  # seconds between bytes: a 200-byte answer takes ~10 s
 SLACK = 1.0  # thread start-up and a loaded machine
 
