@@ -6,6 +6,8 @@ Blocking by design; the window runs it on a worker thread and calls
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,7 +18,7 @@ import requests
 from . import flow, flow_log
 from .api import ApiResult, call_api
 from .errors import TokenError
-from .flow_log import FlowLog, Operation, OperationRecorder, Step
+from .flow_log import FlowLog, HttpExchange, Operation, OperationRecorder, Step
 from .id_token import KeySet
 from .inflight import Cancellation
 from .loopback import LoopbackReceiver
@@ -111,6 +113,26 @@ class ConnectAttempt:
         # for them until the callback arrives.
         operation.begin(Step.AUTHORIZE)
         operation.add_exchange(browser_request(pending.url, operation.secrets, started_at=clock()))
+        jwks_uri = self.pending.provider.endpoints and self.pending.provider.endpoints.jwks_uri
+        self._keys = KeySet(session, jwks_uri) if jwks_uri else None
+        self._keys_fetched: list[HttpExchange] = []
+        if self._keys is not None:
+            # Fetched while the person is in the browser rather than after the token
+            # arrives: the redirect is then answered without waiting on the key set.
+            # Run in a copy of this thread's context, so the fetch is recorded with
+            # this operation; its exchange joins the id_token step it serves.
+            context = contextvars.copy_context()
+            threading.Thread(
+                target=context.run,
+                args=(self._prefetch_keys,),
+                name="desktop-oauth-jwks",
+                daemon=True,
+            ).start()
+
+    def _prefetch_keys(self) -> None:
+        assert self._keys is not None
+        with flow_log.holding(self._keys_fetched):
+            self._keys.prefetch()
 
     @property
     def url(self) -> str:
@@ -176,19 +198,23 @@ class ConnectAttempt:
 
     def _complete(self, params: dict[str, str]) -> ConnectResult:
         provider = self.pending.provider
-        assert provider.endpoints is not None
-        keys = (
-            KeySet(self._session, provider.endpoints.jwks_uri)
-            if provider.endpoints.jwks_uri
-            else None
-        )
-        tokens = flow.finish(
-            self.pending,
-            params,
-            self._session,
-            client_secret=self._client_secret,
-            keys=keys,
-            clock=self._clock,
+        endpoints = provider.endpoints
+        assert endpoints is not None
+        secret, clock = self._client_secret, self._clock
+        tokens = flow.redeem(self.pending, params, self._session, client_secret=secret, clock=clock)
+        # Userinfo is asked while the id_token is checked: both only say who signed in,
+        # and nothing is kept unless both agree (identify). The access token goes to
+        # the provider that issued it, and nowhere else, whichever check fails.
+        asked = None
+        if endpoints.userinfo and provider.is_openid:
+            userinfo_uri = endpoints.userinfo
+            asked = self._alongside(
+                lambda: call_api(
+                    self._session, userinfo_uri, tokens.access_token, "userinfo endpoint"
+                )
+            )
+        flow.check_id_token(
+            self.pending, tokens, self._keys, clock=clock, fetched=self._keys_fetched
         )
         return identify(
             self._session,
@@ -196,7 +222,40 @@ class ConnectAttempt:
             tokens,
             flow.id_token_claims(tokens),
             self.pending.requested_scopes,
+            asked=asked,
         )
+
+    def _alongside(
+        self, call: Callable[[], ApiResult]
+    ) -> Callable[[], tuple[ApiResult, list[HttpExchange]]]:
+        """Start ``call`` on a thread, inside this attempt's cancellation (Cancel aborts
+        it too); the function returned waits for its answer or raises its error, and
+        hands over the exchanges it made for the step they belong to."""
+        outcome: list[ApiResult | BaseException] = []
+        held: list[HttpExchange] = []
+
+        def run() -> None:
+            with self._cancellation.scope(), flow_log.holding(held):
+                try:
+                    outcome.append(call())
+                except BaseException as exc:  # handed to the caller of the result
+                    outcome.append(exc)
+
+        # A copy of this thread's context: the call is recorded with this operation.
+        context = contextvars.copy_context()
+        thread = threading.Thread(target=context.run, args=(run,), name="desktop-oauth-userinfo")
+        thread.daemon = True
+        thread.start()
+
+        def result() -> tuple[ApiResult, list[HttpExchange]]:
+            thread.join()
+            answer = outcome[0]
+            if isinstance(answer, BaseException):
+                flow_log.add_held(held)
+                raise answer
+            return answer, held
+
+        return result
 
 
 def identify(
@@ -205,21 +264,31 @@ def identify(
     tokens: TokenSet,
     claims: dict[str, Any],
     requested_scopes: tuple[str, ...],
+    *,
+    asked: Callable[[], tuple[ApiResult, list[HttpExchange]]] | None = None,
 ) -> ConnectResult:
     """Find out who signed in: the id_token's subject, checked against userinfo, or
     for OAuth-only providers (GitHub) the user id their API reports.
+
+    Args:
+        asked: Waits for the userinfo endpoint's answer (and its recorded
+            exchanges) when the caller already asked for it.
 
     Raises:
         TokenError: userinfo names another user, or nobody could be identified.
     """
     endpoints = provider.endpoints
     assert endpoints is not None
-    userinfo = None
+    userinfo: ApiResult | None = None
     if endpoints.userinfo:
         with flow_log.step(Step.API):
-            userinfo = call_api(
-                session, endpoints.userinfo, tokens.access_token, "userinfo endpoint"
-            )
+            if asked is None:
+                userinfo = call_api(
+                    session, endpoints.userinfo, tokens.access_token, "userinfo endpoint"
+                )
+            else:
+                userinfo, exchanges = asked()
+                flow_log.add_held(exchanges)
             # OIDC Core §5.3.2: the userinfo sub must be the id_token's sub.
             if claims and userinfo.data.get("sub") != claims.get("sub"):
                 raise TokenError(

@@ -179,7 +179,7 @@ def finish(
     keys: KeySet | None = None,
     clock: Callable[[], float] = time.time,
 ) -> TokenSet:
-    """Check the redirect and redeem its code, exactly once.
+    """Check the redirect and redeem its code, exactly once, then check the id_token.
 
     Args:
         keys: The provider's signing keys; with them the id_token's signature is
@@ -189,6 +189,21 @@ def finish(
     Returns:
         The tokens, with the id_token's signature and claims checked (OIDC Core §3.1.3.7).
     """
+    tokens = redeem(pending, params, session, client_secret=client_secret, clock=clock)
+    check_id_token(pending, tokens, keys, clock=clock)
+    return tokens
+
+
+def redeem(
+    pending: PendingFlow,
+    params: Mapping[str, str],
+    session: requests.Session,
+    *,
+    client_secret: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> TokenSet:
+    """Check the redirect and redeem its code, exactly once; the id_token is not
+    checked yet (:func:`check_id_token` does that, and nothing may be kept before)."""
     with flow_log.step(flow_log.Step.CALLBACK):
         code = check_response(pending, params)
     endpoints = pending.provider.endpoints
@@ -210,15 +225,40 @@ def finish(
             client_secret,
             auth_methods=endpoints.token_auth_methods,
         )
-        tokens = TokenSet.from_response(data, pending.requested_scopes, clock())
+        return TokenSet.from_response(data, pending.requested_scopes, clock())
+
+
+def check_id_token(
+    pending: PendingFlow,
+    tokens: TokenSet,
+    keys: KeySet | None,
+    *,
+    clock: Callable[[], float] = time.time,
+    fetched: list[flow_log.HttpExchange] | None = None,
+) -> None:
+    """Check the id_token of an OpenID sign-in (OIDC Core §3.1.3.7); see :func:`finish`.
+
+    Args:
+        fetched: The exchanges of a key-set fetch made ahead of time
+            (:func:`flow_log.holding`), recorded with this step.
+
+    Raises:
+        TokenError: openid was requested and no id_token came back.
+        IdTokenError: its signature or a claim is wrong.
+    """
     if pending.provider.is_openid:
         with flow_log.step(flow_log.Step.ID_TOKEN):
-            if not tokens.id_token:
-                raise TokenError("The provider returned no id_token although openid was requested.")
-            validate_id_token(
-                tokens.id_token, pending.provider, keys, nonce=pending.nonce, now=clock()
-            )
-    return tokens
+            try:
+                if not tokens.id_token:
+                    raise TokenError(
+                        "The provider returned no id_token although openid was requested."
+                    )
+                validate_id_token(
+                    tokens.id_token, pending.provider, keys, nonce=pending.nonce, now=clock()
+                )
+            finally:
+                # After the check: it waited for a fetch still under way.
+                flow_log.add_held(fetched or [])
 
 
 def id_token_claims(tokens: TokenSet) -> dict[str, Any]:

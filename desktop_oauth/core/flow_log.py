@@ -72,6 +72,10 @@ Listener = Callable[[OperationRecord], None]
 _CURRENT: contextvars.ContextVar[OperationRecorder | None] = contextvars.ContextVar(
     "desktop_oauth_flow_recorder", default=None
 )
+#: Where the exchanges of a call made alongside another step are held (see :func:`holding`).
+_HELD: contextvars.ContextVar[list[HttpExchange] | None] = contextvars.ContextVar(
+    "desktop_oauth_flow_held", default=None
+)
 
 
 def current() -> OperationRecorder | None:
@@ -80,6 +84,26 @@ def current() -> OperationRecorder | None:
     :func:`desktop_oauth.core.http.send` records each exchange into it.
     """
     return _CURRENT.get()
+
+
+@contextmanager
+def holding(into: list[HttpExchange]) -> Iterator[None]:
+    """Hold the exchanges recorded on this thread in ``into`` instead of the running
+    step: for a call made alongside another step (userinfo while the id_token is
+    checked), whose exchanges join their own step later through :func:`add_held`."""
+    token = _HELD.set(into)
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+
+
+def add_held(exchanges: list[HttpExchange]) -> None:
+    """Add exchanges held by :func:`holding` to the step running on this thread."""
+    recorder = current()
+    if recorder is not None:
+        for exchange in exchanges:
+            recorder.add_exchange(exchange)
 
 
 @contextmanager
@@ -341,7 +365,12 @@ class OperationRecorder:
         )
 
     def add_exchange(self, exchange: HttpExchange) -> None:
-        """Add a redacted exchange to the running step (to the last step if none runs)."""
+        """Add a redacted exchange to the running step (to the last step if none runs),
+        or to the list this thread holds them in (:func:`holding`)."""
+        held = _HELD.get()
+        if held is not None:
+            held.append(exchange)
+            return
 
         def change(r: OperationRecord) -> OperationRecord:
             if not r.steps:

@@ -7,14 +7,16 @@ the provider sign this token (OIDC Core §3.1.3.7 item 6, RFC 8725 §2.1)?
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any
-
-import jwt
-import requests
+from typing import TYPE_CHECKING, Any
 
 from .errors import IdTokenError, ProviderHTTPError
 from .http import json_object, send
+
+if TYPE_CHECKING:
+    import jwt
+    import requests
 
 #: Asymmetric algorithms only: a symmetric "HS256" token verified with a public
 #: key as the secret is the classic algorithm-confusion attack (RFC 8725 §2.1).
@@ -52,6 +54,20 @@ class KeySet:
         self._lock = threading.Lock()
         self._keys: list[dict[str, Any]] | None = None
 
+    def prefetch(self) -> None:
+        """Load the JOSE code and fetch the keys now, while nothing waits on them.
+
+        A connection calls this while the person is still in the browser, so that
+        the id_token check after the redirect neither fetches nor imports. A failure
+        is not reported here: the keys are fetched again when first needed, and
+        that failure is the one the person hears about.
+        """
+        import jwt  # noqa: F401 (with cryptography: the slow part of the first check)
+
+        with contextlib.suppress(Exception), self._lock:
+            if self._keys is None:
+                self._keys = self._fetch()
+
     def key_for(self, kid: str | None, alg: str) -> jwt.PyJWK:
         """The key with ``kid`` (the first that fits when the token names none), for ``alg``.
 
@@ -71,6 +87,8 @@ class KeySet:
         Raises:
             IdTokenError: no key fits.
         """
+        import jwt  # with cryptography: loaded when a signature is first checked
+
         with self._lock:
             if self._keys is None or refetch or (kid is not None and not self._has(kid)):
                 self._keys = self._fetch()
@@ -116,6 +134,8 @@ class KeySet:
         return any(e.get("kid") == kid for e in self._keys or ())
 
     def _fetch(self) -> list[dict[str, Any]]:
+        import jwt
+
         try:
             response = send(self._session, "GET", self._uri, "key set (jwks_uri)")
             data = json_object(response, "key set (jwks_uri)")
@@ -141,6 +161,8 @@ def verify_signature(id_token: str, keys: KeySet) -> dict[str, Any]:
     Raises:
         IdTokenError: unsigned, unexpected algorithm, unknown key, or bad signature.
     """
+    import jwt
+
     try:
         header = jwt.get_unverified_header(id_token)
     except jwt.DecodeError:
@@ -175,6 +197,8 @@ def verify_signature(id_token: str, keys: KeySet) -> dict[str, Any]:
 
 def _decode(id_token: str, key: jwt.PyJWK, alg: str) -> dict[str, Any]:
     """The claims, once ``key`` verifies the signature; nothing else is checked here."""
+    import jwt
+
     try:
         claims: dict[str, Any] = jwt.decode(
             id_token,

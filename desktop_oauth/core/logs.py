@@ -8,14 +8,12 @@ responses at DEBUG) is masked too. SECURITY.md: no secret in any log.
 
 from __future__ import annotations
 
+import functools
 import logging
-import logging.handlers
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-
-import platformdirs
 
 from .. import APP_NAME
 from .profile import HOME_VARIABLE
@@ -34,24 +32,32 @@ _MASKED_KEYS = (
     "access_token|refresh_token|id_token|code|state|code_verifier|code_challenge|nonce"
     "|client_secret|device_code|user_code|token|password|secret|assertion|sid|session"
 )
-_KEY_VALUE = re.compile(
-    rf"""(?ix)
-    (?P<key>["']?\b(?:{_MASKED_KEYS})\b["']?\s*[:=]\s*)
-    (?P<quote>["']?)
-    (?!\[redacted\])
-    (?P<value>[^\s"'&,;}})\]]+)
-    """
-)
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
-# A JWT anywhere (id_tokens, signed access tokens): three base64url parts.
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(key=value, Bearer/Basic credentials, a JWT anywhere), compiled on first use:
+    a command that logs nothing (``token``) does not pay for them."""
+    key_value = re.compile(
+        rf"""(?ix)
+        (?P<key>["']?\b(?:{_MASKED_KEYS})\b["']?\s*[:=]\s*)
+        (?P<quote>["']?)
+        (?!\[redacted\])
+        (?P<value>[^\s"'&,;}})\]]+)
+        """
+    )
+    bearer = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+    # id_tokens and signed access tokens: three base64url parts.
+    jwt = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+    return key_value, bearer, jwt
 
 
 def redact(text: str) -> str:
     """``text`` with every value that looks like a secret masked."""
-    text = _JWT.sub(MASK, text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-    return _KEY_VALUE.sub(lambda m: f"{m.group('key')}{m.group('quote')}{MASK}", text)
+    key_value, bearer, jwt = _patterns()
+    text = jwt.sub(MASK, text)
+    text = bearer.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    return key_value.sub(lambda m: f"{m.group('key')}{m.group('quote')}{MASK}", text)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -66,44 +72,94 @@ def log_folder(environ: Mapping[str, str] = os.environ) -> Path:
     custom = environ.get(HOME_VARIABLE)
     if custom:
         return Path(custom).expanduser().resolve() / "logs"
+    import platformdirs
+
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
-def install(environ: Mapping[str, str] = os.environ) -> Path | None:
-    """Send the app's log records to the rotating, redacted log file.
+class LogFile(logging.Handler):
+    """The rotating, redacted log file, opened when the first record reaches it.
 
-    Returns:
-        The log file, or None when its folder cannot be written (the app runs
-        on without a file).
+    Most runs of a command such as ``token`` log nothing at the file's level: they
+    neither create the folder, open the file nor import :mod:`logging.handlers`.
+    When the folder cannot be written the records are dropped and the app runs
+    on without a file.
     """
-    folder = log_folder(environ)
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = logging.handlers.RotatingFileHandler(
-            folder / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-        )
-    except OSError:
-        return None
+
+    def __init__(self, environ: Mapping[str, str], level: int) -> None:
+        super().__init__(level)
+        self._environ = environ
+        self._file: logging.Handler | None = None
+        self._failed = False
+
+    @property
+    def path(self) -> Path:
+        """Where the records go (the file may not exist yet)."""
+        return log_folder(self._environ) / LOG_FILE
+
+    def _open(self) -> logging.Handler | None:
+        if self._file is None and not self._failed:
+            import logging.handlers
+
+            path = self.path
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                handler = logging.handlers.RotatingFileHandler(
+                    path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+                )
+            except OSError:
+                self._failed = True
+                return None
+            handler.setFormatter(
+                RedactingFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+            )
+            self._file = handler
+        return self._file
+
+    def emit(self, record: logging.LogRecord) -> None:
+        handler = self._open()
+        if handler is not None:
+            handler.emit(record)  # under this handler's lock (logging.Handler.handle)
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            if self._file is not None:
+                self._file.flush()
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+        finally:
+            self.release()
+        super().close()
+
+
+def install(environ: Mapping[str, str] = os.environ) -> LogFile:
+    """Send the app's log records to the rotating, redacted log file (opened on the
+    first record at its level; ``DESKTOP_OAUTH_LOG_LEVEL``, INFO by default)."""
     level = logging.getLevelName(environ.get(LEVEL_VARIABLE, "INFO").upper())
-    handler.setLevel(level if isinstance(level, int) else logging.INFO)
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
-    )
+    handler = LogFile(environ, level if isinstance(level, int) else logging.INFO)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(min(root.level or logging.WARNING, handler.level))
-    return folder / LOG_FILE
+    return handler
 
 
-def configure(terminal_level: int, environ: Mapping[str, str] = os.environ) -> Path | None:
+def configure(terminal_level: int, environ: Mapping[str, str] = os.environ) -> None:
     """The app's logging: ``terminal_level`` and up on stderr, redacted too; the
     log file (:func:`install`) at its own level. Only the first call counts."""
     root = logging.getLogger()
-    if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        return None
+    if any(isinstance(h, LogFile) for h in root.handlers):
+        return
     terminal = logging.StreamHandler()
     terminal.setLevel(terminal_level)
     terminal.setFormatter(RedactingFormatter("%(name)s: %(message)s"))
     root.addHandler(terminal)
     root.setLevel(terminal_level)
-    return install(environ)
+    install(environ)

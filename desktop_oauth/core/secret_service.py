@@ -9,6 +9,13 @@ backend themselves, the token store talks to the Secret Service directly,
 through one connection and one session, with the same item attributes as
 keyring's backend, so entries written by either are read by the other.
 
+It speaks the D-Bus API with jeepney alone and opens a ``plain`` session: the
+secrets cross the same-user session bus unencrypted, as the Secret Service
+specification allows for programs that cannot keep their own memory from being
+paged out; the DH session keyring uses needs the cryptography package, whose
+import alone cost ``token`` about 40 ms (docs/security.md, "Why the Secret Service
+session is plain").
+
 Errors are this module's own (importing keyring costs a command like ``token``
 more than reading the secret); :mod:`token_store` maps both families to messages.
 """
@@ -25,6 +32,21 @@ from typing import Any
 #: The attributes keyring's Secret Service backend gives an item (scheme "default").
 APPLICATION = "Python keyring library"
 
+BUS_NAME = "org.freedesktop.secrets"
+SERVICE_PATH = "/org/freedesktop/secrets"
+#: The collection keyring's backend (through secretstorage) uses: the "default" alias.
+DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+_INTERFACE = "org.freedesktop.Secret."
+_NO_PROMPT = "/"
+_MISSING = (
+    "org.freedesktop.Secret.Error.NoSuchObject",
+    "org.freedesktop.DBus.Error.UnknownObject",
+    "org.freedesktop.DBus.Error.UnknownMethod",
+)
+_LOCKED = "org.freedesktop.Secret.Error.IsLocked"
+#: Seconds to wait for the service's answer (a prompt waits for the person instead).
+CALL_TIMEOUT = 30.0
+
 
 class SecretServiceError(Exception):
     """A Secret Service call failed (the message names the cause, never a secret)."""
@@ -38,6 +60,14 @@ class NoSuchSecret(SecretServiceError):
     """Nothing is stored under that name."""
 
 
+class _Refused(Exception):
+    """A D-Bus error reply; ``name`` is the error's name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 class SecretServiceKeyring:
     """get/set/delete_password over one D-Bus connection, opened by :meth:`available`."""
 
@@ -46,41 +76,99 @@ class SecretServiceKeyring:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._connection: Any = None
-        self._collection: Any = None
+        self._session = ""
 
     def available(self) -> bool:
-        """Open the connection and ask whether a Secret Service runs or can be started."""
-        import secretstorage
-
+        """Open the connection and a session; False when no Secret Service answers
+        (nor can be started) there."""
         try:
-            self._connection = secretstorage.dbus_init()
-            if secretstorage.check_service_availability(self._connection):
-                return True
-        except Exception:  # no bus, a refused bus: keyring's own choice decides
+            self._open()
+        except Exception:  # no bus, a refused bus, no service: keyring's own choice decides
+            self._forget_connection()
             return False
-        self._connection.close()
-        self._connection = None
-        return False
+        return True
 
-    def _default_collection(self) -> Any:
-        """The unlocked default collection; the connection and session are kept."""
-        import secretstorage
+    def _open(self) -> None:
+        if self._connection is None:
+            from jeepney.io.blocking import open_dbus_connection
 
-        if self._collection is None:
+            self._connection = open_dbus_connection(bus="SESSION")
+            # The bus starts the service if it is activatable and not yet running.
+            _output, self._session = self._call_raw(
+                SERVICE_PATH, "Service", "OpenSession", "sv", "plain", ("s", "")
+            )
+
+    def _call_raw(self, path: str, interface: str, method: str, *args: Any) -> Any:
+        """Call ``method`` of ``org.freedesktop.Secret.<interface>`` on ``path``."""
+        from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call
+
+        address = DBusAddress(path, bus_name=BUS_NAME, interface=_INTERFACE + interface)
+        signature, body = (args[0], args[1:]) if args else (None, ())
+        message = new_method_call(address, method, signature, body)
+        reply = self._connection.send_and_get_reply(message, timeout=CALL_TIMEOUT)
+        if reply.header.message_type == MessageType.error:
+            raise _Refused(str(reply.header.fields.get(HeaderFields.error_name, "error")))
+        return reply.body
+
+    def _call(self, path: str, interface: str, method: str, *args: Any) -> Any:
+        self._open()
+        return self._call_raw(path, interface, method, *args)
+
+    def _prompt(self, prompt: str) -> tuple[bool, Any]:
+        """Show the service's prompt (unlock, confirm) and wait for the person:
+        (dismissed, result)."""
+        if prompt == _NO_PROMPT:
+            return False, None
+        from jeepney import MatchRule, MessageType
+        from jeepney.bus_messages import message_bus
+
+        rule = MatchRule(
+            type=MessageType.signal,
+            sender=BUS_NAME,
+            interface=_INTERFACE + "Prompt",
+            member="Completed",
+            path=prompt,
+        )
+        connection = self._connection
+        with connection.filter(rule) as signals:
+            connection.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT)
+            self._call(prompt, "Prompt", "Prompt", "s", "")
+            dismissed, (_signature, result) = connection.recv_until_filtered(signals).body
+        return bool(dismissed), result
+
+    def _unlock(self, path: str) -> None:
+        _unlocked, prompt = self._call(SERVICE_PATH, "Service", "Unlock", "ao", [path])
+        dismissed, _result = self._prompt(prompt)
+        if dismissed:
+            raise SecretServiceLocked("Failed to unlock the collection!")
+
+    def _ensure_default_collection(self) -> None:
+        """Create the default collection when there is none (the service may ask)."""
+        properties = {_INTERFACE + "Collection.Label": ("s", "Default")}
+        path, prompt = self._call(
+            SERVICE_PATH, "Service", "CreateCollection", "a{sv}s", properties, "default"
+        )
+        if path == _NO_PROMPT:
+            dismissed, _result = self._prompt(prompt)
+            if dismissed:
+                raise SecretServiceLocked("Failed to create the default collection!")
+
+    @contextlib.contextmanager
+    def _calls(self) -> Iterator[None]:
+        with self._lock:
             try:
-                connection = self._connection or secretstorage.dbus_init()
-                self._connection = connection
-                session = secretstorage.util.open_session(connection)
-                self._collection = secretstorage.get_default_collection(connection, session)
-            except Exception as exc:
+                self._open()
+                yield
+            except SecretServiceError:
+                raise
+            except _Refused as exc:
+                if exc.name == _LOCKED:
+                    raise SecretServiceLocked("Failed to unlock the collection!") from None
                 self._forget_connection()
-                raise SecretServiceLocked(f"Failed to open the collection: {exc}.") from None
-        collection = self._collection
-        if collection.is_locked():
-            collection.unlock()
-            if collection.is_locked():  # the person dismissed the prompt
-                raise SecretServiceLocked("Failed to unlock the collection!")
-        return collection
+                raise SecretServiceError(exc.name.rsplit(".", 1)[-1]) from None
+            except Exception as exc:  # the bus went away, a timeout, a malformed reply
+                self._forget_connection()
+                raise SecretServiceError(type(exc).__name__) from None
 
     def _forget_connection(self) -> None:
         """After a failure the next call opens a new connection (the daemon may have
@@ -89,46 +177,87 @@ class SecretServiceKeyring:
             with contextlib.suppress(Exception):
                 self._connection.close()
         self._connection = None
-        self._collection = None
+        self._session = ""
 
-    @contextlib.contextmanager
-    def _call(self) -> Iterator[None]:
-        with self._lock:
-            try:
-                yield
-            except SecretServiceError:
-                raise
-            except Exception as exc:  # jeepney / secretstorage: a D-Bus error
-                self._forget_connection()
-                raise SecretServiceError(type(exc).__name__) from None
-
-    def _items(self, service: str, username: str) -> list[Any]:
+    def _items(self, service: str, username: str) -> list[str]:
+        """The items stored for (service, username) in the default collection."""
         query = {"username": username, "service": service}
-        return list(self._default_collection().search_items(query))
+        try:
+            (paths,) = self._call(DEFAULT_COLLECTION, "Collection", "SearchItems", "a{ss}", query)
+        except _Refused as exc:
+            if exc.name in _MISSING:  # no default collection: nothing stored yet
+                return []
+            raise
+        return [str(path) for path in paths]
+
+    def _secret_of(self, item: str) -> str | None:
+        """The item's secret, unlocking once if it is locked; None if it vanished."""
+        for attempt in range(2):
+            try:
+                (secret,) = self._call(item, "Item", "GetSecret", "o", self._session)
+            except _Refused as exc:
+                if exc.name in _MISSING:
+                    return None  # deleted since the search (a concurrent replace)
+                if exc.name != _LOCKED or attempt:
+                    raise
+                self._unlock(DEFAULT_COLLECTION)
+                continue
+            _session, _parameters, value, _content_type = secret
+            return bytes(value).decode("utf-8")
+        return None
 
     def get_password(self, service: str, username: str) -> str | None:
         """The secret stored for (service, username), or None."""
-        with self._call():
+        with self._calls():
             for item in self._items(service, username):
-                if item.is_locked():
-                    item.unlock()
-                    if item.is_locked():
-                        raise SecretServiceLocked("Failed to unlock the item!")
-                return str(item.get_secret().decode("utf-8"))
+                return self._secret_of(item)
             return None
 
     def set_password(self, service: str, username: str, password: str) -> None:
         """Store ``password``, replacing what (service, username) held."""
-        with self._call():
-            attributes = {"username": username, "service": service, "application": APPLICATION}
-            label = f"Password for '{username}' on '{service}'"
-            self._default_collection().create_item(label, attributes, password, replace=True)
+        attributes = {"username": username, "service": service, "application": APPLICATION}
+        properties = {
+            _INTERFACE + "Item.Label": ("s", f"Password for '{username}' on '{service}'"),
+            _INTERFACE + "Item.Attributes": ("a{ss}", attributes),
+        }
+        with self._calls():
+            for attempt in range(3):
+                secret = (self._session, b"", password.encode("utf-8"), "text/plain")
+                try:
+                    _item, prompt = self._call(
+                        DEFAULT_COLLECTION,
+                        "Collection",
+                        "CreateItem",
+                        "a{sv}(oayays)b",
+                        properties,
+                        secret,
+                        True,
+                    )
+                except _Refused as exc:
+                    if attempt == 2 or exc.name not in (_LOCKED, *_MISSING):
+                        raise
+                    if exc.name == _LOCKED:
+                        self._unlock(DEFAULT_COLLECTION)
+                    else:
+                        self._ensure_default_collection()
+                    continue
+                if self._prompt(prompt)[0]:
+                    raise SecretServiceLocked("Storing the secret was dismissed.")
+                return
 
     def delete_password(self, service: str, username: str) -> None:
         """Delete the entry; NoSuchSecret when there is none."""
-        with self._call():
+        with self._calls():
             for item in self._items(service, username):
-                item.delete()
+                try:
+                    (prompt,) = self._call(item, "Item", "Delete")
+                except _Refused as exc:
+                    if exc.name != _LOCKED:
+                        raise
+                    self._unlock(DEFAULT_COLLECTION)
+                    (prompt,) = self._call(item, "Item", "Delete")
+                if self._prompt(prompt)[0]:
+                    raise SecretServiceLocked("Deleting the secret was dismissed.")
                 return
             raise NoSuchSecret("No such password!")
 
@@ -161,7 +290,7 @@ def direct_backend(environ: Mapping[str, str] = os.environ) -> SecretServiceKeyr
     with _shared_lock:
         if not _shared:
             try:
-                import secretstorage  # noqa: F401
+                import jeepney  # noqa: F401
             except ImportError:
                 _shared.append(None)
             else:

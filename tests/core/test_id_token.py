@@ -323,7 +323,10 @@ def sign_in_with(service: AccountService, defect: str) -> AccountView:
             return service.save_connection(attempt.complete(params))
         finally:
             assert [r.path for r in server.posts()] == ["/token"]  # the code, once
-            assert any(r.path == "/jwks" for r in server.received) == (defect != "alg none")
+            # The key set is fetched while the browser is away (core/connect.py), so an
+            # unsigned token may be refused before or after that fetch.
+            if defect != "alg none":
+                assert any(r.path == "/jwks" for r in server.received)
 
 
 @pytest.mark.integration  # the real Secret Service

@@ -56,8 +56,9 @@ def test_the_log_file_lives_under_the_profile_when_one_is_set(tmp_path: Path) ->
     root = logging.getLogger()
     before = list(root.handlers), root.level
     try:
-        path = install(environ)
+        path = install(environ).path
         assert path == tmp_path / "logs" / LOG_FILE
+        assert not path.parent.exists()  # opened by the first record, not before
         logging.getLogger("desktop_oauth.test").debug("state=%s", "st-123")
         for handler in root.handlers:
             handler.flush()

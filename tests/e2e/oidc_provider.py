@@ -62,10 +62,16 @@ class OidcProvider:
         profile: str = "",
         client_secret: str = "",
         redirect_uri: str = "",
+        tls: tuple[Path, Path] | None = None,
+        mount: str = "",
     ) -> None:
         """``profile="strict"``: the confidential client ``desktop-oauth-strict`` with
-        ``client_secret`` and the one exact ``redirect_uri`` (see server.mjs, STRICT)."""
+        ``client_secret`` and the one exact ``redirect_uri`` (see server.mjs, STRICT).
+        ``tls``: (certificate, key) PEM files, to serve https; ``mount``: a path such as
+        ``/oidc`` that the issuer ends with."""
         self.profile = profile
+        self.tls = tls
+        self.mount = mount
         self.client_secret = client_secret
         if profile == "strict":
             self.client_id = STRICT_CLIENT_ID
@@ -112,7 +118,8 @@ class OidcProvider:
 
     def _spawn(self, node: str, access_token_ttl: int) -> None:
         self.port = _free_port()
-        self.issuer = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls else "http"
+        self.issuer = f"{scheme}://127.0.0.1:{self.port}{self.mount}"
         env = dict(
             os.environ,
             OIDC_ACCESS_TOKEN_TTL=str(int(access_token_ttl)),
@@ -122,6 +129,9 @@ class OidcProvider:
             OIDC_PROFILE=self.profile,
             OIDC_STRICT_SECRET=self.client_secret,
             OIDC_STRICT_REDIRECT=self.redirect_uri,
+            OIDC_TLS_CERT=str(self.tls[0]) if self.tls else "",
+            OIDC_TLS_KEY=str(self.tls[1]) if self.tls else "",
+            OIDC_MOUNT=self.mount,
         )
         # stderr to a file: nobody drains a pipe while the tests run, and a full
         # pipe would stall the provider.

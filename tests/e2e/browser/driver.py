@@ -100,6 +100,7 @@ class Plan:
     plan_id: str | None = None  # echoed in the result, to tell runs apart
     uncheck_scopes: list[str] = field(default_factory=list)  # sandbox consent page
     user_code: str | None = None  # sandbox device page
+    trust_self_signed: bool = False  # a provider on https with its own certificate
 
     @classmethod
     def load(cls, path: Path) -> Plan:
@@ -111,6 +112,7 @@ class Plan:
             plan_id=None if raw.get("plan_id") is None else str(raw["plan_id"]),
             uncheck_scopes=[str(scope) for scope in raw.get("uncheck_scopes") or []],
             user_code=None if raw.get("user_code") is None else str(raw["user_code"]),
+            trust_self_signed=bool(raw.get("trust_self_signed", False)),
         )
         if plan.action not in ACTIONS:
             raise ValueError(f"plan action must be one of {ACTIONS}, got {plan.action!r}")
@@ -194,7 +196,8 @@ def lands_on(url: str, redirect_uri: str | None) -> bool:
         return False
     got = urllib.parse.urlsplit(url)
     want = urllib.parse.urlsplit(redirect_uri)
-    return (got.scheme, got.netloc, got.path) == (want.scheme, want.netloc, want.path)
+    # A browser asks for "/" where the redirect_uri has no path (MSAL's http://localhost:PORT).
+    return (got.scheme, got.netloc, got.path or "/") == (want.scheme, want.netloc, want.path or "/")
 
 
 def with_query(url: str, extra: dict[str, str]) -> str:
@@ -399,6 +402,7 @@ def drive(url: str, plan: Plan, redirect_uri: str | None, result: Result) -> Non
             args=CHROMIUM_ARGS,
             env=browser_environment(),
             timeout=10_000,
+            ignore_https_errors=plan.trust_self_signed,
         )
         try:
             context.set_default_timeout(ACTION_TIMEOUT_MS)

@@ -17,9 +17,16 @@
 //   OIDC_EXIT_WITH_STDIN   if "1", exit when stdin closes: the test helper keeps
 //                          a pipe open, so the provider never outlives a
 //                          crashed test run
+//   OIDC_TLS_CERT, OIDC_TLS_KEY  PEM files: serve https (a self-signed certificate
+//                          that the caller trusts) instead of http
+//   OIDC_MOUNT             a path such as "/oidc": the issuer is
+//                          https://127.0.0.1:PORT/oidc, as MSAL needs an
+//                          authority with a path (benchmarks/connect.py)
 
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 import Provider from 'oidc-provider';
 
@@ -35,7 +42,15 @@ if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) {
   process.exit(2);
 }
 
-const issuer = `http://127.0.0.1:${port}`;
+const tls = process.env.OIDC_TLS_CERT
+  ? { cert: fs.readFileSync(process.env.OIDC_TLS_CERT), key: fs.readFileSync(process.env.OIDC_TLS_KEY) }
+  : null;
+const mount = process.env.OIDC_MOUNT ?? '';
+if (mount && !/^\/[a-z]+$/.test(mount)) {
+  process.stderr.write(`invalid OIDC_MOUNT: ${mount}\n`);
+  process.exit(2);
+}
+const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}${mount}`;
 
 export const PUBLIC_CLIENT_ID = 'desktop-oauth-test';
 export const INTROSPECTOR_CLIENT_ID = 'desktop-oauth-introspector';
@@ -78,6 +93,31 @@ const configuration = {
         'refresh_token',
         'urn:ietf:params:oauth:grant-type:device_code',
       ],
+      response_types: ['code'],
+      scope: 'openid profile email offline_access',
+    },
+    {
+      // The other libraries the benchmarks compare with (benchmarks/connect.py).
+      // MSAL: a public native client with PKCE, like the app's, redirected to
+      // http://localhost:PORT.
+      client_id: 'desktop-oauth-bench-msal',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://localhost'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      scope: 'openid profile email offline_access',
+    },
+    {
+      // google-auth-oauthlib always authenticates with a client secret (Google's
+      // "installed app" clients have one that is not kept secret), redirected to
+      // http://127.0.0.1:PORT/.
+      client_id: 'desktop-oauth-bench-google',
+      client_secret: 'bench-google-secret',
+      application_type: 'native',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: ['http://127.0.0.1/'],
+      grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       scope: 'openid profile email offline_access',
     },
@@ -193,7 +233,21 @@ provider.on('server_error', (ctx, err) => {
   process.stderr.write(`server_error: ${err?.stack ?? err}\n`);
 });
 
-const server = http.createServer(provider.callback());
+// Mounted under a path (OIDC_MOUNT), requests outside it get 404 and the rest
+// reach the provider with the path stripped, as a mounting framework does.
+const callback = provider.callback();
+function handler(req, res) {
+  if (!mount) return callback(req, res);
+  if (req.url !== mount && !req.url.startsWith(`${mount}/`) && !req.url.startsWith(`${mount}?`)) {
+    res.statusCode = 404;
+    res.end();
+    return undefined;
+  }
+  req.originalUrl = req.url;
+  req.url = req.url.slice(mount.length) || '/';
+  return callback(req, res);
+}
+const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
 
 server.on('error', (err) => {
   process.stderr.write(`listen failed: ${err?.stack ?? err}\n`);
