@@ -84,3 +84,15 @@ def _collect_garbage_in_the_main_thread(_no_automatic_garbage_collection: None) 
     yield
     gc.collect()
     gc.freeze()
+
+
+@pytest.fixture(scope="session")
+def signing_key_pem(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """One sandbox signing key for the whole run, for sandboxes started on
+    tests.sandbox.helpers.seeded_home (tests of key creation start on an empty folder)."""
+    from desktop_oauth.sandbox import SandboxServer
+
+    home = tmp_path_factory.mktemp("key-maker")
+    with SandboxServer(home, poll_interval=0.01):
+        pass
+    return (home / "sandbox" / "signing-key.pem").read_bytes()

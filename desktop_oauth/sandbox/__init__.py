@@ -16,7 +16,8 @@ Public API::
     Sandbox.issuer: str; Sandbox.owned: bool; Sandbox.stop() -> None
     SandboxServer(home: Path, *, access_token_ttl: int = 3600,
                   rate_limit: tuple[int, float] = (60, 60.0), device_interval: int = 5,
-                  device_code_ttl: int = 600, clock: Callable[[], float] = time.time)
+                  device_code_ttl: int = 600, clock: Callable[[], float] = time.time,
+                  poll_interval: float = 0.1)
         .start() -> None; .stop() -> None; .issuer: str; .port: int; .running: bool
     provider_config(issuer: str) -> ProviderConfig
     SANDBOX_CLIENT_ID = "desktop-oauth"; SANDBOX_NAME; DEFAULT_SCOPES; SCOPES (descriptions)

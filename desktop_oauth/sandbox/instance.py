@@ -131,16 +131,23 @@ def _hang_up(connection: http.client.HTTPConnection) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def answers_as(port: int, instance: str, timeout: float = 1.0) -> bool:
+def answers_as(
+    port: int, instance: str, timeout: float = 1.0, deadline: float | None = None
+) -> bool:
     """Whether this profile's sandbox answers on ``port`` (a quick health check).
 
     Talks to 127.0.0.1 directly (no proxy from the environment) and accepts
     only a discovery document naming the expected issuer and instance id.
+
+    Args:
+        timeout: Seconds for connecting and for each read.
+        deadline: Seconds for the whole check; ``4 * timeout`` by default.
     """
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     # Another program may hold the port and answer one byte at a time: the whole
     # check has one deadline, not only each read (docs/security.md, finding 5).
-    watchdog = threading.Timer(4 * timeout, _hang_up, args=(connection,))
+    whole = 4 * timeout if deadline is None else deadline
+    watchdog = threading.Timer(whole, _hang_up, args=(connection,))
     watchdog.daemon = True
     watchdog.start()
     try:

@@ -198,6 +198,8 @@ class SandboxServer:
         device_interval: Seconds a device must wait between polls (RFC 8628 §3.2).
         device_code_ttl: Seconds a device code stays valid.
         clock: Wall-clock seconds (tests pass their own).
+        poll_interval: How often the serving thread looks for :meth:`stop`, which
+            waits up to this long (tests pass a shorter one).
 
     ``issuer`` and ``port`` are known once :meth:`start` returned.
     """
@@ -211,6 +213,7 @@ class SandboxServer:
         device_interval: int = DEFAULT_DEVICE_INTERVAL,
         device_code_ttl: int = 600,
         clock: Callable[[], float] = time.time,
+        poll_interval: float = 0.1,
     ) -> None:
         self.home = home
         self.folder = sandbox_folder(home)
@@ -219,6 +222,7 @@ class SandboxServer:
         self.device_interval = device_interval
         self.device_code_ttl = device_code_ttl
         self._clock = clock
+        self._poll_interval = poll_interval
         self.issuer = ""
         self.port = 0
         self._lock = ServeLock(self.folder / "serve.lock")
@@ -300,7 +304,7 @@ class SandboxServer:
         self._httpd.host_header = f"{HOST}:{self.port}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": self._poll_interval},
             name=f"sandbox-provider-{self.port}",
             daemon=True,
         )

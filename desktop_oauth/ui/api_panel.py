@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
@@ -59,9 +60,20 @@ def describe_quota(
 
 
 class ApiDataPanel(QGroupBox):
-    """Shows what the API returned for the token, and its rate-limit headers."""
+    """Shows what the API returned for the token, and its rate-limit headers.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Args:
+        clock: Wall-clock seconds, for the quota's reset countdown (tests pass their own).
+        tick_ms: How often the countdown is redrawn (tests pass a shorter time).
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        tick_ms: int = 1000,
+    ) -> None:
         super().__init__("Your data (fetched with the token)", parent)
         self.setObjectName("apiDataPanel")
         self.setAccessibleName("Data fetched with the token")
@@ -87,8 +99,9 @@ class ApiDataPanel(QGroupBox):
         self._quota_headers: dict[str, str] = {}
         self._quota_at: float | None = None
         # The reset counts down live (once a second) until it reaches 0.
+        self._clock = clock
         self._countdown = QTimer(self)
-        self._countdown.setInterval(1000)
+        self._countdown.setInterval(tick_ms)
         self._countdown.timeout.connect(self._tick_quota)
         self.refusal = plain_label("")
         self.refusal.setObjectName("apiRefusalLabel")
@@ -136,7 +149,7 @@ class ApiDataPanel(QGroupBox):
             self.raw.clear()
             return
         self.source.setText(f"GET {result.url} → HTTP {result.status}")
-        self._fetched_at = time.time()
+        self._fetched_at = self._clock()
         self._quota_headers, self._quota_at = result.headers, self._fetched_at
         self._tick_quota()
         self._countdown.start()
@@ -165,7 +178,7 @@ class ApiDataPanel(QGroupBox):
         self._countdown.start()
 
     def _tick_quota(self) -> None:
-        text = describe_quota(self._quota_headers, received_at=self._quota_at)
+        text = describe_quota(self._quota_headers, received_at=self._quota_at, now=self._clock())
         self._show_quota(text)
         if not text or "resets in 0 s" in text:
             self._countdown.stop()

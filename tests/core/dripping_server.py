@@ -11,16 +11,19 @@ import time
 class DrippingServer:
     """Every connection gets ``head`` then ``body``, one byte every ``interval``
     seconds, each byte well within any read timeout. ``drip_head`` drips the
-    status line and headers too."""
+    status line and headers too. ``sent`` counts the bytes sent so far, over all
+    connections; :meth:`wait_sent` waits for a number of them."""
 
     def __init__(self, body: bytes, *, interval: float = 0.2, drip_head: bool = False) -> None:
         self.body = body
         self.interval = interval
         self.drip_head = drip_head
         self.connections = 0
+        self.sent = 0
+        self._progress = threading.Condition()
         self._stop = threading.Event()
         self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.1)
+        self._sock.settimeout(0.01)  # how long __exit__ waits for the accept loop
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -56,7 +59,15 @@ class DrippingServer:
                 if self._stop.is_set():
                     return
                 conn.sendall(bytes([byte]))
+                with self._progress:
+                    self.sent += 1
+                    self._progress.notify_all()
                 time.sleep(self.interval)
+
+    def wait_sent(self, count: int, timeout: float) -> bool:
+        """Whether ``count`` bytes have been sent, waiting up to ``timeout`` seconds."""
+        with self._progress:
+            return self._progress.wait_for(lambda: self.sent >= count, timeout)
 
 
 def _read_request(conn: socket.socket) -> None:

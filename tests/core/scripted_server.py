@@ -70,9 +70,9 @@ class ScriptedServer:
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         # serve_forever's default 0.5 s poll is how long shutdown() waits: with
-        # ~40 tests each stopping a server, that was 20 s of the suite.
+        # ~40 tests each stopping a server, that was 20 s of the suite (and 2 s at 0.05).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
 
     def posts(self) -> list[Received]:

@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,18 +19,20 @@ from desktop_oauth.core.account_state import AccountState
 from desktop_oauth.core.accounts import AccountService, AccountView, LocalProvider
 from desktop_oauth.core.accounts.records import RefreshOutcome
 from desktop_oauth.core.config import AccountStatus, Revocation
-from desktop_oauth.core.errors import DifferentPersonError
+from desktop_oauth.core.errors import DifferentPersonError, InvalidGrantError, TokenError
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.sandbox import SandboxServer, provider_config
-from tests.sandbox.helpers import Browser, Client
+from tests.sandbox.helpers import STOP_POLL, Browser, Client, seeded_home
 
+from .scripted_server import Answer, Received, scripted_server
 from .test_token_store import FlakyKeyring
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(tmp_path / "sandbox-home", rate_limit=(1_000_000, 60.0)) as server:
+def sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[SandboxServer]:
+    home = seeded_home(tmp_path / "sandbox-home", signing_key_pem)
+    with SandboxServer(home, rate_limit=(1_000_000, 60.0), poll_interval=STOP_POLL) as server:
         yield server
 
 
@@ -46,13 +49,19 @@ def service(tmp_path: Path, sandbox: SandboxServer) -> AccountService:
 
 
 def connect(
-    service: AccountService, browser: Browser, scopes: tuple[str, ...], user: str = "ada"
+    service: AccountService,
+    browser: Browser,
+    scopes: tuple[str, ...],
+    user: str = "ada",
+    *,
+    uncheck: tuple[str, ...] = (),
 ) -> AccountView:
-    """Connect as the app does; the person signs in and allows on the sandbox's pages."""
+    """Connect as the app does; the person signs in and allows on the sandbox's pages
+    (unticking the scopes in ``uncheck``)."""
     name = service.provider_name("sandbox")
     attempt = service.begin_connect(name, scopes=scopes, deadline_seconds=30)
     try:
-        location = browser.walk(attempt.url, user=user)
+        location = browser.walk(attempt.url, user=user, uncheck=uncheck)
         assert isinstance(location, str), location
         deliver = threading.Thread(target=lambda: requests.get(location, timeout=10))
         deliver.start()
@@ -246,3 +255,183 @@ def test_the_last_refresh_is_noted_with_its_date_and_time_zone(tmp_path: Path) -
     when = f"{time.strftime('%Y-%m-%d %H:%M:%S', local)} {time.strftime('%Z', local)}"
     assert service._when(RefreshOutcome.OK) == f"{when}, ok"
     assert service._when(RefreshOutcome.FAILED, "offline") == f"{when}, failed: offline"
+
+
+# -- the service's decisions when the provider refuses, fails or narrows ---------------
+
+OFFLINE = ("openid", "email", "offline_access", "notes.read")
+
+
+def test_a_refresh_refused_with_invalid_grant_forgets_the_tokens_and_asks_for_a_sign_in(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    view = connect(service, Browser(sandbox.issuer), OFFLINE)
+    assert view.tokens is not None and view.tokens.refresh_token is not None
+    # Another client spends the refresh token first: the sandbox rotates it, and the
+    # app's copy coming back is a reuse, which ends the whole grant (RFC 9700 §4.14.2).
+    assert Client(sandbox.issuer).refresh(view.tokens.refresh_token).status_code == 200
+
+    with pytest.raises(InvalidGrantError):
+        service.refresh(view.record.id)
+
+    record = service.view(view.record.id).record
+    assert record.status is AccountStatus.NEEDS_SIGN_IN
+    assert record.display_name == view.record.display_name  # the account stays listed
+    assert record.last_refresh is not None and "refused: sign in again" in record.last_refresh
+    assert service.store.load(view.record.id) is None  # nothing left that could work
+    assert service.summary(view.record.id).state is AccountState.NEEDS_SIGN_IN
+
+
+def test_a_refresh_that_cannot_reach_the_provider_keeps_the_account_and_its_tokens(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    view = connect(service, Browser(sandbox.issuer), OFFLINE)
+    sandbox.stop()  # the provider is unreachable: connection refused
+
+    with pytest.raises(TokenError) as failed:
+        service.refresh(view.record.id)
+
+    assert not isinstance(failed.value, InvalidGrantError)
+    record = service.view(view.record.id).record
+    assert record.status is AccountStatus.CONNECTED  # a network error is no verdict
+    assert record.last_refresh is not None and "failed:" in record.last_refresh
+    assert service.store.load(view.record.id) == view.tokens  # the refresh token too
+    # The access token has not expired: whoever needs one gets it, with a notice.
+    usable = service.usable_tokens(view.record.id, min_seconds=10 * 3600)
+    assert usable.tokens == view.tokens
+    assert "still valid for a short while" in usable.notice
+
+
+class RevocationGateway:
+    """The provider's revocation endpoint behind a gateway that answers 503 while
+    ``down``, and otherwise passes the request on to the sandbox."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+        self.down = True
+
+    def answer(self, request: Received) -> Answer:
+        if self.down:
+            return Answer(503, b"busy", {"Content-Type": "text/plain"})
+        passed = requests.post(
+            f"{self.issuer}/revoke",
+            data=request.body,
+            headers={"Content-Type": request.headers.get("Content-Type", "")},
+            timeout=5,
+        )
+        return Answer(passed.status_code, passed.content, {"Content-Type": "application/json"})
+
+
+@pytest.fixture
+def gateway(sandbox: SandboxServer) -> Iterator[tuple[RevocationGateway, str]]:
+    gateway = RevocationGateway(sandbox.issuer)
+    with scripted_server(gateway.answer) as server:
+        yield gateway, f"{server.url}/revoke"
+
+
+def service_revoking_through(
+    tmp_path: Path, sandbox: SandboxServer, revocation: str
+) -> tuple[AccountService, FlakyKeyring]:
+    """The service of the ``service`` fixture, with the sandbox's revocation endpoint
+    at ``revocation``; its in-memory keyring returned too."""
+    profile = Profile(home=tmp_path / "app", keyring_service=f"test:{uuid.uuid4().hex}")
+    # An endpoint set over the discovery document, as the provider dialog allows.
+    config = replace(
+        provider_config(sandbox.issuer), endpoint_overrides=(("revocation", revocation),)
+    )
+    backend = FlakyKeyring()
+    service = AccountService(
+        profile,
+        store=TokenStore(profile.keyring_service, backend),
+        session=requests.Session(),
+        local_providers=[LocalProvider(config.name, lambda: config, aliases=("sandbox",))],
+    )
+    return service, backend
+
+
+def test_a_revocation_answered_503_stays_pending_and_is_delivered_later(
+    tmp_path: Path, sandbox: SandboxServer, gateway: tuple[RevocationGateway, str]
+) -> None:
+    front, revocation = gateway
+    service, backend = service_revoking_through(tmp_path, sandbox, revocation)
+    client = Client(sandbox.issuer)
+    view = connect(service, Browser(sandbox.issuer), OFFLINE)
+    assert view.tokens is not None and view.tokens.refresh_token is not None
+    issued = [view.tokens.access_token, view.tokens.refresh_token]
+
+    outcome = service.revoke(view.record.id)
+
+    # RFC 7009 §2.2.1: a 503 means try again later; the provider was not told.
+    assert outcome.provider_confirmed is False
+    assert outcome.account.status is AccountStatus.REVOCATION_PENDING
+    assert outcome.account.revocation is Revocation.UNCONFIRMED
+    assert service.store.load(view.record.id) is None  # forgotten for the account...
+    assert any("pending-revocation" in name for _, name in backend.entries)  # ...kept to tell
+    assert all(client.introspect(t)["active"] for t in issued)
+    assert service.summary(view.record.id).state is AccountState.REVOCATION_PENDING
+    assert [o.account.status for o in service.retry_revocations()] == [
+        AccountStatus.REVOCATION_PENDING
+    ]
+
+    front.down = False
+    [later] = service.retry_revocations()
+
+    assert later.provider_confirmed and later.verified is True
+    assert later.account.status is AccountStatus.REVOKED
+    assert later.account.revocation is Revocation.VERIFIED
+    assert [client.introspect(t)["active"] for t in issued] == [False, False]
+    assert backend.entries == {}
+    assert service.retry_revocations() == []
+
+
+def test_removing_an_account_whose_revocation_is_pending_forgets_it_entirely(
+    tmp_path: Path, sandbox: SandboxServer, gateway: tuple[RevocationGateway, str]
+) -> None:
+    _, revocation = gateway  # stays down
+    service, backend = service_revoking_through(tmp_path, sandbox, revocation)
+    view = connect(service, Browser(sandbox.issuer), OFFLINE)
+    assert service.revoke(view.record.id).account.status is AccountStatus.REVOCATION_PENDING
+    assert backend.entries != {}
+
+    assert service.remove(view.record.id) is None  # no tokens of its own left to revoke
+
+    assert service.config.accounts == ()
+    assert backend.entries == {}  # the pending revocation's tokens are gone too
+    assert service.retry_revocations() == []
+    # Not decided here: Remove does not try the pending revocation once more, so a
+    # provider that is reachable again is never told and its grant stays active.
+
+
+def test_connecting_the_same_person_again_updates_their_one_account(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    browser = Browser(sandbox.issuer)
+    first = connect(service, browser, ("openid", "email", "offline_access"))
+    second = connect(service, browser, ("openid", "profile", "offline_access", "notes.read"))
+
+    [record] = service.config.accounts
+    assert record.id == first.record.id == second.record.id
+    assert record.status is AccountStatus.CONNECTED
+    assert record.requested_scopes == ("openid", "profile", "offline_access", "notes.read")
+    assert set(record.granted_scopes) == {"openid", "profile", "offline_access", "notes.read"}
+    assert service.store.load(record.id) == second.tokens  # the new tokens, not the old
+    assert len(record.superseded) == 1  # the old ones wait to be revoked with the account
+
+
+def test_scopes_the_person_unticks_are_not_held_by_the_account(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    asked = ("openid", "email", "offline_access", "notes.read")
+    view = connect(service, Browser(sandbox.issuer), asked, uncheck=("notes.read",))
+
+    assert view.record.requested_scopes == asked
+    assert set(view.record.granted_scopes) == {"openid", "email", "offline_access"}
+    assert view.tokens is not None
+    assert set(view.tokens.granted_scopes) == set(view.record.granted_scopes)
+    # The access token really lacks it: the sandbox's API refuses the notes.
+    refused = Client(sandbox.issuer).api("/api/notes", view.tokens.access_token)
+    assert refused.status_code == 403
+    # A refresh keeps the narrowed grant; it does not widen to what was asked.
+    refreshed = service.refresh(view.record.id)
+    assert "notes.read" not in refreshed.record.granted_scopes
+    assert set(refreshed.record.granted_scopes) == {"openid", "email", "offline_access"}

@@ -57,9 +57,9 @@ def test_read_timeout_is_reported_and_not_retried() -> None:
         started = time.monotonic()
         with pytest.raises(TokenError, match="did not answer in time"):
             post_token_request(
-                requests.Session(), server.url + "/token", "code=c", "app", timeout=(2.0, 0.5)
+                requests.Session(), server.url + "/token", "code=c", "app", timeout=(2.0, 0.2)
             )
-        assert time.monotonic() - started < 1.4
+        assert time.monotonic() - started < 1.1  # the read timeout, not the 1.5 s answer
     assert len(server.posts()) == 1
 
 

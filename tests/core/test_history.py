@@ -25,7 +25,7 @@ from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.core.tokens import TokenSet
 from desktop_oauth.sandbox import SandboxServer, provider_config
-from tests.sandbox.helpers import Browser
+from tests.sandbox.helpers import STOP_POLL, Browser, seeded_home
 
 from .scripted_server import Answer, Received, scripted_server
 from .test_accounts import connect
@@ -236,8 +236,9 @@ def test_a_removed_account_is_found_by_its_kept_names() -> None:
 
 # -- what the account service records ----------------------------------------------------
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(tmp_path / "sandbox-home", rate_limit=(1_000_000, 60.0)) as server:
+def sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[SandboxServer]:
+    home = seeded_home(tmp_path / "sandbox-home", signing_key_pem)
+    with SandboxServer(home, rate_limit=(1_000_000, 60.0), poll_interval=STOP_POLL) as server:
         yield server
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -30,8 +31,19 @@ from .scripted_server import Answer, scripted_server
 CLAIMS = {"iss": "https://id.example.test", "aud": "app", "sub": "u1", "nonce": "n"}
 
 
+_KEYS: list[rsa.RSAPrivateKey] = []
+_turn = itertools.count()
+
+
 def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """The next of three RSA keys made once per run, in turn: up to three calls in a
+    row give distinct keys, which is all a test here needs (making a 2048-bit key
+    for every call was ~1.5 s of the unit tier)."""
+    if not _KEYS:
+        _KEYS.extend(
+            rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(3)
+        )
+    return _KEYS[next(_turn) % len(_KEYS)]
 
 
 def public_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.core.tokens import TokenSet
 from desktop_oauth.sandbox import SandboxServer, provider_config
-from tests.sandbox.helpers import Browser, Client
+from tests.sandbox.helpers import STOP_POLL, Browser, Client, seeded_home
 
 from .test_accounts import connect
 from .test_token_store import FlakyKeyring
@@ -42,9 +42,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, clock: Clock) -> Iterator[SandboxServer]:
+def sandbox(tmp_path: Path, clock: Clock, signing_key_pem: bytes) -> Iterator[SandboxServer]:
+    home = seeded_home(tmp_path / "sandbox-home", signing_key_pem)
     with SandboxServer(
-        tmp_path / "sandbox-home", rate_limit=(1_000_000, 60.0), clock=clock
+        home, rate_limit=(1_000_000, 60.0), clock=clock, poll_interval=STOP_POLL
     ) as server:
         yield server
 

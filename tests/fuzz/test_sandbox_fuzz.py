@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop_oauth.sandbox import SandboxServer
-from tests.sandbox.conftest import seeded_home
+from tests.sandbox.helpers import seeded_home
 
 from .requests_strategy import RawRequest, exchange, raw_requests
 

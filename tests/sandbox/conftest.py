@@ -10,26 +10,7 @@ import pytest
 
 from desktop_oauth.sandbox import SandboxServer
 
-from .helpers import Browser, Client
-
-
-@pytest.fixture(scope="session")
-def signing_key_pem(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """One RSA key for the whole run (tests of key creation use SandboxServer directly)."""
-    home = tmp_path_factory.mktemp("key-maker")
-    with SandboxServer(home):
-        pass
-    return (home / "sandbox" / "signing-key.pem").read_bytes()
-
-
-def seeded_home(home: Path, signing_key_pem: bytes) -> Path:
-    """A profile folder that already holds the session's signing key."""
-    key = home / "sandbox" / "signing-key.pem"
-    if not key.exists():
-        key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        key.write_bytes(signing_key_pem)
-        key.chmod(0o600)
-    return home
+from .helpers import STOP_POLL, Browser, Client, seeded_home
 
 
 @pytest.fixture
@@ -38,6 +19,7 @@ def make_sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[Callable[..
     started: list[SandboxServer] = []
 
     def make(home: Path | None = None, **options: Any) -> SandboxServer:
+        options.setdefault("poll_interval", STOP_POLL)
         server = SandboxServer(
             seeded_home(home or tmp_path / "profile", signing_key_pem), **options
         )
@@ -59,7 +41,9 @@ def sandbox(
     The quota is set out of reach here; quota tests start their own sandbox.
     """
     home = seeded_home(tmp_path_factory.mktemp("profile"), signing_key_pem)
-    with SandboxServer(home, rate_limit=(1_000_000, 60.0), device_interval=1) as server:
+    with SandboxServer(
+        home, rate_limit=(1_000_000, 60.0), device_interval=1, poll_interval=STOP_POLL
+    ) as server:
         yield server
 
 

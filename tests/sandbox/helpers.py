@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -16,7 +17,21 @@ import requests
 from desktop_oauth.sandbox import DEFAULT_SCOPES, SANDBOX_CLIENT_ID
 
 TIMEOUT = 5
+#: The serving thread's poll for the tests' sandboxes: stop() waits up to this long
+#: (the app's 0.1 s, over the ~40 sandboxes the unit tier starts, was ~4 s of waiting).
+STOP_POLL = 0.01
 REDIRECT_URI = "http://127.0.0.1:54321/callback"  # nothing listens: the test reads the Location
+
+
+def seeded_home(home: Path, signing_key_pem: bytes) -> Path:
+    """A profile folder that already holds ``signing_key_pem`` (the session's key,
+    tests/conftest.py): a sandbox started on it loads that key instead of making one."""
+    key = home / "sandbox" / "signing-key.pem"
+    if not key.exists():
+        key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key.write_bytes(signing_key_pem)
+        key.chmod(0o600)
+    return home
 
 
 @dataclass

@@ -207,9 +207,11 @@ def test_the_sandbox_health_check_has_one_deadline(drip_head: bool) -> None:
     from desktop_oauth.sandbox.instance import answers_as
     from tests.core.dripping_server import DrippingServer
 
+    # Each byte within the 1 s read timeout; the whole answer would take ~7 s.
     body = b'{"issuer": "http://127.0.0.1:1", "padding": "' + b"x" * 100 + b'"}'
-    with DrippingServer(body, interval=0.2, drip_head=drip_head) as server:
+    with DrippingServer(body, interval=0.05, drip_head=drip_head) as server:
         port = int(server.url.rsplit(":", 1)[1])
         started = time.monotonic()
-        assert answers_as(port, "instance", timeout=0.5) is False
-        assert time.monotonic() - started < 2.0 + 1.0
+        assert answers_as(port, "instance", timeout=1.0, deadline=0.25) is False
+        assert time.monotonic() - started < 0.25 + 1.0
+        assert server.sent < len(body)  # cut off, not read to the end

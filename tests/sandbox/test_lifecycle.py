@@ -23,7 +23,7 @@ from desktop_oauth.sandbox import (
     ensure_running,
 )
 
-from .helpers import Browser, Client, redirect_params
+from .helpers import STOP_POLL, Browser, Client, redirect_params
 
 FIND_SANDBOX = """
 import json, sys
@@ -45,7 +45,7 @@ def refused(port: int) -> bool:
 
 def test_restart_keeps_issuer_keys_and_grants(tmp_path: Path) -> None:
     home = tmp_path / "profile"
-    with SandboxServer(home) as first:
+    with SandboxServer(home, poll_interval=STOP_POLL) as first:
         browser, client = Browser(first.issuer), Client(first.issuer)
         tokens = client.connect(browser)
         kid = requests.get(f"{first.issuer}/jwks", timeout=5).json()["keys"][0]["kid"]
@@ -54,7 +54,7 @@ def test_restart_keeps_issuer_keys_and_grants(tmp_path: Path) -> None:
         issuer, port = first.issuer, first.port
     assert refused(port)
 
-    with SandboxServer(home) as second:
+    with SandboxServer(home, poll_interval=STOP_POLL) as second:
         assert (second.issuer, second.port) == (issuer, port)
         assert requests.get(f"{issuer}/jwks", timeout=5).json()["keys"][0]["kid"] == kid
         client = Client(issuer)
@@ -69,21 +69,22 @@ def test_restart_keeps_issuer_keys_and_grants(tmp_path: Path) -> None:
 
 def test_port_taken_by_another_program_is_a_clear_error(tmp_path: Path) -> None:
     home = tmp_path / "profile"
-    with SandboxServer(home) as server:
+    with SandboxServer(home, poll_interval=STOP_POLL) as server:
         port = server.port
     squatter = socket.socket()
     try:
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
         with pytest.raises(SandboxPortInUseError) as caught:
-            SandboxServer(home).start()
+            SandboxServer(home, poll_interval=STOP_POLL).start()
         message = str(caught.value)
         assert f"port {port}" in message and "another program" in message
         assert "sandbox.json" in message
         assert caught.value.port == port
     finally:
         squatter.close()
-    with SandboxServer(home) as again:  # the lock was released after the failure
+    # the lock was released after the failure
+    with SandboxServer(home, poll_interval=STOP_POLL) as again:
         assert again.port == port
 
 
@@ -170,14 +171,14 @@ def test_files_at_rest_hold_no_plaintext_secrets(
 
 def test_damaged_key_is_a_readable_error(tmp_path: Path) -> None:
     home = tmp_path / "profile"
-    with SandboxServer(home):
+    with SandboxServer(home, poll_interval=STOP_POLL):
         pass
     (home / "sandbox" / "signing-key.pem").write_text("not a key")
     with pytest.raises(SandboxError, match=r"signing key .* is damaged"):
-        SandboxServer(home).start()
+        SandboxServer(home, poll_interval=STOP_POLL).start()
     # and the failed start released the port and the lock
     (home / "sandbox" / "signing-key.pem").unlink()
-    with SandboxServer(home):
+    with SandboxServer(home, poll_interval=STOP_POLL):
         pass
 
 

@@ -48,7 +48,7 @@ def test_a_window_that_never_paints_still_starts(qtbot: QtBot) -> None:
     window = QWidget()  # never shown
     qtbot.addWidget(window)
     started: list[bool] = []
-    start_after_first_paint(window, lambda: started.append(True))
+    start_after_first_paint(window, lambda: started.append(True), at_the_latest_ms=50)
     qtbot.waitUntil(lambda: bool(started), timeout=5_000)
     assert started == [True]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keyring.backends.fail
 import pytest
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QSplitter, QTableWidget
 from pytestqt.qtbot import QtBot
 
@@ -69,8 +70,17 @@ def open_window(qtbot: QtBot, home: Path, width: int, height: int) -> MainWindow
     controller.preferred_account = "acct-2"
     controller.start()
     qtbot.waitUntil(lambda: window.scopesPanel.table.rowCount() == len(SCOPES), timeout=5000)
-    qtbot.wait(50)  # one layout pass at the final size
+    settle()  # the layout pass at the final size
     return window
+
+
+def settle() -> None:
+    """Handle every event Qt has posted (layout requests, resizes, the events they
+    post in turn) before looking at sizes: a size that would change has changed,
+    with no fixed wait for a layout pass."""
+    for _ in range(5):
+        QCoreApplication.sendPostedEvents()
+        QCoreApplication.processEvents()
 
 
 def visible_lines(widget: QListWidget) -> list[str]:
@@ -190,14 +200,14 @@ def test_geometry_and_splitters_come_back(qtbot: QtBot, tmp_path: Path) -> None:
     first.show()
     first.setGeometry(30, 40, 500, 300)
     splitters["main"].setSizes([120, 380])
-    qtbot.wait(20)
+    settle()
     geometry, sizes = first.geometry(), splitters["main"].sizes()
     remember(first, state, splitters)
 
     again, splitters_again = small()
     restore(again, WindowState(tmp_path / "window.ini"), splitters_again)
     again.show()
-    qtbot.wait(20)
+    settle()
     assert again.geometry() == geometry
     assert splitters_again["main"].sizes() == sizes
 
@@ -228,6 +238,6 @@ def test_a_shown_token_does_not_widen_the_window(qtbot: QtBot, tmp_path: Path) -
     )
     claims = {"sub": "ada", "email": "ada@sandbox.test", "iat": int(now), "exp": int(now + 3600)}
     window.tokenPanel.show_tokens(tokens, claims, last_refresh="12:00:00 UTC, ok")
-    qtbot.wait(50)
+    settle()
     assert window.minimumSizeHint().width() <= 1000
     assert window.width() == 1000
