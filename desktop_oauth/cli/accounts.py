@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..core.config import AccountRecord
+from ..core.config import AccountRecord, AccountStatus
 from ..core.lookup import AmbiguousAccountError, qualified_name
 from ..core.profile import Profile
 from ..core.stored_token import valid_stored_token
@@ -155,6 +155,8 @@ def remove(args: argparse.Namespace, console: Console) -> int:
     record = find(service, args.account)
     outcome = service.remove(record.id)
     name = f"{record.display_name} ({record.provider})"
+    if outcome is not None and outcome.account.status is AccountStatus.REVOCATION_PENDING:
+        raise CliError(f"{name}: {outcome.message}")
     if (
         outcome is None
         or outcome.verified is True

@@ -551,6 +551,11 @@ class Controller(QObject):
         self.status_message.emit("Removing the account…")
 
         def done(outcome: RevokeOutcome | None) -> None:
+            if outcome is not None and outcome.account.status is AccountStatus.REVOCATION_PENDING:
+                # Still waiting for the provider: the account stays (see AccountService.remove).
+                self.errorShown.emit(outcome.message)
+                self._reload_config()
+                return
             self.status_message.emit("Account removed.")
             self.scheduler.forget(account_id)
             self.accountForgotten.emit(account_id)

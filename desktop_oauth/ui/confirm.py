@@ -3,13 +3,10 @@ provider, and what happens here."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-if TYPE_CHECKING:
-    from ..core.config import AccountRecord
+from ..core.config import AccountRecord, AccountStatus
 
 
 def revoke_text(record: AccountRecord) -> str:
@@ -27,12 +24,20 @@ def revoke_text(record: AccountRecord) -> str:
 
 def remove_text(record: AccountRecord) -> str:
     """What Remove does to ``record``, in words."""
-    connected = record.status == "connected"
-    at_provider = (
-        f"At {record.provider}: the app first revokes this account's tokens, as Revoke does."
-        if connected
-        else f"At {record.provider}: nothing more; this account's access was already taken back."
-    )
+    if record.status is AccountStatus.CONNECTED:
+        at_provider = (
+            f"At {record.provider}: the app first revokes this account's tokens, as Revoke does."
+        )
+    elif record.status is AccountStatus.REVOCATION_PENDING:
+        at_provider = (
+            f"At {record.provider}: the app has not yet been able to take the access back; "
+            "it tries once more first. If the provider still cannot be reached, the account "
+            "stays, so that the app can keep trying."
+        )
+    else:
+        at_provider = (
+            f"At {record.provider}: nothing more; this account's access was already taken back."
+        )
     return (
         f"Remove “{record.display_name}” ({record.provider})?\n\n"
         f"{at_provider}\n\n"

@@ -86,3 +86,48 @@ def test_revoke_fails_when_the_provider_says_yes_but_the_token_still_works(
     assert revoked.returncode == 1, revoked
     assert revoked.stdout == ""
     assert "did not confirm" in revoked.error_line or "still" in revoked.error_line
+
+
+def test_remove_keeps_an_account_whose_revocation_still_cannot_be_delivered(
+    tmp_path: Path,
+) -> None:
+    up = {"now": False}
+
+    def answer(request: Received) -> Answer:
+        if request.path == "/token":
+            return Answer.json(
+                {
+                    "access_token": "at-secret",
+                    "refresh_token": "rt-secret",
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "scope": "profile",
+                }
+            )
+        if request.path == "/userinfo":
+            return Answer(401, b"") if up["now"] else Answer.json({"sub": "u1", "name": "U"})
+        if request.path == "/revoke":
+            return Answer(200, b"") if up["now"] else Answer(503, b"busy", {})
+        return Answer(404, b"")
+
+    with scripted_server(answer) as server:
+        cli = Cli(tmp_path / "home")
+        cli.ok(
+            "provider", "add", "down", "--client-id", "app", "--scope", "profile",
+            "--authorize-url", f"{server.url}/auth", "--token-url", f"{server.url}/token",
+            "--userinfo-url", f"{server.url}/userinfo", "--revocation-url", f"{server.url}/revoke",
+        )  # fmt: skip
+        assert cli.connect_without_browser("down").stdout.startswith("Connected")
+        assert cli.run("revoke", "u1").returncode == 1
+
+        refused = cli.run("remove", "u1")
+        assert refused.returncode == 1
+        assert "was not removed" in refused.error_line
+        [account] = json.loads(cli.ok("accounts", "--json").stdout)
+        assert account["state"] == "revocation pending"
+
+        up["now"] = True
+        removed = cli.ok("remove", "u1")
+        assert removed.stdout.startswith("Removed")
+        assert json.loads(cli.ok("accounts", "--json").stdout) == []
+        assert any(r.path == "/revoke" and b"rt-secret" in r.body for r in server.posts())

@@ -384,22 +384,34 @@ def test_a_revocation_answered_503_stays_pending_and_is_delivered_later(
     assert service.retry_revocations() == []
 
 
-def test_removing_an_account_whose_revocation_is_pending_forgets_it_entirely(
+def test_removing_an_account_whose_revocation_is_pending_tries_it_first_and_keeps_it_if_it_fails(
     tmp_path: Path, sandbox: SandboxServer, gateway: tuple[RevocationGateway, str]
 ) -> None:
-    _, revocation = gateway  # stays down
+    front, revocation = gateway
     service, backend = service_revoking_through(tmp_path, sandbox, revocation)
+    client = Client(sandbox.issuer)
     view = connect(service, Browser(sandbox.issuer), OFFLINE)
+    assert view.tokens is not None and view.tokens.refresh_token is not None
+    issued = [view.tokens.access_token, view.tokens.refresh_token]
     assert service.revoke(view.record.id).account.status is AccountStatus.REVOCATION_PENDING
-    assert backend.entries != {}
 
-    assert service.remove(view.record.id) is None  # no tokens of its own left to revoke
+    # The provider is still down: the account stays, and so does what revokes it.
+    refused = service.remove(view.record.id)
+    assert refused is not None and not refused.provider_confirmed
+    assert "was not removed" in refused.message
+    [kept] = service.config.accounts
+    assert kept.status is AccountStatus.REVOCATION_PENDING
+    assert any("pending-revocation" in name for _, name in backend.entries)
+    assert all(client.introspect(t)["active"] for t in issued)
 
+    # Reachable again: Remove tells the provider first, then forgets the account.
+    front.down = False
+    removed = service.remove(view.record.id)
+    assert removed is not None and removed.provider_confirmed and removed.verified is True
     assert service.config.accounts == ()
-    assert backend.entries == {}  # the pending revocation's tokens are gone too
+    assert backend.entries == {}
+    assert [client.introspect(t)["active"] for t in issued] == [False, False]
     assert service.retry_revocations() == []
-    # Not decided here: Remove does not try the pending revocation once more, so a
-    # provider that is reachable again is never told and its grant stays active.
 
 
 def test_connecting_the_same_person_again_updates_their_one_account(

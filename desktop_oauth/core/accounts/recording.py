@@ -87,7 +87,10 @@ class Recording(Revoking):
     def remove(self, account_id: str) -> RevokeOutcome | None:
         before = self._record(account_id)
         outcome = super().remove(account_id)  # notes its revocation through revoke()
-        self._note(account_id, history.removed(self._clock()), known_as=before)
+        if outcome is not None and before.status is AccountStatus.REVOCATION_PENDING:
+            self._note_revocation(before, outcome)  # the waiting one, tried once more
+        if self._config_record(account_id) is None:
+            self._note(account_id, history.removed(self._clock()), known_as=before)
         return outcome
 
     def remove_provider(self, name: str) -> tuple[AccountRecord, ...]:

@@ -83,20 +83,27 @@ class Revoking(Renewal):
                 a for a in self._config.accounts if a.status is AccountStatus.REVOCATION_PENDING
             ]
         for record in waiting:
-            try:
-                tokens = self.store.load(pending_entry(record.id))
-            except TokenStoreError:
-                continue
-            if tokens is None and not record.superseded:
-                self._mark(record.id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
-                continue
-            with self._operation(flow_log.Operation.REVOKE, record.id):
-                outcome = self._revoke_at_provider(record, tokens)
-            if outcome.account.status is not AccountStatus.REVOCATION_PENDING:
-                with contextlib.suppress(TokenStoreError):
-                    self.store.delete(pending_entry(record.id))
-            outcomes.append(outcome)
+            outcome = self._retry(record)
+            if outcome is not None:
+                outcomes.append(outcome)
         return outcomes
+
+    def _retry(self, record: AccountRecord) -> RevokeOutcome | None:
+        """Tell the provider once more about the revocation ``record`` waits on; None when
+        the keyring cannot be read."""
+        try:
+            tokens = self.store.load(pending_entry(record.id))
+        except TokenStoreError:
+            return None
+        if tokens is None and not record.superseded:
+            self._mark(record.id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
+            return None
+        with self._operation(flow_log.Operation.REVOKE, record.id):
+            outcome = self._revoke_at_provider(record, tokens)
+        if outcome.account.status is not AccountStatus.REVOCATION_PENDING:
+            with contextlib.suppress(TokenStoreError):
+                self.store.delete(pending_entry(record.id))
+        return outcome
 
     def _revoke_at_provider(self, record: AccountRecord, tokens: TokenSet | None) -> RevokeOutcome:
         """Tell the provider about ``tokens`` and about every token set a re-consent or
@@ -229,8 +236,23 @@ class Revoking(Renewal):
             return True
 
     def remove(self, account_id: str) -> RevokeOutcome | None:
-        """Revoke (if tokens are still held), then forget the account entirely."""
+        """Revoke (if tokens are still held, or a revocation still waits), then forget
+        the account entirely.
+
+        A revocation the provider still cannot be told about keeps the account, marked
+        pending and retried as before: forgetting it would leave the grant active at
+        the provider with nothing here to show it. The outcome says so.
+        """
         outcome = None
+        record = self._record(account_id)
+        if record.status is AccountStatus.REVOCATION_PENDING:
+            outcome = self._retry(record)
+            if outcome is not None and outcome.account.status is AccountStatus.REVOCATION_PENDING:
+                return replace(
+                    outcome,
+                    message=f"{outcome.message} The account was not removed, so that the app "
+                    "can still take the access back; remove it again once that is done.",
+                )
         with contextlib.suppress(TokenStoreError):
             superseded = self._record(account_id).superseded
             if self.store.load(account_id) is not None or superseded:
