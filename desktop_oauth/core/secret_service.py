@@ -46,6 +46,9 @@ _MISSING = (
 _LOCKED = "org.freedesktop.Secret.Error.IsLocked"
 #: Seconds to wait for the service's answer (a prompt waits for the person instead).
 CALL_TIMEOUT = 30.0
+#: Seconds to wait for the person to answer an unlock prompt. Without a bound, a
+#: keyring locked where no prompt can be shown (an SSH session) would hang forever.
+PROMPT_TIMEOUT = 60.0
 
 
 class SecretServiceError(Exception):
@@ -73,10 +76,11 @@ class SecretServiceKeyring:
 
     name = "Secret Service (D-Bus)"
 
-    def __init__(self) -> None:
+    def __init__(self, *, prompt_timeout: float = PROMPT_TIMEOUT) -> None:
         self._lock = threading.Lock()
         self._connection: Any = None
         self._session = ""
+        self._prompt_timeout = prompt_timeout
 
     def available(self) -> bool:
         """Open the connection and a session; False when no Secret Service answers
@@ -116,7 +120,12 @@ class SecretServiceKeyring:
 
     def _prompt(self, prompt: str) -> tuple[bool, Any]:
         """Show the service's prompt (unlock, confirm) and wait for the person:
-        (dismissed, result)."""
+        (dismissed, result).
+
+        Raises:
+            SecretServiceLocked: no answer within the prompt timeout (the prompt is
+                dismissed: no prompter could be shown, or nobody answered).
+        """
         if prompt == _NO_PROMPT:
             return False, None
         from jeepney import MatchRule, MessageType
@@ -133,7 +142,16 @@ class SecretServiceKeyring:
         with connection.filter(rule) as signals:
             connection.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT)
             self._call(prompt, "Prompt", "Prompt", "s", "")
-            dismissed, (_signature, result) = connection.recv_until_filtered(signals).body
+            try:
+                answer = connection.recv_until_filtered(signals, timeout=self._prompt_timeout)
+            except TimeoutError:
+                with contextlib.suppress(Exception):
+                    self._call(prompt, "Prompt", "Dismiss")
+                raise SecretServiceLocked(
+                    f"The keyring asked to be unlocked and had no answer within "
+                    f"{self._prompt_timeout:g} seconds."
+                ) from None
+            dismissed, (_signature, result) = answer.body
         return bool(dismissed), result
 
     def _unlock(self, path: str) -> None:
@@ -169,6 +187,11 @@ class SecretServiceKeyring:
             except Exception as exc:  # the bus went away, a timeout, a malformed reply
                 self._forget_connection()
                 raise SecretServiceError(type(exc).__name__) from None
+
+    def close(self) -> None:
+        """Close the D-Bus connection; the next call opens another."""
+        with self._lock:
+            self._forget_connection()
 
     def _forget_connection(self) -> None:
         """After a failure the next call opens a new connection (the daemon may have
