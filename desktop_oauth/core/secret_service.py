@@ -71,6 +71,24 @@ class _Refused(Exception):
         self.name = name
 
 
+def completed_rule(prompt: str) -> Any:
+    """The filter for the Completed signal of ``prompt`` as it reaches this process.
+
+    A signal arrives with the sender's unique name (``:1.7``), never the well-known
+    ``org.freedesktop.secrets``, and jeepney compares names literally: a rule naming
+    the well-known name would never match, and the wait would never end. The prompt's
+    object path is unique to this call.
+    """
+    from jeepney import MatchRule, MessageType
+
+    return MatchRule(
+        type=MessageType.signal,
+        interface=_INTERFACE + "Prompt",
+        member="Completed",
+        path=prompt,
+    )
+
+
 class SecretServiceKeyring:
     """get/set/delete_password over one D-Bus connection, opened by :meth:`available`."""
 
@@ -131,16 +149,19 @@ class SecretServiceKeyring:
         from jeepney import MatchRule, MessageType
         from jeepney.bus_messages import message_bus
 
-        rule = MatchRule(
-            type=MessageType.signal,
-            sender=BUS_NAME,
-            interface=_INTERFACE + "Prompt",
-            member="Completed",
-            path=prompt,
-        )
+        rule = completed_rule(prompt)
         connection = self._connection
         with connection.filter(rule) as signals:
-            connection.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT)
+            # The bus resolves the well-known name when it routes; locally the signal
+            # carries the service's unique name, so the filter above names no sender.
+            subscription = MatchRule(
+                type=MessageType.signal,
+                sender=BUS_NAME,
+                interface=_INTERFACE + "Prompt",
+                member="Completed",
+                path=prompt,
+            )
+            connection.send_and_get_reply(message_bus.AddMatch(subscription), timeout=CALL_TIMEOUT)
             self._call(prompt, "Prompt", "Prompt", "s", "")
             try:
                 answer = connection.recv_until_filtered(signals, timeout=self._prompt_timeout)

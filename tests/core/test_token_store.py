@@ -298,3 +298,23 @@ def test_a_locked_keyring_with_no_prompt_to_show_fails_instead_of_waiting_foreve
             )  # fmt: skip
     assert TokenStore(namespace).load("acct") == tokens
     TokenStore(namespace).delete("acct")
+
+
+def test_a_prompts_completed_signal_is_heard_from_the_services_unique_name() -> None:
+    from jeepney import DBusAddress, HeaderFields, new_signal
+
+    from desktop_oauth.core.secret_service import completed_rule
+
+    prompt = "/org/freedesktop/secrets/prompt/u7"
+    emitter = DBusAddress(prompt, interface="org.freedesktop.Secret.Prompt")
+    signal = new_signal(emitter, "Completed", "bv", (False, ("s", "")))
+    # As delivered by the bus: from the service's unique name.
+    signal.header.fields[HeaderFields.sender] = ":1.7"
+    assert completed_rule(prompt).matches(signal)
+    other = new_signal(
+        DBusAddress(prompt + "0", interface="org.freedesktop.Secret.Prompt"),
+        "Completed",
+        "bv",
+        (False, ("s", "")),
+    )
+    assert not completed_rule(prompt).matches(other)
