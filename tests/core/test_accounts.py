@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import keyring.backends.fail
 import pytest
 import requests
 
@@ -464,3 +465,19 @@ def test_revoking_an_account_revoked_before_says_so_and_changes_nothing(
     assert again.account == first.account
     kinds = [e.kind for e in service.config.history_of(view.record.id).entries]
     assert kinds.count(HistoryKind.REVOKED) == 1
+
+
+def test_without_a_keyring_a_connected_account_is_unknown_not_signed_out(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    view = connect(service, Browser(sandbox.issuer), OFFLINE)
+    # The same settings, read where no keyring can be reached (an SSH session).
+    elsewhere = AccountService(
+        service.profile,
+        store=TokenStore(service.profile.keyring_service, keyring.backends.fail.Keyring()),  # type: ignore[no-untyped-call]
+        session=requests.Session(),
+    )
+    elsewhere.load()
+    summary = elsewhere.summary(view.record.id)
+    assert summary.state is AccountState.UNKNOWN
+    assert "No keyring is available here" in summary.detail
