@@ -146,6 +146,8 @@ class StepRow(QFrame):
         else:
             self.error.hide()
         text = step_exchanges_text(record)
+        if record.state is StepState.FAILED:
+            self._fit_details()  # the answer above now takes its room
         if self.details.toPlainText() != text:
             self.details.setPlainText(text)
             self._lines = text.count("\n") + 1
@@ -156,6 +158,8 @@ class StepRow(QFrame):
             self.toggle.setChecked(expanded)  # comes back here through toggled
             return
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
+        if expanded:
+            self._fit_details()  # the words' width is known by now
         self.details.setVisible(expanded)
 
     def fit_into(self, height: int) -> None:
@@ -176,6 +180,8 @@ class StepRow(QFrame):
         if self._room:
             # The title (two lines at most in a narrow view), the state, the gaps.
             above = 3 * self.title.fontMetrics().lineSpacing() + 12
+            if not self.error.isHidden():  # the provider's answer stays in view too
+                above += self.error.heightForWidth(max(self.title.width(), 200))
             fits = (self._room - above - margins - bar) // line
         shown = min(max(self._lines, MIN_DETAIL_LINES), max(fits, MIN_DETAIL_LINES))
         details.setFixedHeight(shown * line + margins + bar)
