@@ -611,7 +611,8 @@ class Controller(QObject):
     def _on_revoked(self, result: tuple[RevokeOutcome, AccountView]) -> None:
         outcome, view = result
         self.scheduler.forget(outcome.account.id)
-        self.status_message.emit(outcome.message)
+        # A revocation the provider did not take (5xx, no answer) is a failed step.
+        self.status_message.emit(self._named(outcome.message))
         if not outcome.verified:
             self.errorShown.emit(outcome.message)
         self.accountShown.emit(view)

@@ -9,34 +9,18 @@ widget. The records hold no secret: the core redacts them before they exist.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QFontDatabase
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QScrollArea,
-    QSizePolicy,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QComboBox, QGroupBox, QScrollArea, QVBoxLayout, QWidget
 
-from ..core.flow_log import STEPS, OperationRecord, Step, StepRecord, StepState
-from .flow_exchange import state_text, step_exchanges_text
-from .plain_text import plain_label, plain_tooltip
+from ..core.flow_log import OperationRecord
+from .flow_step import REFERENCE_LABEL, StepRow, UrlOpener
+from .plain_text import plain_label
 from .times import local_time
 
-#: Opens a specification's address in the person's browser.
-UrlOpener = Callable[[QUrl], bool]
-#: The one rich-text label kind here: a step's reference, from the app's own table.
-REFERENCE_LABEL = "flowStepReference"
+__all__ = ["REFERENCE_LABEL", "FlowView", "StepRow", "UrlOpener", "operation_label"]
 
 
 def operation_label(record: OperationRecord) -> str:
@@ -51,120 +35,6 @@ def operation_label(record: OperationRecord) -> str:
         outcome = "done"
     text = f"{record.operation.value} · {local_time(record.started_at, date=False)} · {outcome}"
     return text if record.account_id is not None else f"{text} (no account yet)"
-
-
-class StepRow(QFrame):
-    """One step: its words, reference, state and duration; expanded, its exchanges."""
-
-    def __init__(self, number: int, open_url: UrlOpener, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("flowStep")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self._number = number
-        self._open_url = open_url
-        self._step: Step | None = None
-        self._record: StepRecord | None = None
-        self.toggle = QToolButton()
-        self.toggle.setObjectName("flowStepToggle")
-        self.toggle.setCheckable(True)
-        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.toggle.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.toggle.toggled.connect(self.set_expanded)
-        self.title = plain_label()
-        self.title.setObjectName("flowStepTitle")
-        self.title.setWordWrap(True)
-        self.state = plain_label()
-        self.state.setObjectName("flowStepState")
-        self.state.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        # Rich text only for the app's own words (the references table, escaped);
-        # the link opens the table's address, never one taken from a record.
-        self.reference = QLabel()
-        self.reference.setObjectName(REFERENCE_LABEL)
-        self.reference.setTextFormat(Qt.TextFormat.RichText)
-        self.reference.setOpenExternalLinks(False)
-        self.reference.setWordWrap(True)
-        self.reference.setTextInteractionFlags(
-            Qt.TextInteractionFlag.LinksAccessibleByMouse
-            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
-        )
-        self.reference.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.reference.linkActivated.connect(self._open_reference)
-        self.error = plain_label()
-        self.error.setObjectName("flowStepError")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.details = QPlainTextEdit()
-        self.details.setObjectName("flowStepDetails")
-        self.details.setReadOnly(True)
-        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details.setMinimumHeight(160)
-        self.details.hide()
-
-        head = QHBoxLayout()
-        head.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignTop)
-        head.addWidget(self.title, 1)
-        facts = QHBoxLayout()
-        facts.setContentsMargins(30, 0, 0, 0)  # under the title, past the toggle
-        facts.addWidget(self.state, 0, Qt.AlignmentFlag.AlignTop)
-        facts.addWidget(self.reference, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.addLayout(head)
-        layout.addLayout(facts)
-        layout.addWidget(self.error)
-        layout.addWidget(self.details)
-
-    @property
-    def step(self) -> Step | None:
-        return self._step
-
-    @property
-    def expanded(self) -> bool:
-        return self.toggle.isChecked()
-
-    def show_step(self, record: StepRecord) -> None:
-        """Show ``record`` (the same step again as it changes, or a new one)."""
-        info = STEPS[record.step]
-        self._step = record.step
-        self.title.setText(f"{self._number}. {info.title}")
-        self.state.setText(state_text(record))
-        self.reference.setText(f'<a href="#reference">{html.escape(info.reference)}</a> ↗')
-        self.reference.setToolTip(plain_tooltip(f"Open {info.reference} in the browser"))
-        self.reference.setAccessibleName(f"Read {info.reference}, where this step is defined")
-        self.toggle.setAccessibleName(f"Show the HTTP exchanges of step {self._number}")
-        if record.state is StepState.FAILED:
-            said = f"The provider answered {record.answer}." if record.answer else ""
-            self.error.setText(" ".join(t for t in (said, record.error or "") if t))
-            self.error.setVisible(bool(self.error.text()))
-        else:
-            self.error.hide()
-        self._record = record
-        if self.expanded:
-            self._fill_details()
-
-    def _fill_details(self) -> None:
-        # Only for an expanded step: formatting every exchange of every step as it is
-        # recorded would cost the GUI thread during a connect for text nobody sees.
-        if self._record is None:
-            return
-        text = step_exchanges_text(self._record)
-        if self.details.toPlainText() != text:
-            self.details.setPlainText(text)
-
-    def set_expanded(self, expanded: bool) -> None:
-        if self.toggle.isChecked() != expanded:
-            self.toggle.setChecked(expanded)  # comes back here through toggled
-            return
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
-        if expanded:
-            self._fill_details()
-        self.details.setVisible(expanded)
-
-    def _open_reference(self, _href: str = "") -> None:
-        # The address comes from the app's own table, never from a record.
-        if self._step is not None:
-            self._open_url(QUrl(STEPS[self._step].url))
 
 
 class FlowView(QGroupBox):
@@ -196,6 +66,7 @@ class FlowView(QGroupBox):
         self._list = QWidget()
         self._list_layout = QVBoxLayout(self._list)
         self._list_layout.setContentsMargins(0, 0, 0, 0)
+        self._list_layout.setSpacing(2)
         self._list_layout.addStretch(1)
         self.stepsArea = QScrollArea()
         self.stepsArea.setObjectName("flowScroll")
@@ -206,6 +77,9 @@ class FlowView(QGroupBox):
         # a layout loop that kept the GUI thread busy while a step waited.
         self.stepsArea.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.stepsArea.setWidget(self._list)
+        # Its height does not depend on the steps (the scroll bar is always there):
+        # fitting the expanded step to it cannot loop.
+        self.stepsArea.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.operationCombo)
         layout.addWidget(self.heading)
@@ -246,11 +120,27 @@ class FlowView(QGroupBox):
             # Its top (words, state, the provider's answer) once laid out expanded.
             QTimer.singleShot(0, self, lambda: self._scroll_to(failed))
 
+    def take_focus(self) -> None:
+        """Put the keyboard in the view: on the chooser of operations when there is
+        a choice, else on the first step's toggle (Tab goes on from there)."""
+        if self.operationCombo.isEnabled():
+            self.operationCombo.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif self.rows:
+            self.rows[0].toggle.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        else:
+            self.stepsArea.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def _scroll_to(self, row: StepRow) -> None:
         if row in self.rows:
             self.stepsArea.verticalScrollBar().setValue(row.y())
 
     # -- inside -------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.stepsArea.viewport() and event.type() == QEvent.Type.Resize:
+            for row in self.rows:
+                row.fit_into(self.stepsArea.viewport().height())
+        return super().eventFilter(watched, event)
+
     def _fill_combo(self) -> None:
         combo = self.operationCombo
         combo.blockSignals(True)
@@ -285,6 +175,7 @@ class FlowView(QGroupBox):
         for number, step in enumerate(record.steps, start=1):
             if number > len(self.rows):
                 row = StepRow(number, self._open_url)
+                row.fit_into(self.stepsArea.viewport().height())
                 self._list_layout.insertWidget(self._list_layout.count() - 1, row)
                 row.show()  # now, not when the event loop next runs
                 self.rows.append(row)

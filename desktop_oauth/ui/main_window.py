@@ -433,6 +433,10 @@ class MainWindow(QMainWindow):
         actions.remove.triggered.connect(self.confirm_remove)
         actions.about.triggered.connect(self._about_clicked)
         actions.flow_view.toggled.connect(self.show_flow_view)
+        # Opened by the person (menu or Ctrl+Shift+F): the keyboard goes there too.
+        actions.flow_view.triggered.connect(
+            lambda shown: self.flowView.take_focus() if shown else None
+        )
 
     def confirm_revoke(self) -> None:
         """Revoke the selected account once the person agrees to what it does."""
