@@ -5,6 +5,9 @@ writes one line to stdout right after its window's first paint pass has
 finished; the parent times from spawn to reading that line. The child then lets
 the window run for ``--settle`` seconds (the worker loads the accounts, timers
 fire) and reports its resident memory: the current RSS and the peak (VmHWM).
+The app's child also reports its accounts panel's first paint (the whole
+window: the panels are built after the first frame), and both report the CPU
+time they had used at the first paint, which the machine's load moves less.
 
 The baseline is a bare PySide6 window of the same size that paints a label with
 text. Runs are interleaved so both see the same machine noise; the ratio of the

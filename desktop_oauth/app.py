@@ -109,13 +109,17 @@ def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
     the panels are built into it; after the panels have painted, the controller
     starts loading the accounts (docs/performance.md, "Start-up").
     """
+    # First, while PySide6 is not loaded yet: PySide6 reads the source of every
+    # module imported after it (its __feature__ check), and the profile needs
+    # none of it (docs/performance.md, "Start-up").
+    home = _profile_home()
     from .qt.collector import MainThreadCollector
     from .qt.window_state import WindowState
     from .ui.main_window import MainWindow
 
     app = _application(argv)
     MainThreadCollector(app)
-    window = MainWindow(None, state=WindowState.of_profile(_profile_home()))
+    window = MainWindow(None, state=WindowState.of_profile(home))
 
     def attach() -> None:
         from .qt.controller import Controller
