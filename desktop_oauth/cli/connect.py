@@ -8,10 +8,10 @@ import os
 import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Mapping
 
 from ..core.accounts import AccountService, AccountView
+from ..core.browser import open_url
 from ..core.connect import ConnectAttempt
 from ..core.errors import (
     ConfigurationError,
@@ -149,11 +149,10 @@ def can_open_browser(environ: Mapping[str, str] = os.environ, platform: str = sy
 
 
 def _open_in_background(url: str, on_failure: Callable[[], None]) -> None:
-    # webbrowser.open waits until a BROWSER command exits (Python 3.11
-    # GenericBrowser.open), and a browser may stay open: never wait on it here.
+    # Opening may wait for a browser command to fail or hand over: never here.
     def open_it() -> None:
         try:
-            opened = can_open_browser() and webbrowser.open(url)
+            opened = can_open_browser() and open_url(url)
         except Exception:  # webbrowser.Error, OSError: no browser after all
             opened = False
         if not opened:

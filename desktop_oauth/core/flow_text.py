@@ -50,10 +50,10 @@ def failure_summary(record: OperationRecord) -> str | None:
 
 
 def milliseconds(seconds: float | None) -> str:
-    """``12 ms`` (or ``1.4 s`` from ten seconds on)."""
+    """``12 ms``, or ``1.4 s`` from one second on (a person in the browser takes seconds)."""
     if seconds is None:
         return "…"
-    if seconds >= 10:
+    if seconds >= 1:
         return f"{seconds:.1f} s"
     return f"{seconds * 1000:.0f} ms"
 

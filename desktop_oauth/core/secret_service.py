@@ -46,6 +46,9 @@ _MISSING = (
 _LOCKED = "org.freedesktop.Secret.Error.IsLocked"
 #: Seconds to wait for the service's answer (a prompt waits for the person instead).
 CALL_TIMEOUT = 30.0
+#: Seconds to wait for the person to answer an unlock prompt. Without a bound, a
+#: keyring locked where no prompt can be shown (an SSH session) would hang forever.
+PROMPT_TIMEOUT = 60.0
 
 
 class SecretServiceError(Exception):
@@ -68,15 +71,34 @@ class _Refused(Exception):
         self.name = name
 
 
+def completed_rule(prompt: str) -> Any:
+    """The filter for the Completed signal of ``prompt`` as it reaches this process.
+
+    A signal arrives with the sender's unique name (``:1.7``), never the well-known
+    ``org.freedesktop.secrets``, and jeepney compares names literally: a rule naming
+    the well-known name would never match, and the wait would never end. The prompt's
+    object path is unique to this call.
+    """
+    from jeepney import MatchRule, MessageType
+
+    return MatchRule(
+        type=MessageType.signal,
+        interface=_INTERFACE + "Prompt",
+        member="Completed",
+        path=prompt,
+    )
+
+
 class SecretServiceKeyring:
     """get/set/delete_password over one D-Bus connection, opened by :meth:`available`."""
 
     name = "Secret Service (D-Bus)"
 
-    def __init__(self) -> None:
+    def __init__(self, *, prompt_timeout: float = PROMPT_TIMEOUT) -> None:
         self._lock = threading.Lock()
         self._connection: Any = None
         self._session = ""
+        self._prompt_timeout = prompt_timeout
 
     def available(self) -> bool:
         """Open the connection and a session; False when no Secret Service answers
@@ -116,24 +138,41 @@ class SecretServiceKeyring:
 
     def _prompt(self, prompt: str) -> tuple[bool, Any]:
         """Show the service's prompt (unlock, confirm) and wait for the person:
-        (dismissed, result)."""
+        (dismissed, result).
+
+        Raises:
+            SecretServiceLocked: no answer within the prompt timeout (the prompt is
+                dismissed: no prompter could be shown, or nobody answered).
+        """
         if prompt == _NO_PROMPT:
             return False, None
         from jeepney import MatchRule, MessageType
         from jeepney.bus_messages import message_bus
 
-        rule = MatchRule(
-            type=MessageType.signal,
-            sender=BUS_NAME,
-            interface=_INTERFACE + "Prompt",
-            member="Completed",
-            path=prompt,
-        )
+        rule = completed_rule(prompt)
         connection = self._connection
         with connection.filter(rule) as signals:
-            connection.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT)
+            # The bus resolves the well-known name when it routes; locally the signal
+            # carries the service's unique name, so the filter above names no sender.
+            subscription = MatchRule(
+                type=MessageType.signal,
+                sender=BUS_NAME,
+                interface=_INTERFACE + "Prompt",
+                member="Completed",
+                path=prompt,
+            )
+            connection.send_and_get_reply(message_bus.AddMatch(subscription), timeout=CALL_TIMEOUT)
             self._call(prompt, "Prompt", "Prompt", "s", "")
-            dismissed, (_signature, result) = connection.recv_until_filtered(signals).body
+            try:
+                answer = connection.recv_until_filtered(signals, timeout=self._prompt_timeout)
+            except TimeoutError:
+                with contextlib.suppress(Exception):
+                    self._call(prompt, "Prompt", "Dismiss")
+                raise SecretServiceLocked(
+                    f"The keyring asked to be unlocked and had no answer within "
+                    f"{self._prompt_timeout:g} seconds."
+                ) from None
+            dismissed, (_signature, result) = answer.body
         return bool(dismissed), result
 
     def _unlock(self, path: str) -> None:
@@ -169,6 +208,11 @@ class SecretServiceKeyring:
             except Exception as exc:  # the bus went away, a timeout, a malformed reply
                 self._forget_connection()
                 raise SecretServiceError(type(exc).__name__) from None
+
+    def close(self) -> None:
+        """Close the D-Bus connection; the next call opens another."""
+        with self._lock:
+            self._forget_connection()
 
     def _forget_connection(self) -> None:
         """After a failure the next call opens a new connection (the daemon may have

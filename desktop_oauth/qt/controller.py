@@ -49,9 +49,9 @@ DEFAULT_DEADLINE = 300.0
 
 
 def _open_in_browser(url: str) -> bool:
-    import webbrowser  # loaded on first use, not at start-up
+    from ..core.browser import open_url  # loaded on first use, not at start-up
 
-    return webbrowser.open(url)
+    return open_url(url)
 
 
 class Controller(QObject):

@@ -63,6 +63,7 @@ class StepRow(QFrame):
         self._number = number
         self._open_url = open_url
         self._step: Step | None = None
+        self._record: StepRecord | None = None
         self.toggle = QToolButton()
         self.toggle.setObjectName("flowStepToggle")
         self.toggle.setCheckable(True)
@@ -138,7 +139,16 @@ class StepRow(QFrame):
             self.error.setVisible(bool(self.error.text()))
         else:
             self.error.hide()
-        text = step_exchanges_text(record)
+        self._record = record
+        if self.expanded:
+            self._fill_details()
+
+    def _fill_details(self) -> None:
+        # Only for an expanded step: formatting every exchange of every step as it is
+        # recorded would cost the GUI thread during a connect for text nobody sees.
+        if self._record is None:
+            return
+        text = step_exchanges_text(self._record)
         if self.details.toPlainText() != text:
             self.details.setPlainText(text)
 
@@ -147,6 +157,8 @@ class StepRow(QFrame):
             self.toggle.setChecked(expanded)  # comes back here through toggled
             return
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
+        if expanded:
+            self._fill_details()
         self.details.setVisible(expanded)
 
     def _open_reference(self, _href: str = "") -> None:
@@ -281,7 +293,8 @@ class FlowView(QGroupBox):
 
 def _heading(record: OperationRecord) -> str:
     when = local_time(record.started_at)
-    text = f"{record.operation.value.capitalize()} at {record.provider}, {when}"
+    what = record.operation.value
+    text = f"{what[:1].upper()}{what[1:]} at {record.provider}, {when}"
     if not record.finished:
         return f"{text}: under way."
     if record.failed_step is not None or record.error:

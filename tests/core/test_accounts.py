@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import keyring.backends.fail
 import pytest
 import requests
 
@@ -20,6 +21,7 @@ from desktop_oauth.core.accounts import AccountService, AccountView, LocalProvid
 from desktop_oauth.core.accounts.records import RefreshOutcome
 from desktop_oauth.core.config import AccountStatus, Revocation
 from desktop_oauth.core.errors import DifferentPersonError, InvalidGrantError, TokenError
+from desktop_oauth.core.history import HistoryKind
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.sandbox import SandboxServer, provider_config
@@ -447,3 +449,35 @@ def test_scopes_the_person_unticks_are_not_held_by_the_account(
     refreshed = service.refresh(view.record.id)
     assert "notes.read" not in refreshed.record.granted_scopes
     assert set(refreshed.record.granted_scopes) == {"openid", "email", "offline_access"}
+
+
+def test_revoking_an_account_revoked_before_says_so_and_changes_nothing(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    view = connect(service, Browser(sandbox.issuer), OFFLINE)
+    first = service.revoke(view.record.id)
+    assert first.verified is True and first.account.revocation is Revocation.VERIFIED
+
+    again = service.revoke(view.record.id)
+
+    assert again.verified is True and not again.provider_confirmed
+    assert again.message == "Its access was already taken back, and verified."
+    assert again.account == first.account
+    kinds = [e.kind for e in service.config.history_of(view.record.id).entries]
+    assert kinds.count(HistoryKind.REVOKED) == 1
+
+
+def test_without_a_keyring_a_connected_account_is_unknown_not_signed_out(
+    service: AccountService, sandbox: SandboxServer
+) -> None:
+    view = connect(service, Browser(sandbox.issuer), OFFLINE)
+    # The same settings, read where no keyring can be reached (an SSH session).
+    elsewhere = AccountService(
+        service.profile,
+        store=TokenStore(service.profile.keyring_service, keyring.backends.fail.Keyring()),  # type: ignore[no-untyped-call]
+        session=requests.Session(),
+    )
+    elsewhere.load()
+    summary = elsewhere.summary(view.record.id)
+    assert summary.state is AccountState.UNKNOWN
+    assert "No keyring is available here" in summary.detail

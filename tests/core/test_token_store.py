@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -245,3 +247,74 @@ def test_fail_and_null_backends_are_refused_and_nothing_reaches_disk(tmp_path: P
 def test_a_plaintext_backend_is_refused() -> None:
     plaintext = type("PlaintextKeyring", (FlakyKeyring,), {"__module__": "keyrings.alt.file"})
     assert not is_usable(plaintext())
+
+
+def _secret_service_call(
+    connection: Any, path: str, interface: str, method: str, *args: Any
+) -> Any:
+    from jeepney import DBusAddress, MessageType, new_method_call
+
+    address = DBusAddress(path, bus_name="org.freedesktop.secrets", interface=interface)
+    signature, body = (args[0], args[1:]) if args else (None, ())
+    reply = connection.send_and_get_reply(new_method_call(address, method, signature, body))
+    assert reply.header.message_type != MessageType.error, reply.body
+    return reply.body
+
+
+@pytest.mark.integration  # the real Secret Service
+def test_a_locked_keyring_with_no_prompt_to_show_fails_instead_of_waiting_forever() -> None:
+    from jeepney.io.blocking import open_dbus_connection
+
+    service = "/org/freedesktop/secrets"
+    namespace = f"desktop-oauth-test:{uuid.uuid4().hex}"
+    tokens = big_tokens(100)
+    TokenStore(namespace).save("acct", tokens)
+    with open_dbus_connection(bus="SESSION") as bus:
+        (collection,) = _secret_service_call(
+            bus, service, "org.freedesktop.Secret.Service", "ReadAlias", "s", "default"
+        )
+        _secret_service_call(
+            bus, service, "org.freedesktop.Secret.Service", "Lock", "ao", [collection]
+        )
+        try:
+            # This test keyring has no prompter, as over SSH: the unlock prompt never ends.
+            backend = SecretServiceKeyring(prompt_timeout=0.5)
+            started = time.monotonic()
+            with pytest.raises(TokenStoreError, match="The keyring is locked"):
+                TokenStore(namespace, backend).load("acct")
+            assert time.monotonic() - started < 10
+            backend.close()
+        finally:
+            # gnome-keyring's own unlock, with the password scripts/test gave it.
+            password = os.environ["DESKTOP_OAUTH_TEST_KEYRING_PASSWORD"].encode()
+            _output, session = _secret_service_call(
+                bus, service, "org.freedesktop.Secret.Service", "OpenSession", "sv", "plain",
+                ("s", ""),
+            )  # fmt: skip
+            _secret_service_call(
+                bus, service, "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
+                "UnlockWithMasterPassword", "o(oayays)", collection,
+                (session, b"", password, "text/plain"),
+            )  # fmt: skip
+    assert TokenStore(namespace).load("acct") == tokens
+    TokenStore(namespace).delete("acct")
+
+
+def test_a_prompts_completed_signal_is_heard_from_the_services_unique_name() -> None:
+    from jeepney import DBusAddress, HeaderFields, new_signal
+
+    from desktop_oauth.core.secret_service import completed_rule
+
+    prompt = "/org/freedesktop/secrets/prompt/u7"
+    emitter = DBusAddress(prompt, interface="org.freedesktop.Secret.Prompt")
+    signal = new_signal(emitter, "Completed", "bv", (False, ("s", "")))
+    # As delivered by the bus: from the service's unique name.
+    signal.header.fields[HeaderFields.sender] = ":1.7"
+    assert completed_rule(prompt).matches(signal)
+    other = new_signal(
+        DBusAddress(prompt + "0", interface="org.freedesktop.Secret.Prompt"),
+        "Completed",
+        "bv",
+        (False, ("s", "")),
+    )
+    assert not completed_rule(prompt).matches(other)

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from ..account_state import AccountState, AccountSummary, describe, unknown
 from ..api import ApiAuthError
-from ..config import AccountRecord
+from ..config import AccountRecord, AccountStatus
 from ..errors import DesktopOAuthError, TokenStoreError
 from ..history import AccountHistory, find_histories
 from ..lookup import UnknownAccountError, find_account
@@ -108,6 +108,14 @@ class AccountService(Recording):
             tokens = self.store.load(account_id)
         except TokenStoreError as exc:
             return unknown(record, str(exc))
+        if (
+            tokens is None
+            and not self.store.persistent
+            and record.status is AccountStatus.CONNECTED
+        ):
+            # Tokens live in a keyring that this process cannot reach: nothing can be
+            # said about them, least of all that they are gone.
+            return unknown(record, "No keyring is available here, so its tokens cannot be read.")
         claims = {**(record.last_data or {}), **_claims_of(tokens)}
         summary = describe(record, self._clock(), tokens, claims=claims)
         if ask_provider and summary.state is AccountState.CONNECTED and tokens is not None:

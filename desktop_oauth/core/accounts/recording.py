@@ -63,7 +63,8 @@ class Recording(Revoking):
     def revoke(self, account_id: str) -> RevokeOutcome:
         before = self._record(account_id)
         outcome = super().revoke(account_id)
-        self._note_revocation(before, outcome)
+        if outcome.account != before or before.status is not AccountStatus.REVOKED:
+            self._note_revocation(before, outcome)  # not for one revoked before, unchanged
         return outcome
 
     def retry_revocations(self) -> list[RevokeOutcome]:

@@ -58,6 +58,17 @@ class Revoking(Renewal):
         except TokenStoreError as exc:
             self._mark(account_id, AccountStatus.REVOKED, revocation=Revocation.UNCONFIRMED)
             return RevokeOutcome(record, False, f"{exc} The account was marked revoked here.")
+        if tokens is None and not record.superseded and record.status is AccountStatus.REVOKED:
+            # Revoked before: nothing is left to tell the provider, and nothing changes.
+            if record.revocation is Revocation.VERIFIED:
+                return RevokeOutcome(
+                    record, False, "Its access was already taken back, and verified.", True
+                )
+            return RevokeOutcome(
+                record,
+                False,
+                "Its access was already taken back here; the provider did not confirm it.",
+            )
         if tokens is None and not record.superseded:
             updated = self._mark(
                 account_id,
