@@ -102,17 +102,33 @@ def _application(argv: Sequence[str]) -> QApplication:
 
 
 def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
-    """Create the application and show the window; the accounts load in the background."""
+    """Create the application and show the window; the accounts load in the background.
+
+    The first frame is the window's shell (menus, provider row, status line, the
+    panel area at its final size). Right after it has painted, the controller and
+    the panels are built into it; after the panels have painted, the controller
+    starts loading the accounts (docs/performance.md, "Start-up").
+    """
+    # First, while PySide6 is not loaded yet: PySide6 reads the source of every
+    # module imported after it (its __feature__ check), and the profile needs
+    # none of it (docs/performance.md, "Start-up").
+    home = _profile_home()
     from .qt.collector import MainThreadCollector
-    from .qt.controller import Controller
     from .qt.window_state import WindowState
     from .ui.main_window import MainWindow
 
     app = _application(argv)
     MainThreadCollector(app)
-    controller = Controller(_account_service, known_scopes=_known_scopes)
-    window = MainWindow(controller, state=WindowState.of_profile(_profile_home()))
-    start_after_first_paint(window, controller.start)
+    window = MainWindow(None, state=WindowState.of_profile(home))
+
+    def attach() -> None:
+        from .qt.controller import Controller
+
+        controller = Controller(_account_service, known_scopes=_known_scopes)
+        window.attach(controller)
+        start_after_first_paint(window, controller.start)
+
+    start_after_first_paint(window, attach)
     window.show()
     return app, window
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import platformdirs
 
 from .. import APP_NAME
 from .errors import ConfigurationError
@@ -73,8 +70,12 @@ class Profile:
         if custom:
             home = Path(custom).expanduser().resolve()
             refuse_shared_folder(home)
+            import hashlib  # each way imports only what it needs (docs/performance.md)
+
             digest = hashlib.sha256(str(home).encode()).hexdigest()[:16]
             return cls(home=home, keyring_service=f"{APP_NAME}:{digest}")
+        import platformdirs
+
         return cls(home=Path(platformdirs.user_config_dir(APP_NAME)), keyring_service=APP_NAME)
 
     @property

@@ -5,32 +5,27 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMainWindow,
     QProgressBar,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from ..qt.controller import Controller
-from ..qt.handover import connect_request
-from ..qt.window_state import WindowState
-from .accounts_panel import AccountsPanel
-from .api_panel import ApiDataPanel
-from .confirm import ask, choose, remove_text, revoke_text
-from .flow_view import FlowView
-from .menus import build_menus
-from .plain_text import make_all_plain, plain_label, plain_message
-from .scopes_panel import ScopesPanel
-from .token_panel import TokenPanel
+from .menus import build_menu_bar
 from .widgets import button
-from .window_fit import fit_to_screen, remember, restore
+from .window_fit import fit_to_screen, remember, restore_geometry, restore_splitters
+
+# Only what the first frame shows is imported above. The panels, the controller's
+# modules, the confirmation dialogs and PySide6's ``Qt`` namespace (whose first use
+# builds every one of its enums) load in ``attach``, after that frame has painted
+# (docs/performance.md, "Start-up").
 
 if TYPE_CHECKING:
     from ..core.accounts import AccountView
@@ -38,33 +33,61 @@ if TYPE_CHECKING:
     from ..core.device import DeviceAuthorization
     from ..core.flow_log import OperationRecord
     from ..qt.about import About
+    from ..qt.controller import Controller
+    from ..qt.window_state import WindowState
+    from .accounts_panel import AccountsPanel
+    from .api_panel import ApiDataPanel
     from .device_panel import DevicePanel
+    from .flow_view import FlowView
+    from .menus import Actions
+    from .scopes_panel import ScopesPanel
+    from .token_panel import TokenPanel
 
 #: The flow view is redrawn at most this often while an operation records.
 FLOW_REDRAW_MS = 100
 
 
 class MainWindow(QMainWindow):
-    """Widgets only; every action goes to the :class:`Controller`."""
+    """Widgets only; every action goes to the :class:`Controller`.
+
+    ``MainWindow(controller)`` builds the whole window. ``MainWindow(None)`` builds
+    the shell the first frame shows: the menus, the provider row, the status line
+    and an empty panel area at its final size; ``attach(controller)`` then builds
+    the panels into that area and wires everything, leaving the window's geometry
+    and the provider row where they were (docs/performance.md, "Start-up").
+    """
+
+    controller: Controller
+    menu_actions: Actions
+    accountsPanel: AccountsPanel
+    tokenPanel: TokenPanel
+    scopesPanel: ScopesPanel
+    apiDataPanel: ApiDataPanel
+    flowView: FlowView
 
     def __init__(
         self,
-        controller: Controller,
+        controller: Controller | None,
         *,
         show_errors_in_dialogs: bool = True,
         state: WindowState | None = None,
     ) -> None:
         super().__init__()
-        # The window owns its controller: Qt destroys both together, in the GUI
-        # thread, rather than Python's collector whenever a cycle is found.
-        controller.setParent(self)
-        self.controller = controller
         self._dialogs = show_errors_in_dialogs
         self._current: AccountView | None = None
         self._busy = False
         self._state = state
-        self.setWindowTitle("desktop-oauth")
+        self._attached = False
+        self._connect_when_attached: list[str] = []
+        self._build_shell()
+        if controller is not None:
+            self.attach(controller)
 
+    def _build_shell(self) -> None:
+        # Nothing here names PySide6's Qt namespace or imports the controller's
+        # modules. Every button starts disabled: nothing acts before ``attach``.
+        # The labels become plain text in ``attach``, before any provider text.
+        self.setWindowTitle("desktop-oauth")
         self.providerCombo = QComboBox()
         self.providerCombo.setObjectName("providerCombo")
         self.providerCombo.setAccessibleName("Provider")
@@ -78,13 +101,13 @@ class MainWindow(QMainWindow):
         )
         self.addProviderButton = button("Add provider…", "addProviderButton", "Add a provider")
         top = QHBoxLayout()
-        top.addWidget(plain_label("Provider:"))
+        top.addWidget(QLabel("Provider:"))
         top.addWidget(self.providerCombo, 1)
         top.addWidget(self.connectButton)
         top.addWidget(self.deviceButton)
         top.addWidget(self.addProviderButton)
 
-        self.storageBanner = plain_label()
+        self.storageBanner = QLabel()
         self.storageBanner.setObjectName("storageBanner")
         self.storageBanner.setWordWrap(True)
         self.storageBanner.setStyleSheet("background:#fff4ce; padding:6px; border-radius:4px;")
@@ -96,7 +119,7 @@ class MainWindow(QMainWindow):
         self.urlBox.setReadOnly(True)
         self.copyUrlButton = button("Copy link", "copyUrlButton", "Copy sign-in address")
         url_row = QHBoxLayout()
-        url_row.addWidget(plain_label("Open this link in your browser:"))
+        url_row.addWidget(QLabel("Open this link in your browser:"))
         url_row.addWidget(self.urlBox, 1)
         url_row.addWidget(self.copyUrlButton)
         self.urlRow = QWidget()
@@ -104,6 +127,62 @@ class MainWindow(QMainWindow):
         self.urlRow.hide()
         self._device_panel: DevicePanel | None = None  # built when a code first shows
 
+        # Where the panels go: it takes the rest of the height from the start.
+        self.panelArea = QWidget()
+        self.panelArea.setObjectName("panelArea")
+        panel_layout = QVBoxLayout(self.panelArea)
+        panel_layout.setContentsMargins(0, 0, 0, 0)
+
+        self.statusLabel = QLabel("Starting…")
+        self.statusLabel.setObjectName("statusLabel")
+        self.statusLabel.setAccessibleName("Status")
+        self.statusLabel.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("progressIndicator")
+        self.progress.setAccessibleName("Working")
+        self.progress.setRange(0, 0)  # busy indicator
+        self.progress.setMaximumWidth(120)
+        self.progress.hide()
+        self.cancelButton = button("Cancel", "cancelButton", "Cancel connecting")
+        status = QHBoxLayout()
+        status.addWidget(self.statusLabel, 1)
+        status.addWidget(self.progress)
+        status.addWidget(self.cancelButton)
+
+        root = self._root = QVBoxLayout()
+        root.addLayout(top)
+        root.addWidget(self.storageBanner)
+        root.addWidget(self.urlRow)
+        root.addWidget(self.panelArea, 1)
+        root.addLayout(status)
+        central = QWidget()
+        central.setLayout(root)
+        self.setCentralWidget(central)
+        build_menu_bar(self)  # the actions come with the panels
+        for widget in (self.connectButton, self.deviceButton, self.addProviderButton):
+            widget.setEnabled(False)
+        self.cancelButton.setEnabled(False)
+        if self._state is not None:
+            restore_geometry(self, self._state)
+        else:
+            fit_to_screen(self)
+
+    def attach(self, controller: Controller) -> None:
+        """Build the panels into the shell and wire the window to ``controller``."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QSplitter
+
+        from .accounts_panel import AccountsPanel
+        from .api_panel import ApiDataPanel
+        from .flow_view import FlowView
+        from .plain_text import make_all_plain
+        from .scopes_panel import ScopesPanel
+        from .token_panel import TokenPanel
+
+        # The window owns its controller: Qt destroys both together, in the GUI
+        # thread, rather than Python's collector whenever a cycle is found.
+        controller.setParent(self)
+        self.controller = controller
         self.accountsPanel = AccountsPanel()
         self.accountsList = self.accountsPanel.accountsList
         self.refreshButton = self.accountsPanel.refreshButton
@@ -137,40 +216,19 @@ class MainWindow(QMainWindow):
         # needed) · connected"): its state must not be cut off.
         splitter.setSizes([340, 840])
         self._splitters = {"main": splitter, "right": right, "upper": upper, "lower": lower}
+        layout = self.panelArea.layout()
+        assert layout is not None
+        layout.addWidget(splitter)
+        self._attached = True
+        from .menus import build_menus
 
-        self.statusLabel = plain_label("Starting…")
-        self.statusLabel.setObjectName("statusLabel")
-        self.statusLabel.setAccessibleName("Status")
-        self.statusLabel.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("progressIndicator")
-        self.progress.setAccessibleName("Working")
-        self.progress.setRange(0, 0)  # busy indicator
-        self.progress.setMaximumWidth(120)
-        self.progress.hide()
-        self.cancelButton = button("Cancel", "cancelButton", "Cancel connecting")
-        status = QHBoxLayout()
-        status.addWidget(self.statusLabel, 1)
-        status.addWidget(self.progress)
-        status.addWidget(self.cancelButton)
-
-        root = self._root = QVBoxLayout()
-        root.addLayout(top)
-        root.addWidget(self.storageBanner)
-        root.addWidget(self.urlRow)
-        root.addWidget(splitter, 1)
-        root.addLayout(status)
-        central = QWidget()
-        central.setLayout(root)
-        self.setCentralWidget(central)
         self.menu_actions = build_menus(self)
         self._wire_menus()
+        state = self._state
         if state is not None:
-            restore(self, state, self._splitters)
+            restore_splitters(state, self._splitters)
             controller.preferred_account = state.text("selectedAccount") or None
             self.show_flow_view(state.text("flowView") == "open")
-        else:
-            fit_to_screen(self)
         make_all_plain(self)  # provider text is never rich text (docs/security.md finding 3)
         self._update_buttons()
 
@@ -208,6 +266,9 @@ class MainWindow(QMainWindow):
         controller.operationChanged.connect(self._operation_changed)
         controller.operationFailed.connect(self._operation_failed)
         controller.historyShown.connect(self.accountsPanel.show_history)
+        for provider in self._connect_when_attached:
+            self.connect_when_loaded(provider)
+        self._connect_when_attached.clear()
 
     # -- from the controller ------------------------------------------------------------
     def show_config(self, config: Config) -> None:
@@ -345,6 +406,7 @@ class MainWindow(QMainWindow):
         """The sign-in-with-a-code panel, built the first time it is wanted."""
         if self._device_panel is None:
             from .device_panel import DevicePanel
+            from .plain_text import make_all_plain
 
             panel = DevicePanel()
             make_all_plain(panel)
@@ -365,6 +427,8 @@ class MainWindow(QMainWindow):
         """Sign in again brought another person: add them, or try again, or neither.
         Whoever is not added has the tokens just issued to them taken back. Asked
         even in a window that shows no error dialogs: only the person can choose."""
+        from .confirm import choose
+
         choice = choose(
             self,
             "Someone else signed in",
@@ -380,6 +444,8 @@ class MainWindow(QMainWindow):
 
     def _show_error(self, message: str) -> None:
         if self._dialogs:
+            from .plain_text import plain_message
+
             plain_message(self, "desktop-oauth", message)  # provider text: never rich
 
     def _show_storage_notice(self, message: str) -> None:
@@ -390,11 +456,13 @@ class MainWindow(QMainWindow):
     # -- from another launch, and from the browser ---------------------------------------
     def handle_launch(self, args: list[str]) -> None:
         """A later launch of the app: come forward, and connect if it asks to."""
+        from ..qt.handover import connect_request
+
         self.bring_to_front()
         provider = connect_request(args)
         if provider is None:
             return
-        if self.controller.ready:
+        if self._attached and self.controller.ready:
             self.providerCombo.setCurrentText(self.controller.provider_name(provider))
             self.controller.connect_provider(provider)
         else:
@@ -402,6 +470,9 @@ class MainWindow(QMainWindow):
 
     def connect_when_loaded(self, provider: str) -> None:
         """Start connecting at ``provider`` once the settings have loaded."""
+        if not self._attached:
+            self._connect_when_attached.append(provider)
+            return
         started = False
 
         def connect_once(_config: object) -> None:
@@ -442,6 +513,8 @@ class MainWindow(QMainWindow):
         """Revoke the selected account once the person agrees to what it does."""
         if self._current is None or not self.accountsPanel.revokeButton.isEnabled():
             return
+        from .confirm import ask, revoke_text
+
         record = self._current.record
         if ask(self, "Revoke access", revoke_text(record), "Revoke"):
             self.controller.revoke(record.id)
@@ -450,6 +523,8 @@ class MainWindow(QMainWindow):
         """Remove the selected account once the person agrees to what it does."""
         if self._current is None or not self.accountsPanel.removeButton.isEnabled():
             return
+        from .confirm import ask, remove_text
+
         record = self._current.record
         if ask(self, "Remove account", remove_text(record), "Remove"):
             self.controller.remove(record.id)
@@ -537,12 +612,19 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event: QEvent) -> None:
         """Coming back to the window reads the settings again: the command line or
         another window may have changed the accounts meanwhile."""
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+        if (
+            event.type() == QEvent.Type.ActivationChange
+            and self._attached
+            and self.isActiveWindow()
+        ):
             self.controller.reload()
         super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a pending connection; its port closes before the window goes."""
+        if not self._attached:  # closed before the panels were built: nothing to keep
+            super().closeEvent(event)
+            return
         if self._state is not None:
             if self._current is not None:
                 self._state.set("selectedAccount", self._current.record.id)

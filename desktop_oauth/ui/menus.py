@@ -6,7 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+#: The menus' titles and object names, left to right.
+MENUS = (
+    ("&File", "fileMenu"),
+    ("&Account", "accountMenu"),
+    ("&View", "viewMenu"),
+    ("&Help", "helpMenu"),
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +50,20 @@ def _action(
     return action
 
 
+def build_menu_bar(window: QMainWindow) -> None:
+    """Add the File, Account, View and Help menus to ``window``, still empty.
+
+    The first frame shows the bar at its final height without building any action
+    (an action's first use builds PySide6's icon and key-sequence enums).
+    """
+    bar = window.menuBar()
+    for title, name in MENUS:
+        bar.addMenu(title).setObjectName(name)
+
+
 def build_menus(window: QMainWindow) -> Actions:
-    """Add File, Account, View and Help menus to ``window``; returns their actions."""
+    """Fill ``window``'s File, Account, View and Help menus (added first if
+    :func:`build_menu_bar` has not); returns their actions."""
     actions = Actions(
         add_provider=_action(
             window, "&Add provider…", "addProviderAction", QKeySequence.StandardKey.New
@@ -64,23 +84,19 @@ def build_menus(window: QMainWindow) -> Actions:
     actions.quit.setMenuRole(QAction.MenuRole.QuitRole)
     actions.about.setMenuRole(QAction.MenuRole.AboutRole)
     bar = window.menuBar()
-    file_menu = bar.addMenu("&File")
-    file_menu.setObjectName("fileMenu")
+    if bar.findChild(QMenu, "fileMenu") is None:
+        build_menu_bar(window)
+    file_menu, account, view, help_menu = (bar.findChild(QMenu, name) for _, name in MENUS)
+    assert file_menu and account and view and help_menu
     file_menu.addAction(actions.add_provider)
     file_menu.addSeparator()
     file_menu.addAction(actions.quit)
-    account = bar.addMenu("&Account")
-    account.setObjectName("accountMenu")
     account.addAction(actions.connect)
     account.addAction(actions.refresh)
     account.addAction(actions.change_scopes)
     account.addSeparator()
     account.addAction(actions.revoke)
     account.addAction(actions.remove)
-    view = bar.addMenu("&View")
-    view.setObjectName("viewMenu")
     view.addAction(actions.flow_view)
-    help_menu = bar.addMenu("&Help")
-    help_menu.setObjectName("helpMenu")
     help_menu.addAction(actions.about)
     return actions

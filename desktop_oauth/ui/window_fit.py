@@ -47,11 +47,21 @@ def keep_on_screen(window: QMainWindow) -> None:
 
 def restore(window: QMainWindow, state: WindowState, splitters: dict[str, QSplitter]) -> None:
     """Put ``window`` back as it was saved, or fit it to the screen the first time."""
+    restore_geometry(window, state)
+    restore_splitters(state, splitters)
+
+
+def restore_geometry(window: QMainWindow, state: WindowState) -> None:
+    """Put ``window``'s size and place back as saved, or fit it to the screen."""
     geometry = state.blob("geometry")
     if geometry is None or not window.restoreGeometry(geometry):
         fit_to_screen(window)
     else:
         keep_on_screen(window)
+
+
+def restore_splitters(state: WindowState, splitters: dict[str, QSplitter]) -> None:
+    """Put the splitters' sizes back as saved."""
     for name, splitter in splitters.items():
         saved = state.blob(f"splitter/{name}")
         if saved is not None:

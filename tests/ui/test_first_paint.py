@@ -1,19 +1,25 @@
-"""Start-up order: the window paints before the accounts worker starts, and panels
-that most launches never use are built only when first wanted (docs/performance.md)."""
+"""Start-up order: the window's shell paints first, the panels are built right after
+it without moving anything, the accounts worker starts after that, and panels that
+most launches never use are built only when first wanted (docs/performance.md)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QLabel, QWidget
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, QRect, QSize
+from PySide6.QtWidgets import QLabel, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_oauth.app import start_after_first_paint
 from desktop_oauth.core.accounts import AccountService
 from desktop_oauth.core.profile import Profile
 from desktop_oauth.qt.controller import Controller
+from desktop_oauth.qt.window_state import WindowState
 from desktop_oauth.ui.main_window import MainWindow
 
 
@@ -69,3 +75,93 @@ def test_the_code_panel_is_built_when_first_wanted(qtbot: QtBot, tmp_path: Path)
     assert window.findChild(QWidget, "devicePanel") is panel
     assert not panel.isVisible()
     assert window.devicePanel is panel
+
+
+def _geometry_of(window: MainWindow) -> tuple[QRect, QPoint, QPoint]:
+    status = window.statusLabel.mapTo(window, QPoint(0, 0))
+    return window.geometry(), window.connectButton.mapTo(window, QPoint(0, 0)), status
+
+
+@pytest.mark.parametrize("saved", [False, True], ids=["first-launch", "saved-layout"])
+def test_the_panels_arrive_without_moving_the_first_frame(
+    qtbot: QtBot, tmp_path: Path, saved: bool
+) -> None:
+    # The first frame is the shell; the panels are built into it after that frame
+    # has painted (app.build_window). Nothing the person saw may move or resize.
+    if saved:
+        state = WindowState(tmp_path / "window.ini")
+        earlier = MainWindow(_controller(tmp_path), state=state)
+        qtbot.addWidget(earlier)
+        earlier.show()
+        earlier.setGeometry(20, 40, 700, 560)  # inside the 800x800 offscreen screen
+        qtbot.waitExposed(earlier)
+        earlier.close()
+    window = MainWindow(None, state=WindowState(tmp_path / "window.ini"))
+    qtbot.addWidget(window)
+    paints = _Paints()
+    window.installEventFilter(paints)
+    built: list[tuple[QRect, QPoint, QPoint]] = []
+
+    def attach() -> None:
+        built.append(_geometry_of(window))  # as the first frame showed it
+        window.attach(_controller(tmp_path))
+
+    start_after_first_paint(window, attach)
+    assert window.findChild(QWidget, "accountsList") is None  # only the shell so far
+    window.show()
+    qtbot.waitUntil(lambda: bool(built), timeout=5_000)
+    assert paints.count >= 1
+    assert window.findChild(QWidget, "accountsList") is not None
+    for _ in range(5):  # every layout request and resize the panels posted
+        QCoreApplication.sendPostedEvents()
+        QCoreApplication.processEvents()
+    assert _geometry_of(window) == built[0]
+    if saved:
+        assert window.geometry().size() == QSize(700, 560)
+
+
+def test_the_shell_acts_on_nothing_until_the_panels_are_built(qtbot: QtBot, tmp_path: Path) -> None:
+    window = MainWindow(None)
+    qtbot.addWidget(window)
+    buttons = (window.connectButton, window.deviceButton, window.addProviderButton)
+    assert not any(b.isEnabled() for b in (*buttons, window.cancelButton))
+    menus = window.menuBar().findChildren(QMenu)
+    assert [m.title() for m in menus] == ["&File", "&Account", "&View", "&Help"]
+    assert not any(m.actions() for m in menus)  # titles only: nothing to trigger
+    window.attach(_controller(tmp_path))
+    assert window.addProviderButton.isEnabled()  # as a window built whole has it
+    assert window.menu_actions.add_provider.isEnabled()
+    assert window.menu_actions.quit.isEnabled()
+
+
+def test_the_first_frame_loads_neither_the_panels_nor_the_qt_namespace() -> None:
+    # PySide6 builds every enum of its Qt namespace on first use (22-25 ms), and the
+    # controller and panel modules take as long again: both wait for the first frame.
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from desktop_oauth.qt.window_state import WindowState\n"
+        "from desktop_oauth.ui.main_window import MainWindow\n"
+        "app = QApplication([])\n"
+        "window = MainWindow(None)\n"
+        "import PySide6.QtCore as core\n"
+        "print('Qt' in vars(core), *sorted(m for m in sys.modules if m.startswith("
+        "('desktop_oauth.qt.controller', 'desktop_oauth.ui.', 'desktop_oauth.core.'))))\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    loaded = done.stdout.split()
+    assert loaded[0] == "False"  # the Qt namespace was never touched
+    assert sorted(loaded[1:]) == [
+        "desktop_oauth.ui.main_window",
+        "desktop_oauth.ui.menus",
+        "desktop_oauth.ui.widgets",
+        "desktop_oauth.ui.window_fit",
+    ]
+
+
+def _controller(home: Path) -> Controller:
+    profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
+    return Controller(lambda log: AccountService(profile, flow_log=log))  # not started
