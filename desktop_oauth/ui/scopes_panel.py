@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QGroupBox,
     QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,11 +23,24 @@ from .plain_text import plain_label, plain_tooltip
 _MISSING = QColor("#fde2e1")
 _EXTRA = QColor("#fff4ce")
 #: The widest text each of the first three columns grows to before wrapping: the
-#: usual scope names ("offline_access", "read:org") show on one line, URL-like
-#: ones wrap, and "no longer granted (signed out)" takes three short lines.
+#: usual scope names ("offline_access", "read:org") show whole, URL-like ones
+#: are cut in the middle, and "no longer granted (signed out)" takes three short lines.
 _CAPS = ("offline_access.read", "Asked", "(signed out)")
 #: The narrowest the description column gets (it wraps in what it has).
 _DESCRIPTION_MIN = "m" * 10
+
+
+class ElideMiddle(QStyledItemDelegate):
+    """One line, cut in the middle when too long: URL-like scope names have no space
+    to wrap at (wrapped, they were cut at the column's edge), and their start and
+    end are what tell them apart. The cell's tooltip holds the whole name."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
 
 
 def _cell(text: str) -> QTableWidgetItem:
@@ -47,8 +62,9 @@ class ScopesPanel(QGroupBox):
         self.table.setHorizontalHeaderLabels(["Scope", "Asked", "Granted", "What it allows"])
         header = self.table.horizontalHeader()
         # Names and yes/no columns are as wide as their text up to a cap, set from the
-        # text itself (_fit_columns); longer text wraps onto more lines, as does the
-        # description in what is left. No text ever widens the window.
+        # text itself (_fit_columns); a longer name is cut in the middle, longer
+        # yes/no text wraps, as does the description in what is left. No text ever
+        # widens the window.
         for column in (0, 1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
@@ -61,6 +77,8 @@ class ScopesPanel(QGroupBox):
         # which changed whether it was needed): hundreds of resizes per change.
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.table.verticalHeader().setVisible(False)
+        self._names = ElideMiddle(self.table)
+        self.table.setItemDelegateForColumn(0, self._names)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.summary = plain_label("")
         self.summary.setObjectName("scopesSummary")
