@@ -24,8 +24,8 @@ _MISSING = QColor("#fde2e1")
 _EXTRA = QColor("#fff4ce")
 #: The widest text each of the first three columns grows to before wrapping: the
 #: usual scope names ("offline_access", "read:org") show whole, URL-like ones
-#: are cut in the middle, and "no longer granted (signed out)" takes three short lines.
-_CAPS = ("offline_access.read", "Asked", "(signed out)")
+#: are cut in the middle, and "no longer granted (signed out)" takes two lines.
+_CAPS = ("offline_access.read", "Asked", "no longer granted")
 #: The narrowest the description column gets (it wraps in what it has).
 _DESCRIPTION_MIN = "m" * 10
 
