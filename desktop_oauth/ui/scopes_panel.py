@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QGroupBox,
     QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -20,6 +22,32 @@ from .plain_text import plain_label, plain_tooltip
 
 _MISSING = QColor("#fde2e1")
 _EXTRA = QColor("#fff4ce")
+#: The widest text each of the first three columns grows to before wrapping: the
+#: usual scope names ("offline_access", "read:org") show whole, URL-like ones
+#: are cut in the middle, and "no longer granted (signed out)" takes two lines.
+_CAPS = ("offline_access.read", "Asked", "no longer granted")
+#: The narrowest the description column gets (it wraps in what it has).
+_DESCRIPTION_MIN = "m" * 10
+
+
+class ElideMiddle(QStyledItemDelegate):
+    """One line, cut in the middle when too long: URL-like scope names have no space
+    to wrap at (wrapped, they were cut at the column's edge), and their start and
+    end are what tell them apart. The cell's tooltip holds the whole name."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
+
+
+def _cell(text: str) -> QTableWidgetItem:
+    """A read-only cell whose tooltip holds its whole text (a cell may wrap)."""
+    item = QTableWidgetItem(text)
+    item.setToolTip(plain_tooltip(text))
+    return item
 
 
 class ScopesPanel(QGroupBox):
@@ -33,22 +61,31 @@ class ScopesPanel(QGroupBox):
         self.table.setObjectName("scopesTable")
         self.table.setHorizontalHeaderLabels(["Scope", "Asked", "Granted", "What it allows"])
         header = self.table.horizontalHeader()
-        # Names and yes/no are never cut; the description wraps in what is left.
+        # Names and yes/no columns are as wide as their text up to a cap, set from the
+        # text itself (_fit_columns); a longer name is cut in the middle, longer
+        # yes/no text wraps, as does the description in what is left. No text ever
+        # widens the window.
         for column in (0, 1, 2):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Always on: shown only when needed, a short table toggled it in a loop (each
+        # toggle changed the viewport's width, the wrapped rows were measured again,
+        # which changed whether it was needed): hundreds of resizes per change.
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.table.verticalHeader().setVisible(False)
+        self._names = ElideMiddle(self.table)
+        self.table.setItemDelegateForColumn(0, self._names)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.summary = plain_label("")
         self.summary.setObjectName("scopesSummary")
         self.summary.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(self.summary)
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self.table)
+        self._layout.addWidget(self.summary)
 
     def show_scopes(
         self,
@@ -85,15 +122,13 @@ class ScopesPanel(QGroupBox):
                 describe(scope, table),
             ]
             for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if column == 3:
-                    item.setToolTip(plain_tooltip(text))
+                item = _cell(text)
                 if asked and not got:
                     item.setBackground(QBrush(_MISSING))
-                    item.setToolTip("Requested but not granted")
+                    item.setToolTip(plain_tooltip(f"{text}\nRequested but not granted"))
                 elif got and not asked:
                     item.setBackground(QBrush(_EXTRA))
-                    item.setToolTip("Granted without being requested")
+                    item.setToolTip(plain_tooltip(f"{text}\nGranted without being requested"))
                 self.table.setItem(row, column, item)
         missing = [s for s in requested if s not in granted]
         extra = [s for s in granted if s not in requested]
@@ -116,19 +151,33 @@ class ScopesPanel(QGroupBox):
                 change.append("no longer granted: " + ", ".join(removed))
             notes.append("At the last consent, " + "; ".join(change) + ".")
         self.summary.setText(" ".join(notes))
-        self._keep_names_whole()
+        self._fit_columns()
 
-    def _keep_names_whole(self) -> None:
-        """The panel is never narrower than its names and yes/no columns plus a
-        readable description column, so a splitter cannot cut them."""
-        fixed = 0
-        for column in (0, 1, 2):
-            self.table.resizeColumnToContents(column)
-            fixed += self.table.horizontalHeader().sectionSize(column)
-        description = self.fontMetrics().horizontalAdvance("m" * 12)
-        margins = self.contentsMargins().left() + self.contentsMargins().right()
+    def _fit_columns(self) -> None:
+        """Each of the first three columns as wide as its widest text, at most its cap;
+        the panel's minimum width is their sum plus a readable description column, so
+        a splitter cannot cut them and no scope name can make the window wider than
+        the caps allow."""
+        metrics = self.table.fontMetrics()
+        style = self.table.style()
+        margin = 2 * (style.pixelMetric(style.PixelMetric.PM_FocusFrameHMargin) + 1) + 2
+        header = self.table.horizontalHeader()
+        caps = [metrics.horizontalAdvance(text) + margin for text in _CAPS]
+        for column, cap in enumerate(caps):
+            texts = [
+                item.text()
+                for row in range(self.table.rowCount())
+                if (item := self.table.item(row, column)) is not None
+            ]
+            widest = max((metrics.horizontalAdvance(text) + margin for text in texts), default=0)
+            header.resizeSection(column, max(header.sectionSizeHint(column), min(widest, cap)))
+        fixed = sum(header.sectionSize(column) for column in range(len(caps)))
+        description = metrics.horizontalAdvance(_DESCRIPTION_MIN)
+        margins = sum(
+            m.left() + m.right() for m in (self.contentsMargins(), self._layout.contentsMargins())
+        )
         frame = 2 * self.table.frameWidth() + self.table.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(fixed + description + margins + frame + 24)
+        self.setMinimumWidth(fixed + description + margins + frame + 2)
 
     def _show_ended(
         self,
@@ -150,10 +199,10 @@ class ScopesPanel(QGroupBox):
                 describe(scope, descriptions),
             ]
             for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                self.table.setItem(row, column, _cell(text))
         held = ", ".join(former) if former else "nothing"
         self.summary.setText(f"Nothing is granted now ({why}). Granted before: {held}.")
-        self._keep_names_whole()
+        self._fit_columns()
 
     def clear(self) -> None:
         """Show nothing."""

@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTreeWidget,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..core.tokens import TokenSet
 from .json_tree import fill_tree
-from .plain_text import plain_label
+from .plain_text import make_plain, plain_label, plain_tooltip
 from .times import local_time
 
 #: How long a revealed token stays readable before it is masked again.
@@ -54,6 +55,44 @@ def format_age(seconds: float) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+class OneLineLabel(QLabel):
+    """Plain text on one line, cut at the end when the label is too narrow; the whole
+    text is in the tooltip. Its size hints follow the whole text, never the cut one,
+    so cutting it cannot change the layout that decided its width."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        make_plain(self)
+        self._whole = ""
+        self.set_whole_text(text)
+
+    def whole_text(self) -> str:
+        """The text as given, before any cut."""
+        return self._whole
+
+    def set_whole_text(self, text: str) -> None:
+        """Show ``text``, cut to the label's width."""
+        self._whole = text
+        self.setToolTip(plain_tooltip(text) if text else "")
+        self._cut()
+
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        return QSize(metrics.horizontalAdvance(self._whole) + 2, metrics.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance("…") + 2, self.fontMetrics().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._cut()
+
+    def _cut(self) -> None:
+        cut = self.fontMetrics().elidedText(self._whole, Qt.TextElideMode.ElideRight, self.width())
+        if cut != self.text():
+            self.setText(cut)
+
+
 class TokenPanel(QGroupBox):
     """Shows one account's tokens. The token text is masked; Copy copies it on request."""
 
@@ -67,13 +106,16 @@ class TokenPanel(QGroupBox):
 
         self.access_token = plain_label("Not connected")
         self.access_token.setObjectName("accessTokenLabel")
-        # Lines that wrap rather than widen the window once a token is shown.
-        self.access_token.setWordWrap(True)
+        # One line: wrapped, its second line was cut by the buttons' row height. It
+        # is short ("Not connected", four dots and the length) and the buttons
+        # beside it are as narrow as their words, so it does not widen the window.
+        self.access_token.setWordWrap(False)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setObjectName("copyTokenButton")
         self.copy_button.setAccessibleName("Copy access token")
         self.copy_button.setToolTip("Copy the access token to the clipboard")
         self.copy_button.setEnabled(False)
+        self.copy_button.hide()
         self.copy_button.clicked.connect(self._copy)
         # Shown only on request: a field (long tokens scroll rather than widen the
         # window), cleared when masked again.
@@ -87,11 +129,18 @@ class TokenPanel(QGroupBox):
         self.reveal_button.setAccessibleName("Show the access token for 30 seconds")
         self.reveal_button.setToolTip("Show the access token; it is hidden again after 30 s")
         self.reveal_button.setEnabled(False)
+        self.reveal_button.hide()
         self.reveal_button.clicked.connect(self._toggle_reveal)
         self.reveal_timer = QTimer(self)
         self.reveal_timer.setSingleShot(True)
         self.reveal_timer.setInterval(REVEAL_MS)
         self.reveal_timer.timeout.connect(self.hide_token)
+        # As narrow as their words: the masked token beside them keeps one line.
+        for control in (self.copy_button, self.reveal_button):
+            words = max(
+                control.fontMetrics().horizontalAdvance(t) for t in ("Show", "Hide", "Copy")
+            )
+            control.setMaximumWidth(words + 24)
         token_row = QHBoxLayout()
         token_row.addWidget(self.access_token, 1)
         token_row.addWidget(self.revealed, 1)
@@ -105,9 +154,10 @@ class TokenPanel(QGroupBox):
         self.refresh_token = plain_label("–")
         self.refresh_token.setObjectName("refreshTokenLabel")
         self.refresh_token.setWordWrap(True)
-        self.last_refresh = plain_label("–")
+        # One line: a failed refresh's words can be long, and wrapped they were cut
+        # at the bottom when the panel is short. The tooltip holds them whole.
+        self.last_refresh = OneLineLabel("–")
         self.last_refresh.setObjectName("lastRefreshLabel")
-        self.last_refresh.setWordWrap(True)
 
         form = QFormLayout()
         form.addRow("Access token", token_row)
@@ -135,9 +185,12 @@ class TokenPanel(QGroupBox):
         """Show ``tokens`` (None clears the panel) and how the last refresh went."""
         self._tokens = tokens
         self.hide_token()
-        self.last_refresh.setText(last_refresh or "not yet")
-        self.copy_button.setEnabled(tokens is not None)
-        self.reveal_button.setEnabled(tokens is not None)
+        self.last_refresh.set_whole_text(last_refresh or "not yet")
+        # Without a token the buttons have nothing to act on; hidden, they leave
+        # "Not connected" room on its line in a narrow panel (it was cut in two).
+        for control in (self.copy_button, self.reveal_button):
+            control.setEnabled(tokens is not None)
+            control.setVisible(tokens is not None)
         if tokens is None:
             self.access_token.setText("Not connected")
             self.token_type.setText("–")
@@ -146,7 +199,7 @@ class TokenPanel(QGroupBox):
             self.claims.clear()
             self._timer.stop()
             return
-        self.access_token.setText(f"{'•' * 12}  ({len(tokens.access_token)} characters)")
+        self.access_token.setText(f"{'•' * 4} ({len(tokens.access_token)} characters)")
         self.token_type.setText(tokens.token_type)
         fill_tree(self.claims, {k: _claim_text(k, v) for k, v in claims.items()})
         self._tick()

@@ -27,6 +27,7 @@ from pytestqt.qtbot import QtBot
 from desktop_oauth.core import config as config_file
 from desktop_oauth.core.accounts import AccountView
 from desktop_oauth.sandbox import SANDBOX_NAME, Sandbox, ensure_running
+from desktop_oauth.ui.plain_text import plain_tooltip
 
 from .browser.driver import (
     CHROMIUM,
@@ -388,7 +389,10 @@ def test_unticked_scope_is_requested_not_granted_and_the_api_refuses_it(
     assert rows["email"] == ("yes", "yes")
     assert "Requested but not granted: notes.read." in window.scopesPanel.summary.text()
     row = list(rows).index("notes.read")
-    assert scope_cell(running, row, 0).toolTip() == "Requested but not granted"
+    # The tooltip holds the whole name (a long one wraps) and why it is marked.
+    assert scope_cell(running, row, 0).toolTip() == plain_tooltip(
+        "notes.read\nRequested but not granted"
+    )
 
     # The API refuses what the scope was not granted for, and says which scope.
     issuer = sandboxes.issuer

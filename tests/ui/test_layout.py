@@ -11,11 +11,19 @@ from pathlib import Path
 
 import keyring.backends.fail
 import pytest
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QSplitter, QTableWidget
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QSplitter,
+    QStyleOptionViewItem,
+    QTableWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop_oauth.core import config as config_file
+from desktop_oauth.core.account_state import AccountState
 from desktop_oauth.core.accounts import AccountService
 from desktop_oauth.core.config import AccountRecord, AccountStatus, Config, Revocation
 from desktop_oauth.core.profile import Profile
@@ -27,6 +35,8 @@ from desktop_oauth.qt.controller import Controller
 from desktop_oauth.qt.window_state import WindowState
 from desktop_oauth.ui.accounts_panel import BADGE_SIZE
 from desktop_oauth.ui.main_window import MainWindow
+from desktop_oauth.ui.plain_text import plain_tooltip
+from desktop_oauth.ui.scopes_panel import ElideMiddle
 from desktop_oauth.ui.window_fit import remember, restore
 
 SCOPES = ("openid", "profile", "email", "offline_access", "notes.read", "read:org")
@@ -241,3 +251,92 @@ def test_a_shown_token_does_not_widen_the_window(qtbot: QtBot, tmp_path: Path) -
     settle()
     assert window.minimumSizeHint().width() <= 1000
     assert window.width() == 1000
+
+
+#: Scope names as real providers spell them: URLs and URNs with no space to wrap at.
+LONG_SCOPES = (
+    "openid",
+    "offline_access",
+    "https://www.googleapis.com/auth/cloud-platform.read-only",
+    "https://graph.microsoft.com/Calendars.ReadWrite.Shared",
+    "urn:example:params:oauth:scope:a-very-long-scope-name-with-no-space-in-it",
+)
+LONG_PROVIDER = "Contoso Identity Platform for Enterprise Customers in the Europe West region"
+LONG_NOTE = (
+    "The provider refused the refresh token: invalid_grant, "
+    "AADSTS700082: The refresh token has expired due to inactivity for 90 days."
+)
+#: One account per state the window can show. (UNKNOWN, a keyring that could not
+#: be read, is the command line's: the window describes records without reading
+#: the keyring and reports a keyring failure as an error instead.)
+STATE_RECORDS = {
+    AccountState.CONNECTED: {},
+    AccountState.EXPIRED: {"expires_at": 1.0, "has_refresh_token": False},
+    AccountState.NEEDS_SIGN_IN: {"status": AccountStatus.NEEDS_SIGN_IN, "status_note": LONG_NOTE},
+    AccountState.REVOKED: {"status": AccountStatus.REVOKED, "revocation": Revocation.UNCONFIRMED},
+    AccountState.REVOCATION_PENDING: {"status": AccountStatus.REVOCATION_PENDING},
+}
+
+
+def test_every_state_the_window_shows_is_covered() -> None:
+    assert set(STATE_RECORDS) == set(AccountState) - {AccountState.UNKNOWN}
+
+
+@pytest.mark.parametrize("state", list(STATE_RECORDS), ids=lambda s: s.name.lower())
+def test_no_state_with_long_text_widens_the_window(
+    qtbot: QtBot, tmp_path: Path, state: AccountState
+) -> None:
+    # Seen under a window manager: after a refused refresh the "no longer granted
+    # (signed out)" column made the window's minimum 1104 px, and the window grew.
+    provider = ProviderConfig(
+        name=LONG_PROVIDER, issuer="https://id.example.test", client_id="app", scopes=LONG_SCOPES
+    )
+    account = AccountRecord(
+        id="acct-long",
+        provider=LONG_PROVIDER,
+        issuer="https://id.example.test",
+        subject="u-long",
+        display_name="someone.with.a.very.long.name@a-long-subdomain.of.example.test",
+        requested_scopes=LONG_SCOPES,
+        granted_scopes=LONG_SCOPES[:-1],
+        previous_granted_scopes=LONG_SCOPES[1:],
+        api_urls=(f"https://graph.example.test/v1.0/me/{'calendars/' * 8}events",),
+        last_data={"displayName": LONG_PROVIDER * 2, "scope": " ".join(LONG_SCOPES)},
+        last_refresh=f"12:00:00 UTC, failed: {LONG_NOTE}",
+        **STATE_RECORDS[state],  # type: ignore[arg-type]
+    )
+    assert Controller.describe(account).state is state
+    config_file.save(tmp_path / "config.json", Config((provider, *PROVIDERS), (account,)))
+    profile = Profile(home=tmp_path, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
+    store = TokenStore("t", keyring.backends.fail.Keyring())
+    controller = Controller(lambda log: AccountService(profile, store=store, flow_log=log))
+    window = MainWindow(
+        controller, show_errors_in_dialogs=False, state=WindowState(tmp_path / "window.ini")
+    )
+    qtbot.addWidget(window)
+    window.resize(1000, 620)
+    window.show()
+    controller.start()
+    table = window.scopesPanel.table
+    qtbot.waitUntil(lambda: table.rowCount() == len(LONG_SCOPES), timeout=5000)
+    settle()
+    assert window.minimumSizeHint().width() <= 1000
+    assert window.width() == 1000
+    assert not table.horizontalScrollBar().isVisible()
+    used = sum(table.columnWidth(c) for c in range(table.columnCount()))
+    assert used <= table.viewport().width() + 1
+    metrics = table.fontMetrics()
+    assert table.columnWidth(3) >= metrics.horizontalAdvance("m" * 10)
+    for row in range(table.rowCount()):
+        for column in range(table.columnCount()):
+            item = table.item(row, column)
+            # What a narrow column wraps is whole in its tooltip, as plain text.
+            assert item.toolTip().startswith(plain_tooltip(item.text())[:-4])
+        # A name too long for its column is drawn on one line, cut in the middle.
+        option = QStyleOptionViewItem()
+        delegate = table.itemDelegateForColumn(0)
+        assert isinstance(delegate, ElideMiddle)
+        delegate.initStyleOption(option, table.model().index(row, 0))
+        assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+        assert not option.features & QStyleOptionViewItem.ViewItemFeature.WrapText
+    assert table.columnWidth(0) < metrics.horizontalAdvance(LONG_SCOPES[2])

@@ -14,6 +14,7 @@ from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
 from desktop_oauth.core.tokens import TokenSet
+from desktop_oauth.ui.plain_text import plain_tooltip
 from desktop_oauth.ui.times import local_time
 from desktop_oauth.ui.token_panel import REVEAL_MS, TokenPanel
 
@@ -64,6 +65,26 @@ def test_hide_and_a_new_account_mask_it_at_once(qtbot: QtBot) -> None:
     widget.show_tokens(None, {})
     assert widget.revealed.text() == "" and not widget.reveal_timer.isActive()
     assert not widget.reveal_button.isEnabled()
+    # Nothing to show or copy: the buttons make way for "Not connected".
+    assert not widget.reveal_button.isVisible() and not widget.copy_button.isVisible()
+
+
+def test_a_long_last_refresh_is_cut_on_one_line_and_whole_in_its_tooltip(qtbot: QtBot) -> None:
+    widget = panel(qtbot)
+    words = "12:00:00 UTC, failed: The provider refused the refresh token: <b>invalid_grant</b>"
+    widget.show_tokens(None, {}, last_refresh=words)
+    label = widget.last_refresh
+    hint = label.sizeHint()
+    label.resize(120, label.height())
+    shown = label.text()
+    assert shown.endswith("…") and shown[:-1] in words
+    assert label.fontMetrics().horizontalAdvance(shown) <= 120
+    assert label.whole_text() == words
+    assert label.toolTip() == plain_tooltip(words)
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    assert label.sizeHint() == hint  # the cut never changes what the layout asked for
+    label.resize(label.fontMetrics().horizontalAdvance(words) + 10, label.height())
+    assert label.text() == words
 
 
 @pytest.fixture

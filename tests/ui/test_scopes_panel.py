@@ -1,0 +1,54 @@
+"""The permissions table in the window: a state change resizes it a few times, not
+thousands (a short table used to toggle its scroll bar in a loop, each toggle
+re-wrapping the descriptions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject
+from pytestqt.qtbot import QtBot
+
+from .test_layout import open_window, settle
+
+#: A state change lays the table out a handful of times (rows, then columns, then
+#: the scroll bar's range); a loop runs into the hundreds.
+RESIZES_PER_CHANGE = 4
+
+
+class ResizeCounter(QObject):
+    """Counts the Resize events of the widget it filters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.count += 1
+        return False
+
+
+def test_a_short_permissions_table_does_not_toggle_its_scroll_bar(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, tmp_path, 1000, 620)
+    right = window._splitters["right"]
+    total = sum(right.sizes())
+    viewport = window.scopesPanel.table.viewport()
+    rows = range(window.accountsList.count())
+    worst: tuple[int, int] = (0, 0)
+    # Every height from a table of two rows to a table with room for all: somewhere
+    # in between the rows just fit with the scroll bar and just do not without it.
+    for top in range(180, 340, 3):
+        right.setSizes([top, total - top])
+        settle()
+        counter = ResizeCounter()
+        viewport.installEventFilter(counter)
+        for row in (*rows, 0):
+            window.accountsList.setCurrentRow(row)
+            settle()
+        viewport.removeEventFilter(counter)
+        worst = max(worst, (counter.count, viewport.height()))
+    changes = len(rows) + 1
+    assert worst[0] <= RESIZES_PER_CHANGE * changes, f"{worst[0]} resizes at height {worst[1]}"
