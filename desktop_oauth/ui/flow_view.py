@@ -23,6 +23,12 @@ from .times import local_time
 __all__ = ["REFERENCE_LABEL", "FlowView", "StepRow", "UrlOpener", "operation_label"]
 
 
+#: Operations are kept in memory only: after a restart the history lists what came before.
+NOTHING_YET = (
+    "Nothing has happened for this account since the app started. Its history lists earlier events."
+)
+
+
 def operation_label(record: OperationRecord) -> str:
     """``connect · 14:02:11 · failed at token`` for the chooser of operations."""
     if not record.finished:
@@ -60,7 +66,7 @@ class FlowView(QGroupBox):
         )
         self.operationCombo.setMinimumContentsLength(16)
         self.operationCombo.activated.connect(self._chosen)
-        self.heading = plain_label("Nothing has happened yet for this account.")
+        self.heading = plain_label(NOTHING_YET)
         self.heading.setObjectName("flowHeading")
         self.heading.setWordWrap(True)
         self._list = QWidget()
@@ -164,7 +170,7 @@ class FlowView(QGroupBox):
             self.rows = []
         self._shown_id = record.id if record is not None else None
         if record is None:
-            self.heading.setText("Nothing has happened yet for this account.")
+            self.heading.setText(NOTHING_YET)
             return
         index = self.operationCombo.findData(record.id)
         if index >= 0:

@@ -341,6 +341,8 @@ class MainWindow(QMainWindow):
             self.scopesPanel.clear()
             self.apiDataPanel.show_result(None)
             self.apiDataPanel.offer_calls((), False)
+            if self.flowView.isVisible():
+                self._refresh_flow()  # not the removed account's operations any more
         self._update_buttons()
 
     # -- the flow view ------------------------------------------------------------------

@@ -34,7 +34,7 @@ from desktop_oauth.core.provider import ProviderConfig
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.qt.controller import Controller
 from desktop_oauth.qt.window_state import WindowState
-from desktop_oauth.ui.flow_view import REFERENCE_LABEL
+from desktop_oauth.ui.flow_view import NOTHING_YET, REFERENCE_LABEL
 from desktop_oauth.ui.main_window import MainWindow
 from tests.standins.server import Reply, Request, StandInServer, serving
 from tests.ui.test_layout import open_window
@@ -208,12 +208,22 @@ def test_the_earlier_operations_can_be_chosen(qtbot: QtBot, tmp_path: Path) -> N
     assert [row.step for row in view.rows][:2] == [Step.AUTHORIZE, Step.CALLBACK]
 
 
+def test_a_removed_accounts_operations_leave_the_view(qtbot: QtBot, tmp_path: Path) -> None:
+    window = open_window(qtbot, tmp_path, 1000, 620)
+    window.menu_actions.flow_view.trigger()
+    record_on_a_worker(qtbot, window, connect_steps, account_id="acct-2")
+    assert window.flowView.rows
+    window.controller.accountForgotten.emit("acct-2")
+    assert window.flowView.rows == []
+    assert window.flowView.heading.text() == NOTHING_YET
+
+
 def test_another_accounts_operation_is_not_shown(qtbot: QtBot, tmp_path: Path) -> None:
     window = open_window(qtbot, tmp_path, 1000, 620)
     window.menu_actions.flow_view.trigger()
     record_on_a_worker(qtbot, window, connect_steps, account_id="acct-1")
     assert window.flowView.rows == []
-    assert window.flowView.heading.text() == "Nothing has happened yet for this account."
+    assert window.flowView.heading.text() == NOTHING_YET
 
 
 def test_a_failed_connection_opens_the_view_at_its_step(qtbot: QtBot, tmp_path: Path) -> None:
