@@ -80,6 +80,12 @@ class ApiDataPanel(QGroupBox):
         self.calls = QComboBox()
         self.calls.setObjectName("apiCallCombo")
         self.calls.setAccessibleName("API call")
+        # A long API address must not set the panel's width (nor take the flow view's
+        # room): the list shows it whole, the box what fits.
+        self.calls.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.calls.setMinimumContentsLength(16)
         self.callButton = QPushButton("Call")
         self.callButton.setObjectName("callApiButton")
         self.callButton.setAccessibleName("Call the API with the token")

@@ -191,6 +191,16 @@ class StepRow(QFrame):
         if self._room:
             # The title (two lines at most in a narrow view), the state, the gaps.
             above = 3 * self.title.fontMetrics().lineSpacing() + 12
+            # In a narrow view the words, or the reference beside the state, wrap further.
+            measured = (
+                self.title.heightForWidth(max(self.title.width(), 100))
+                + max(
+                    self.state.sizeHint().height(),
+                    self.reference.heightForWidth(max(self.reference.width(), 100)),
+                )
+                + 12
+            )
+            above = max(above, measured)
             if not self.error.isHidden():  # the provider's answer stays in view too
                 above += self.error.heightForWidth(max(self.title.width(), 200))
             fits = (self._room - above - margins - bar) // line

@@ -356,13 +356,19 @@ class MainWindow(QMainWindow):
         self.flowView.setVisible(shown)
         if shown:
             if was_hidden:
-                # Half the row beside the data. The height stays: a shorter
-                # permissions table toggles its scroll bar, which re-wraps its
-                # descriptions, which toggles the scroll bar (a layout loop).
+                # Half the row beside the data.
                 lower = self._splitters["lower"]
                 data, flow = lower.sizes()
                 if flow < (data + flow) // 2:
                     lower.setSizes([(data + flow) // 2, (data + flow) - (data + flow) // 2])
+                # And more than half the height, so an expanded step shows with its
+                # words. The permissions table keeps fixed columns and its scroll bar,
+                # so a shorter table no longer re-lays itself out in a loop.
+                right = self._splitters["right"]
+                top, bottom = right.sizes()
+                wanted = (top + bottom) * 11 // 20
+                if bottom < wanted:
+                    right.setSizes([top + bottom - wanted, wanted])
             self._refresh_flow()
 
     def _flow_account(self) -> str | None:

@@ -36,7 +36,8 @@ def opened(qtbot: QtBot, tmp_path: Path) -> MainWindow:
 
 
 def text_height(row: StepRow) -> int:
-    return row.title.height() + row.state.height()
+    # The reference beside the state wraps in a narrow view.
+    return row.title.height() + max(row.state.height(), row.reference.height())
 
 
 def test_collapsed_steps_are_compact_and_an_expanded_one_fits_the_area(
