@@ -4,6 +4,7 @@ next command (docs/security.md (a)28, (b)18; RFC 7009 §2.2.1)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -12,8 +13,9 @@ from tests.core.scripted_server import Answer, Received, scripted_server
 from .runner import Cli
 
 
-def test_the_next_command_delivers_a_pending_revocation(tmp_path: Path) -> None:
-    up = {"now": False}
+def provider_down_until(up: dict[str, bool]) -> Callable[[Received], Answer]:
+    """A provider whose revocation endpoint answers 503 until ``up["now"]`` is set;
+    then it revokes, and userinfo refuses the revoked token."""
 
     def answer(request: Received) -> Answer:
         if request.path == "/token":
@@ -32,14 +34,28 @@ def test_the_next_command_delivers_a_pending_revocation(tmp_path: Path) -> None:
             return Answer(200, b"") if up["now"] else Answer(503, b"busy", {})
         return Answer(404, b"")
 
+    return answer
+
+
+def connected(tmp_path: Path, url: str) -> Cli:
+    """A command line with the provider at ``url`` added and one account connected."""
+    cli = Cli(tmp_path / "home")
+    cli.ok(
+        "provider", "add", "down", "--client-id", "app", "--scope", "profile",
+        "--authorize-url", f"{url}/auth", "--token-url", f"{url}/token",
+        "--userinfo-url", f"{url}/userinfo", "--revocation-url", f"{url}/revoke",
+    )  # fmt: skip
+    assert cli.connect_without_browser("down").stdout.startswith("Connected")
+    return cli
+
+
+def test_the_next_command_delivers_a_pending_revocation(tmp_path: Path) -> None:
+    up = {"now": False}
+
+    answer = provider_down_until(up)
+
     with scripted_server(answer) as server:
-        cli = Cli(tmp_path / "home")
-        cli.ok(
-            "provider", "add", "down", "--client-id", "app", "--scope", "profile",
-            "--authorize-url", f"{server.url}/auth", "--token-url", f"{server.url}/token",
-            "--userinfo-url", f"{server.url}/userinfo", "--revocation-url", f"{server.url}/revoke",
-        )  # fmt: skip
-        assert cli.connect_without_browser("down").stdout.startswith("Connected")
+        cli = connected(tmp_path, server.url)
         revoked = cli.run("revoke", "u1")
         assert revoked.returncode == 1
         assert "as soon as it can be reached" in revoked.error_line
@@ -93,31 +109,10 @@ def test_remove_keeps_an_account_whose_revocation_still_cannot_be_delivered(
 ) -> None:
     up = {"now": False}
 
-    def answer(request: Received) -> Answer:
-        if request.path == "/token":
-            return Answer.json(
-                {
-                    "access_token": "at-secret",
-                    "refresh_token": "rt-secret",
-                    "token_type": "Bearer",
-                    "expires_in": 3600,
-                    "scope": "profile",
-                }
-            )
-        if request.path == "/userinfo":
-            return Answer(401, b"") if up["now"] else Answer.json({"sub": "u1", "name": "U"})
-        if request.path == "/revoke":
-            return Answer(200, b"") if up["now"] else Answer(503, b"busy", {})
-        return Answer(404, b"")
+    answer = provider_down_until(up)
 
     with scripted_server(answer) as server:
-        cli = Cli(tmp_path / "home")
-        cli.ok(
-            "provider", "add", "down", "--client-id", "app", "--scope", "profile",
-            "--authorize-url", f"{server.url}/auth", "--token-url", f"{server.url}/token",
-            "--userinfo-url", f"{server.url}/userinfo", "--revocation-url", f"{server.url}/revoke",
-        )  # fmt: skip
-        assert cli.connect_without_browser("down").stdout.startswith("Connected")
+        cli = connected(tmp_path, server.url)
         assert cli.run("revoke", "u1").returncode == 1
 
         refused = cli.run("remove", "u1")
