@@ -36,19 +36,23 @@ def test_a_short_permissions_table_does_not_toggle_its_scroll_bar(
     right = window._splitters["right"]
     total = sum(right.sizes())
     viewport = window.scopesPanel.table.viewport()
-    rows = range(window.accountsList.count())
+    changed = (window.accountsList.count() - 1, 0)
     worst: tuple[int, int] = (0, 0)
     # Every height from a table of two rows to a table with room for all: somewhere
     # in between the rows just fit with the scroll bar and just do not without it.
-    for top in range(180, 340, 3):
+    # Measured on the release that looped: it did so over a band of 40 px and more
+    # of splitter positions, so a 9 px step finds it several times over.
+    for top in range(180, 340, 9):
         right.setSizes([top, total - top])
         settle()
         counter = ResizeCounter()
         viewport.installEventFilter(counter)
-        for row in (*rows, 0):
+        # Two accounts whose permissions differ, there and back: a loop starts on
+        # any change at a height where it can, so walking them all adds nothing.
+        for row in changed:
             window.accountsList.setCurrentRow(row)
             settle()
         viewport.removeEventFilter(counter)
         worst = max(worst, (counter.count, viewport.height()))
-    changes = len(rows) + 1
+    changes = len(changed)
     assert worst[0] <= RESIZES_PER_CHANGE * changes, f"{worst[0]} resizes at height {worst[1]}"
