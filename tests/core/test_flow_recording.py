@@ -39,20 +39,13 @@ from desktop_oauth.core.profile import Profile
 from desktop_oauth.core.provider import ProviderConfig
 from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.sandbox import SandboxServer, provider_config
-from tests.sandbox.helpers import STOP_POLL, Browser, seeded_home
+from tests.sandbox.helpers import Browser
 
 from .scripted_server import Answer, Received, scripted_server
 from .test_id_token import new_key, public_jwk
 from .test_token_store import FlakyKeyring
 
 SCOPES = ("openid", "profile", "email", "offline_access")
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[SandboxServer]:
-    home = seeded_home(tmp_path / "sandbox-home", signing_key_pem)
-    with SandboxServer(home, rate_limit=(1_000_000, 60.0), poll_interval=STOP_POLL) as server:
-        yield server
 
 
 def make_service(

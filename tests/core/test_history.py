@@ -5,32 +5,26 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import requests
 
 from desktop_oauth.core import config as config_file
 from desktop_oauth.core import history
-from desktop_oauth.core.accounts import AccountService, LocalProvider
+from desktop_oauth.core.accounts import AccountService
 from desktop_oauth.core.config import AccountRecord, Config
 from desktop_oauth.core.errors import InvalidGrantError, TokenError
 from desktop_oauth.core.history import HistoryEntry, HistoryKind, RevokeResult
 from desktop_oauth.core.lookup import UnknownAccountError
-from desktop_oauth.core.profile import Profile
-from desktop_oauth.core.token_store import TokenStore
 from desktop_oauth.core.tokens import TokenSet
-from desktop_oauth.sandbox import SandboxServer, provider_config
-from tests.sandbox.helpers import STOP_POLL, Browser, seeded_home
+from desktop_oauth.sandbox import SandboxServer
+from tests.sandbox.helpers import Browser
 
 from .scripted_server import Answer, Received, scripted_server
 from .test_accounts import connect
 from .test_revocation_retry import connected_service
-from .test_token_store import FlakyKeyring
 
 ACCOUNT = AccountRecord(
     id="acct-1",
@@ -235,25 +229,6 @@ def test_a_removed_account_is_found_by_its_kept_names() -> None:
 
 
 # -- what the account service records ----------------------------------------------------
-@pytest.fixture
-def sandbox(tmp_path: Path, signing_key_pem: bytes) -> Iterator[SandboxServer]:
-    home = seeded_home(tmp_path / "sandbox-home", signing_key_pem)
-    with SandboxServer(home, rate_limit=(1_000_000, 60.0), poll_interval=STOP_POLL) as server:
-        yield server
-
-
-@pytest.fixture
-def service(tmp_path: Path, sandbox: SandboxServer) -> AccountService:
-    profile = Profile(home=tmp_path / "app", keyring_service=f"test:{uuid.uuid4().hex}")
-    config = provider_config(sandbox.issuer)
-    return AccountService(
-        profile,
-        store=TokenStore(profile.keyring_service, FlakyKeyring()),
-        session=requests.Session(),
-        local_providers=[LocalProvider(config.name, lambda: config, aliases=("sandbox",))],
-    )
-
-
 def test_the_service_records_each_event_where_it_happens(
     service: AccountService, sandbox: SandboxServer
 ) -> None:
