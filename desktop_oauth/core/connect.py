@@ -27,7 +27,7 @@ from .provider import ProviderConfig
 from .provider_apis import fetch_api
 from .redaction import browser_request
 from .redirect import parse_redirect_uri
-from .tokens import TokenSet
+from .tokens import TokenSet, id_token_claims
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ class ConnectAttempt:
             self._session,
             provider,
             tokens,
-            flow.id_token_claims(tokens),
+            id_token_claims(tokens),
             self.pending.requested_scopes,
             asked=asked,
         )

@@ -15,7 +15,6 @@ import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
@@ -32,7 +31,7 @@ from .exchange import post_token_request
 from .id_token import KeySet
 from .id_token_validation import validate_id_token
 from .provider import ProviderConfig
-from .tokens import TokenSet, decode_jwt_claims, mask
+from .tokens import TokenSet, mask
 
 
 def pkce_challenge(verifier: str) -> str:
@@ -259,8 +258,3 @@ def check_id_token(
             finally:
                 # After the check: it waited for a fetch still under way.
                 flow_log.add_held(fetched or [])
-
-
-def id_token_claims(tokens: TokenSet) -> dict[str, Any]:
-    """The decoded claims of ``tokens.id_token`` (empty without one)."""
-    return decode_jwt_claims(tokens.id_token) if tokens.id_token else {}

@@ -184,6 +184,11 @@ def decode_jwt_claims(token: str) -> dict[str, Any]:
     return claims
 
 
+def id_token_claims(tokens: TokenSet) -> dict[str, Any]:
+    """The decoded claims of ``tokens.id_token`` (empty without one)."""
+    return decode_jwt_claims(tokens.id_token) if tokens.id_token else {}
+
+
 def _b64url_decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..account_state import AccountState, AccountSummary, describe, unknown
-from ..api import ApiAuthError
 from ..config import AccountRecord, AccountStatus
 from ..errors import DesktopOAuthError, TokenStoreError
 from ..history import AccountHistory, find_histories
@@ -119,6 +118,8 @@ class AccountService(Recording):
         claims = {**(record.last_data or {}), **_claims_of(tokens)}
         summary = describe(record, self._clock(), tokens, claims=claims)
         if ask_provider and summary.state is AccountState.CONNECTED and tokens is not None:
+            from ..api import ApiAuthError  # with the call: the HTTP stack loads here
+
             try:
                 self._call_userinfo(record, tokens)
             except ApiAuthError:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from .. import flow_log
 from ..config import AccountRecord
-from ..connect import ConnectAttempt, ConnectResult
 from ..errors import (
     DifferentPersonError,
     TokenStoreError,
@@ -26,7 +25,7 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from ..connect import ConnectAttempt, ConnectResult
 
 
 def account_id_for(issuer: str, subject: str) -> str:
@@ -62,6 +61,8 @@ class Connecting(ProviderSettings):
         Raises:
             PortUnavailableError: the redirect port is taken (before any browser opens).
         """
+        from ..connect import ConnectAttempt  # oauthlib and the loopback receiver
+
         kind = flow_log.Operation.CONNECT
         if account_id is not None:
             before = self._record(account_id).requested_scopes

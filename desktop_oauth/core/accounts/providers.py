@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from .. import flow_log
 from ..config import AccountRecord
-from ..discovery import fetch_metadata, resolve
 from ..errors import (
     ConfigurationError,
     TokenStoreError,
 )
 from ..provider import Endpoints, ProviderConfig
 from .records import AccountRecords
-
-if TYPE_CHECKING:
-    pass
 
 
 class ProviderSettings(AccountRecords):
@@ -62,6 +57,8 @@ class ProviderSettings(AccountRecords):
         if provider.endpoints is not None:
             provider.endpoints.validate()
         elif check:
+            from ..discovery import fetch_metadata
+
             Endpoints.from_metadata(fetch_metadata(self.session, provider.issuer)).validate()
         if client_secret:
             self.store.save_client_secret(provider.name, client_secret)
@@ -128,6 +125,8 @@ class ProviderSettings(AccountRecords):
             return cached
         local = self._local.get(name)
         provider = local.start() if local is not None else self.config.provider(name)
+        from ..discovery import resolve
+
         with flow_log.step(flow_log.Step.DISCOVERY, optional=True):
             resolved = resolve(self.session, provider)
         with self._lock:

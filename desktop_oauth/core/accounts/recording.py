@@ -11,14 +11,17 @@ never a token, code or secret.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from .. import history
 from ..config import AccountRecord, AccountStatus, Revocation
-from ..connect import ConnectResult
 from ..errors import ConfigurationError, DesktopOAuthError, InvalidGrantError
 from ..history import AccountHistory, HistoryEntry, RevokeResult
 from .records import AccountView
 from .revocation import RevokeOutcome, Revoking
+
+if TYPE_CHECKING:
+    from ..connect import ConnectResult
 
 log = logging.getLogger(__name__)
 

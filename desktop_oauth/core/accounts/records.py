@@ -3,6 +3,11 @@
 :class:`AccountRecords` is the bottom layer of :class:`~desktop_oauth.core.accounts.AccountService`:
 it owns the loaded configuration, the token store and the HTTP session, and the
 small read-modify-write helpers every other layer uses.
+
+The accounts package loads the HTTP stack (requests, urllib3, ssl, oauthlib,
+http.server) only when a provider is first called: each layer imports what makes
+a call inside the method that makes it, so reading and describing the accounts
+costs none of its memory (docs/performance.md, "Memory").
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from .. import config as config_file
 from .. import flow_log
-from ..api import ApiResult
 from ..config import AccountRecord, AccountStatus, Config, Revocation
 from ..errors import (
     ConfigurationError,
@@ -26,17 +30,17 @@ from ..errors import (
     TokenError,
     TokenStoreError,
 )
-from ..flow import id_token_claims
 from ..flow_log import FlowLog, Operation, OperationRecorder
-from ..http import new_session
 from ..locks import profile_lock
 from ..profile import Profile
 from ..provider import ProviderConfig
 from ..token_store import TokenStore
-from ..tokens import TokenSet
+from ..tokens import TokenSet, id_token_claims
 
 if TYPE_CHECKING:
     import requests
+
+    from ..api import ApiResult
 
 
 class RefreshOutcome(StrEnum):
@@ -83,7 +87,8 @@ class AccountRecords:
     Args:
         profile: Where config and keyring namespace come from.
         store: The token store; by default the keyring of this profile.
-        session: The HTTP session for every provider call.
+        session: The HTTP session for every provider call; by default one made
+            when the first call needs it (:attr:`session`).
         clock: Wall-clock seconds, for expiry.
         local_providers: Providers the app runs itself, listed first.
         flow_log: Where each operation's steps and HTTP exchanges are recorded
@@ -103,12 +108,25 @@ class AccountRecords:
         self.profile = profile
         self.flow_log = flow_log if flow_log is not None else FlowLog()
         self.store = store if store is not None else TokenStore(profile.keyring_service)
-        self.session = session if session is not None else new_session()
+        self._session = session
+        self._session_lock = threading.Lock()
         self._clock = clock
         self._lock = threading.RLock()
         self._config = Config()
         self._resolved: dict[str, ProviderConfig] = {}
         self._local: Mapping[str, LocalProvider] = {p.name: p for p in local_providers}
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session for every provider call: the one passed in, or else a
+        :func:`~desktop_oauth.core.http.new_session` made on first use, which loads
+        the HTTP stack (on the caller's thread: a worker, never the GUI thread)."""
+        with self._session_lock:  # not self._lock: reading the config does not wait
+            if self._session is None:
+                from ..http import new_session
+
+                self._session = new_session()
+            return self._session
 
     def load(self) -> Config:
         """Read ``config.json`` (file I/O: call off the GUI thread)."""

@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import flow_log
-from ..api import ApiAuthError, ApiResult, call_api
 from ..config import AccountRecord, AccountStatus
 from ..errors import (
     ConfigurationError,
@@ -16,13 +15,8 @@ from ..errors import (
     TokenError,
     TokenStoreError,
 )
-from ..exchange import post_token_request, refresh_body
-from ..id_token_validation import provider_keys, validate_id_token
 from ..locks import profile_lock
-from ..presets import preset_for
 from ..provider import ProviderConfig
-from ..provider_apis import fetch_api
-from ..revoke import token_inactive
 from ..tokens import TokenSet
 from .connecting import Connecting
 from .records import (
@@ -37,7 +31,7 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from ..api import ApiResult
 
 
 class Renewal(Connecting):
@@ -112,6 +106,8 @@ class Renewal(Connecting):
                 raise TokenError("This account holds no refresh token; connect it again.")
             assert provider.endpoints is not None
             learn(old)
+            from ..exchange import post_token_request, refresh_body
+
             try:
                 with flow_log.step(flow_log.Step.REFRESH):
                     data = post_token_request(
@@ -199,6 +195,8 @@ class Renewal(Connecting):
             return ()
         rotated = old.refresh_token if old.refresh_token != new.refresh_token else None
         if rotated is not None and provider.endpoints is not None:
+            from ..revoke import token_inactive
+
             with flow_log.step(flow_log.Step.VERIFY):
                 dead = token_inactive(
                     self.session,
@@ -245,6 +243,8 @@ class Renewal(Connecting):
     ) -> None:
         """OIDC Core §12.2: an id_token from a refresh is checked like the first one,
         and must name the same issuer and the same user."""
+        from ..id_token_validation import provider_keys, validate_id_token
+
         with flow_log.step(flow_log.Step.ID_TOKEN):
             validate_id_token(
                 id_token,
@@ -268,6 +268,8 @@ class Renewal(Connecting):
             return self._fetch_data(account_id, url)
 
     def _fetch_data(self, account_id: str, url: str | None) -> ApiResult:
+        from ..api import ApiAuthError
+
         record = self._record(account_id)
         tokens = self.usable_tokens(account_id, min_seconds=5.0).tokens
         assert tokens is not None
@@ -308,6 +310,10 @@ class Renewal(Connecting):
             return self._call_api(record, tokens, url)
 
     def _call_api(self, record: AccountRecord, tokens: TokenSet, url: str | None) -> ApiResult:
+        from ..api import call_api
+        from ..presets import preset_for
+        from ..provider_apis import fetch_api
+
         provider = self.resolve_provider(record.provider)
         if url is not None:
             return call_api(self.session, url, tokens.access_token, f"{provider.name} API")
@@ -317,6 +323,8 @@ class Renewal(Connecting):
         return self._call_userinfo(record, tokens)
 
     def _call_userinfo(self, record: AccountRecord, tokens: TokenSet) -> ApiResult:
+        from ..api import call_api
+
         provider = self.resolve_provider(record.provider)
         if provider.endpoints is None or not provider.endpoints.userinfo:
             raise ConfigurationError(f"{provider.name} has no userinfo endpoint.")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .. import flow_log
 from ..config import AccountRecord, AccountStatus, Revocation
-from ..connect import ConnectResult
 from ..errors import (
     DesktopOAuthError,
     DiscoveryError,
@@ -15,10 +15,12 @@ from ..errors import (
     RevocationError,
     TokenStoreError,
 )
-from ..revoke import confirm_revoked, revoke_tokens
 from ..tokens import TokenSet
 from .records import dead_by_expiry, learn, only_what_revokes, pending_entry, superseded_entry
 from .renewal import Renewal
+
+if TYPE_CHECKING:
+    from ..connect import ConnectResult
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,8 @@ class Revoking(Renewal):
 
     def _tell(self, record: AccountRecord, tokens: TokenSet) -> _Told:
         """Revoke ``tokens`` at the provider (RFC 7009) and probe that they are dead."""
+        from ..revoke import confirm_revoked, revoke_tokens
+
         confirmed = False
         learn(tokens)
         try:
