@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from .core.accounts import AccountService
     from .core.flow_log import FlowLog
+    from .qt.single_instance import SingleInstance
     from .ui.main_window import MainWindow
 
 #: Start the controller by then even if the window has not painted (hidden, minimised).
@@ -63,22 +64,34 @@ def run_gui(argv: Sequence[str], connect_on_start: str | None = None) -> int:
     from .qt.handover import hand_over, server_name
 
     launch_args = ["gui", "--connect", connect_on_start] if connect_on_start else ["gui"]
-    name = server_name(_profile_home())
+    home = _profile_home()
+    name = server_name(home)
     if hand_over(name, launch_args):
         # The running window of this profile took the launch and comes forward.
         return 0
-    from .qt.single_instance import SingleInstance
+    listening: list[SingleInstance] = []
 
-    app, window = build_window(argv)  # the window lives as long as this frame
-    instance = SingleInstance(name, window)
-    instance.launched.connect(window.handle_launch)
-    instance.listen()
+    def listen(window: MainWindow) -> None:
+        # Right after the first frame: QtNetwork alone cost about 10 ms before it
+        # (docs/performance.md, "Start-up"). A launch made between the hand-over
+        # above and this call opens a window of its own, as two launches made at
+        # the same instant always could.
+        from .qt.single_instance import SingleInstance
+
+        instance = SingleInstance(name, window)
+        instance.launched.connect(window.handle_launch)
+        instance.listen()
+        listening.append(instance)
+
+    # The window lives as long as this frame.
+    app, window = build_window(argv, home=home, first_frame=listen)
     if connect_on_start:
         window.connect_when_loaded(connect_on_start)
     try:
         return app.exec()
     finally:
-        instance.close()
+        for instance in listening:
+            instance.close()
 
 
 def _profile_home() -> Path:
@@ -101,18 +114,28 @@ def _application(argv: Sequence[str]) -> QApplication:
     return app
 
 
-def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
+def build_window(
+    argv: Sequence[str],
+    *,
+    home: Path | None = None,
+    first_frame: Callable[[MainWindow], None] | None = None,
+) -> tuple[QApplication, MainWindow]:
     """Create the application and show the window; the accounts load in the background.
 
     The first frame is the window's shell (menus, provider row, status line, the
-    panel area at its final size). Right after it has painted, the controller and
-    the panels are built into it; after the panels have painted, the controller
-    starts loading the accounts (docs/performance.md, "Start-up").
+    panel area at its final size). Right after it has painted, ``first_frame`` is
+    called with the window, then the controller and the panels are built into it;
+    after the panels have painted, the controller starts loading the accounts
+    (docs/performance.md, "Start-up").
+
+    Args:
+        home: The profile folder, when the caller has already found it.
     """
     # First, while PySide6 is not loaded yet: PySide6 reads the source of every
     # module imported after it (its __feature__ check), and the profile needs
     # none of it (docs/performance.md, "Start-up").
-    home = _profile_home()
+    if home is None:
+        home = _profile_home()
     from .qt.collector import MainThreadCollector
     from .qt.window_state import WindowState
     from .ui.main_window import MainWindow
@@ -122,6 +145,8 @@ def build_window(argv: Sequence[str]) -> tuple[QApplication, MainWindow]:
     window = MainWindow(None, state=WindowState.of_profile(home))
 
     def attach() -> None:
+        if first_frame is not None:
+            first_frame(window)
         from .qt.controller import Controller
 
         controller = Controller(_account_service, known_scopes=_known_scopes)

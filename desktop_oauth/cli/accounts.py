@@ -92,8 +92,9 @@ def accounts(args: argparse.Namespace, console: Console) -> int:
             for s in summaries
         ],
     )
+    # stderr is for what needs the person now; a finished revocation is in the table.
     for summary in summaries:
-        if summary.detail and summary.state != "connected":
+        if summary.detail and summary.needs_attention:
             console.info(f"{summary.record.display_name}: {summary.detail}")
     return 0
 

@@ -57,9 +57,13 @@ def retry_pending_revocations(service: AccountService, console: Console) -> None
 def require_keyring(service: AccountService, doing: str) -> None:
     """Fail when no secure keyring is there: a command ends with its process, so
     tokens kept "for this session only" would be lost at once."""
+    # Words for the person: the backend's class name ("fail Keyring") means nothing
+    # to them, and the About box already names the backend for those who ask.
     if not service.store.persistent:
         raise CliError(
-            f"No secure keyring is available here ({service.store.backend_name}), so "
-            f"desktop-oauth cannot {doing}. Tokens are never written to a file; unlock or "
-            "install a keyring (Secret Service, macOS Keychain, Windows Credential Manager)."
+            f"No secure keyring can be reached, so desktop-oauth cannot {doing}. "
+            "It keeps tokens and client secrets only in the system keyring, never in a "
+            "file: nothing was changed, and what was saved earlier stays in the keyring. "
+            "Start or unlock your keyring (GNOME Keyring, KWallet, macOS Keychain or "
+            "Windows Credential Manager), then try again."
         )

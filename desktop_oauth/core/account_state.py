@@ -76,6 +76,20 @@ class AccountSummary:
         return self.state.value
 
     @property
+    def needs_attention(self) -> bool:
+        """Whether the person has something to do about the account now (sign in
+        again, tell the provider, unlock the keyring), beyond reading its state.
+
+        A revocation the provider accepted is done: the state says so, and saying it
+        again on every listing would only be noise.
+        """
+        if self.state is AccountState.CONNECTED:
+            return False
+        if self.state is AccountState.REVOKED:
+            return self.revocation not in (Revocation.VERIFIED, Revocation.CONFIRMED)
+        return True
+
+    @property
     def ended(self) -> str:
         """Why nothing is granted any more ("revoked", "signed out"); empty while it is."""
         if self.state in (AccountState.REVOKED, AccountState.REVOCATION_PENDING):

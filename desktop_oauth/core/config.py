@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
-from .files import write_atomically
+from .files import remove_stale_temporaries, write_atomically
 from .history import AccountHistory, HistoryEntry, with_entry
 from .history_file import histories_from_json, histories_to_json
 from .provider import Endpoints, ProviderConfig
@@ -185,23 +185,13 @@ def save(path: Path, config: Config) -> None:
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(path.parent)
+        remove_stale_temporaries(path)
         write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigurationError(
             f"The settings could not be saved to {path.parent} ({exc.strerror}). "
             "Your previous settings are unchanged."
         ) from None
-
-
-def _remove_stale_temporaries(folder: Path, older_than: float = 60.0) -> None:
-    """Temporary files left by a process killed mid-write (they never hold a
-    token): removed once they are clearly nobody's current write."""
-    cutoff = time.time() - older_than
-    for leftover in folder.glob(".config-*.tmp"):
-        with contextlib.suppress(OSError):
-            if leftover.stat().st_mtime < cutoff:
-                leftover.unlink()
 
 
 def _parse(data: Any) -> Config:

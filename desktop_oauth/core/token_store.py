@@ -335,4 +335,6 @@ def _explain(exc: Exception, action: str) -> str:
         return f"The keyring is locked, so the app could not {action}. Unlock it and try again."
     if isinstance(exc, keyring.errors.NoKeyringError):
         return f"No keyring is available, so the app could not {action}."
-    return f"The keyring refused to {action} ({type(exc).__name__})."
+    # The class name helps whoever reads the log, not the person reading the message.
+    log.warning("the keyring refused to %s (%s)", action, type(exc).__name__)
+    return f"The keyring refused to {action}. The log file has the details."

@@ -32,9 +32,12 @@ def gather(service: AccountService) -> About:
     from ..core.logs import log_folder
 
     store = service.store
-    backend = store.backend_name
-    if not store.persistent:
-        backend += " (not secure: tokens kept for this session only)"
+    # Words for the person, not the backend's class name ("fail Keyring").
+    backend = (
+        store.backend_name
+        if store.persistent
+        else "none found (tokens are kept in memory until the app closes)"
+    )
     return About(
         version=__version__,
         config_folder=str(service.profile.home),

@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
+
+if TYPE_CHECKING:
+    # Imported where the actions are built, after the first frame: importing QAction
+    # builds its enums and QKeySequence's (docs/performance.md, "Start-up").
+    from PySide6.QtGui import QAction, QKeySequence
 
 #: The menus' titles and object names, left to right.
 MENUS = (
@@ -39,6 +44,8 @@ def _action(
     standard: QKeySequence.StandardKey | None = None,
     fallback: str = "",
 ) -> QAction:
+    from PySide6.QtGui import QAction, QKeySequence
+
     action = QAction(text, window)
     action.setObjectName(name)
     keys = QKeySequence.keyBindings(standard) if standard is not None else []
@@ -64,6 +71,8 @@ def build_menu_bar(window: QMainWindow) -> None:
 def build_menus(window: QMainWindow) -> Actions:
     """Fill ``window``'s File, Account, View and Help menus (added first if
     :func:`build_menu_bar` has not); returns their actions."""
+    from PySide6.QtGui import QAction, QKeySequence
+
     actions = Actions(
         add_provider=_action(
             window, "&Add provider…", "addProviderAction", QKeySequence.StandardKey.New

@@ -99,10 +99,10 @@ def test_temporaries_left_by_a_killed_write_are_cleaned_up(tmp_path: Path) -> No
     import os
     import time
 
-    old = tmp_path / ".config-abc.tmp"
+    old = tmp_path / ".config-abc_1234.tmp"
     old.write_text("{half a fi")
     os.utime(old, (time.time() - 3600, time.time() - 3600))
-    fresh = tmp_path / ".config-def.tmp"  # another process may be writing it now
+    fresh = tmp_path / ".config-def_5678.tmp"  # another process may be writing it now
     fresh.write_text("{")
     config_file.save(tmp_path / "config.json", Config())
     assert not old.exists() and fresh.exists()

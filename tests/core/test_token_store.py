@@ -170,8 +170,13 @@ def test_a_failed_write_keeps_the_previous_tokens() -> None:
     entries_before = dict(backend.entries)
     backend.writes_left = 2  # the new parts start, then the keyring refuses
     new = big_tokens(2600)
-    with pytest.raises(TokenStoreError, match="refused to save"):
+    with pytest.raises(TokenStoreError) as refused:
         store.save("acct", new)
+    # A sentence for the person; the backend's exception class goes to the log file.
+    assert (
+        str(refused.value)
+        == "The keyring refused to save the tokens. The log file has the details."
+    )
     assert backend.entries == entries_before  # no half-written generation left behind
     # This process keeps the unsaved tokens; another one still reads the old ones.
     assert store.load("acct") == new

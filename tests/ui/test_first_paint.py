@@ -165,3 +165,50 @@ def test_the_first_frame_loads_neither_the_panels_nor_the_qt_namespace() -> None
 def _controller(home: Path) -> Controller:
     profile = Profile(home=home, keyring_service=f"desktop-oauth-test:{uuid.uuid4().hex}")
     return Controller(lambda log: AccountService(profile, flow_log=log))  # not started
+
+
+def test_the_launch_paints_before_it_listens_for_other_launches(tmp_path: Path) -> None:
+    # What the desktop file runs (desktop-oauth with no arguments). QtNetwork, for the
+    # single-instance server, and QAction, for the menus' actions, load after the first
+    # frame (about 10 ms and 2 ms before it); the server still starts right after it.
+    code = """
+import sys
+import desktop_oauth.app as app_module
+build_window = app_module.build_window
+seen = []
+def watched(*args, **kwargs):
+    app, window = build_window(*args, **kwargs)
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    import PySide6.QtGui as gui
+    class First(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and not seen:
+                seen.append(("PySide6.QtNetwork" in sys.modules, "QAction" in vars(gui)))
+                poll.start(20)
+            return False
+    def listening():
+        if "desktop_oauth.qt.single_instance" in sys.modules or poll.waited > 500:
+            app.exit(0)
+        poll.waited += 1
+    poll = QTimer(window)
+    poll.waited = 0
+    poll.timeout.connect(listening)
+    first = First(window)
+    window.installEventFilter(first)
+    return app, window
+app_module.build_window = watched
+from desktop_oauth.__main__ import main
+main([])
+print(*seen[0], "desktop_oauth.qt.single_instance" in sys.modules)
+"""
+    home = tmp_path / "profile"
+    home.mkdir(mode=0o700)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DESKTOP_OAUTH_HOME=str(home))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    network_at_paint, action_at_paint, listening_after = done.stdout.split()
+    assert network_at_paint == "False"
+    assert action_at_paint == "False"
+    assert listening_after == "True"

@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from ..errors import (
     TokenError,
     TokenStoreError,
 )
+from ..files import remove_stale_temporaries, temporaries_of
 from ..flow_log import FlowLog, Operation, OperationRecorder
 from ..locks import profile_lock
 from ..profile import Profile
@@ -129,8 +130,10 @@ class AccountRecords:
             return self._session
 
     def load(self) -> Config:
-        """Read ``config.json`` (file I/O: call off the GUI thread)."""
+        """Read ``config.json`` (file I/O: call off the GUI thread), after removing
+        what earlier writes killed midway left behind."""
         with self._lock:
+            self._sweep_temporaries()
             loaded = config_file.load(self.profile.config_path)
             if loaded.recovered_from is not None:
                 # Write what this process knows (nothing at start; the accounts
@@ -140,6 +143,21 @@ class AccountRecords:
                 config_file.save(self.profile.config_path, loaded)
             self._config = loaded
             return self.config
+
+    def _sweep_temporaries(self) -> None:
+        """Remove the temporary files of config writes whose process was killed.
+
+        Two conditions, both needed: the profile's config lock is held, so no write
+        that takes it (every :meth:`_modify`) is under way; and the file is a minute
+        old, which covers a write outside the lock (the rewrite of a damaged file in
+        :meth:`load`, another release of the app). A busy lock skips the sweep until
+        the next start rather than making this one wait.
+        """
+        path = self.profile.config_path
+        if not temporaries_of(path):  # the usual case: no lock file touched
+            return
+        with suppress(DesktopOAuthError), profile_lock(self.profile.home, "config", timeout=0):
+            remove_stale_temporaries(path)
 
     @property
     def config(self) -> Config:
