@@ -86,6 +86,7 @@ class ScopesPanel(QGroupBox):
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(self.table)
         self._layout.addWidget(self.summary)
+        self._fit_sections()  # the empty table too: its headings show whole
 
     def show_scopes(
         self,
@@ -153,11 +154,9 @@ class ScopesPanel(QGroupBox):
         self.summary.setText(" ".join(notes))
         self._fit_columns()
 
-    def _fit_columns(self) -> None:
-        """Each of the first three columns as wide as its widest text, at most its cap;
-        the panel's minimum width is their sum plus a readable description column, so
-        a splitter cannot cut them and no scope name can make the window wider than
-        the caps allow."""
+    def _fit_sections(self) -> None:
+        """Each of the first three columns as wide as its heading or its widest text,
+        whichever is wider, but the text no wider than its cap."""
         metrics = self.table.fontMetrics()
         style = self.table.style()
         margin = 2 * (style.pixelMetric(style.PixelMetric.PM_FocusFrameHMargin) + 1) + 2
@@ -171,7 +170,16 @@ class ScopesPanel(QGroupBox):
             ]
             widest = max((metrics.horizontalAdvance(text) + margin for text in texts), default=0)
             header.resizeSection(column, max(header.sectionSizeHint(column), min(widest, cap)))
-        fixed = sum(header.sectionSize(column) for column in range(len(caps)))
+
+    def _fit_columns(self) -> None:
+        """Each of the first three columns as wide as its widest text, at most its cap;
+        the panel's minimum width is their sum plus a readable description column, so
+        a splitter cannot cut them and no scope name can make the window wider than
+        the caps allow."""
+        self._fit_sections()
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        fixed = sum(header.sectionSize(column) for column in range(len(_CAPS)))
         description = metrics.horizontalAdvance(_DESCRIPTION_MIN)
         margins = sum(
             m.left() + m.right() for m in (self.contentsMargins(), self._layout.contentsMargins())

@@ -56,3 +56,18 @@ def test_a_short_permissions_table_does_not_toggle_its_scroll_bar(
         worst = max(worst, (counter.count, viewport.height()))
     changes = len(changed)
     assert worst[0] <= RESIZES_PER_CHANGE * changes, f"{worst[0]} resizes at height {worst[1]}"
+
+
+def test_the_empty_table_shows_every_column_heading_whole(qtbot: QtBot) -> None:
+    # Before any account is chosen the first three columns kept Qt's default width
+    # (100 px each), leaving the description's heading cut to "hat it allov".
+    from desktop_oauth.ui.scopes_panel import ScopesPanel
+
+    panel = ScopesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 300)
+    panel.show()
+    settle()
+    header = panel.table.horizontalHeader()
+    for column in range(4):
+        assert header.sectionSize(column) >= header.sectionSizeHint(column), column
