@@ -20,20 +20,26 @@ from .test_id_token import KID, defective_id_token, new_key, public_jwk
 SLOW_KEYS = 0.5  # seconds the key set takes to answer
 
 
+def provider_at(url: str, *, userinfo: bool) -> ProviderConfig:
+    """An OpenID provider whose endpoints are all on the scripted server at ``url``."""
+    return ProviderConfig(
+        name="op",
+        issuer=url,
+        client_id="app",
+        scopes=("openid",),
+        endpoints=Endpoints(
+            authorization=f"{url}/authorize",
+            token=f"{url}/token",
+            jwks_uri=f"{url}/jwks",
+            userinfo=f"{url}/userinfo" if userinfo else None,
+        ),
+    )
+
+
 def test_the_key_set_is_fetched_before_the_redirect_comes_back() -> None:
     no_keys = Answer.json({"keys": []})
     with scripted_server(lambda request: no_keys) as server, new_session() as http:
-        provider = ProviderConfig(
-            name="op",
-            issuer=server.url,
-            client_id="app",
-            scopes=("openid",),
-            endpoints=Endpoints(
-                authorization=f"{server.url}/authorize",
-                token=f"{server.url}/token",
-                jwks_uri=f"{server.url}/jwks",
-            ),
-        )
+        provider = provider_at(server.url, userinfo=False)
         attempt = ConnectAttempt(provider, http, deadline_seconds=10)
         try:
             deadline = time.monotonic() + 5
@@ -62,18 +68,7 @@ def test_userinfo_is_asked_while_the_id_token_is_checked() -> None:
 
     with scripted_server(answer) as server, new_session() as http:
         flow["issuer"] = server.url
-        provider = ProviderConfig(
-            name="op",
-            issuer=server.url,
-            client_id="app",
-            scopes=("openid",),
-            endpoints=Endpoints(
-                authorization=f"{server.url}/authorize",
-                token=f"{server.url}/token",
-                jwks_uri=f"{server.url}/jwks",
-                userinfo=f"{server.url}/userinfo",
-            ),
-        )
+        provider = provider_at(server.url, userinfo=True)
         attempt = ConnectAttempt(provider, http, deadline_seconds=10)
         flow["nonce"] = attempt.pending.nonce
         query = urlencode({"code": "c0de", "state": attempt.pending.state})
